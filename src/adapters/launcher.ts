@@ -1,0 +1,88 @@
+/**
+ * Starts every program warden runs (services, finish scripts, cont-init.d, CMD) through execa,
+ * and remembers their pids until Node has reaped them: the orphan reaper must leave those alone,
+ * or it would steal exit statuses from libuv.
+ */
+import { constants } from 'node:os';
+import type { Readable } from 'node:stream';
+import { execa } from 'execa';
+import type { ExitStatus } from '../core/exit-status.js';
+
+export interface LaunchRequest {
+  readonly file: string;
+  readonly args?: readonly string[];
+  readonly cwd?: string;
+  readonly env: Readonly<Record<string, string>>;
+  /** Own session and process group, as s6 gives each service (`setsid`). */
+  readonly detached: boolean;
+  /** The fd on which the program reports readiness with a newline (s6 `notification-fd`). */
+  readonly notificationFd?: number | null;
+  readonly stdin?: 'inherit' | 'ignore';
+  readonly onExit: (status: ExitStatus) => void;
+  readonly onReady?: () => void;
+}
+
+export type LaunchResult = { readonly ok: true; readonly pid: number } | { readonly ok: false; readonly error: string };
+
+export class Launcher {
+  private readonly live = new Set<number>();
+
+  /** True while `pid` is a child that Node itself will reap. */
+  isManaged = (pid: number): boolean => this.live.has(pid);
+
+  get count(): number {
+    return this.live.size;
+  }
+
+  launch(req: LaunchRequest): LaunchResult {
+    const notifyFd = req.notificationFd ?? null;
+    // fds 3 and up: closed, but for the notification fd's pipe.
+    const extra: ('ignore' | 'pipe')[] = [];
+    if (notifyFd !== null) for (let fd = 3; fd <= notifyFd; fd++) extra.push(fd === notifyFd ? 'pipe' : 'ignore');
+    const child = execa(req.file, req.args ?? [], {
+      cwd: req.cwd,
+      env: req.env,
+      extendEnv: false,
+      detached: req.detached,
+      cleanup: false,
+      reject: false,
+      buffer: false,
+      stdio: [req.stdin ?? 'ignore', 'inherit', 'inherit', ...extra],
+      // warden decides when to escalate to SIGKILL, not execa.
+      forceKillAfterDelay: false,
+    });
+    // The result promise resolves (reject: false) once the program is gone; nothing to await.
+    child.catch(() => undefined);
+    const pid = child.pid;
+    if (pid === undefined) {
+      let message = 'spawn failed';
+      child.once('error', (err: Error) => (message = err.message));
+      return { ok: false, error: `cannot run ${req.file}: ${message}` };
+    }
+    this.live.add(pid);
+    child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
+      this.live.delete(pid);
+      req.onExit(toExitStatus(code, signal));
+    });
+    const notifyStream: unknown = notifyFd === null ? null : child.stdio[notifyFd];
+    if (notifyStream !== null && req.onReady) watchReadiness(notifyStream as Readable, req.onReady);
+    return { ok: true, pid };
+  }
+}
+
+function toExitStatus(code: number | null, signal: NodeJS.Signals | null): ExitStatus {
+  if (signal !== null) return { kind: 'killed', signal: constants.signals[signal] ?? 0 };
+  return { kind: 'exited', code: code ?? 0 };
+}
+
+/** s6 readiness: the first newline on the notification fd; then the fd is closed. */
+function watchReadiness(stream: Readable, onReady: () => void): void {
+  const onData = (chunk: Buffer): void => {
+    if (!chunk.includes(0x0a)) return;
+    stream.off('data', onData);
+    stream.destroy();
+    onReady();
+  };
+  stream.on('data', onData);
+  stream.on('error', () => undefined);
+}

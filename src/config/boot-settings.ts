@@ -1,0 +1,57 @@
+/** The settings of `warden boot`, from its flags and WARDEN_* variables, validated once here. */
+
+export interface BootSettings {
+  /** Service dirs, read in order (a name in an earlier dir wins). */
+  readonly serviceDirs: readonly string[];
+  readonly contInitDirs: readonly string[];
+  readonly contFinishDirs: readonly string[];
+  /** CMD: the main program; its exit ends the container. Empty for none. */
+  readonly command: readonly string[];
+  /** Grace after a service's down signal before SIGKILL, when it has no `timeout-kill`. */
+  readonly servicesGraceMs: number;
+  /** Grace after the final SIGTERM to every process left before SIGKILL. */
+  readonly killGraceMs: number;
+  /** How long each cont-finish.d script may run. */
+  readonly contFinishMaxMs: number;
+  /** How long CMD waits for the services to be ready (0 = do not wait). */
+  readonly cmdWaitMs: number;
+}
+
+export const DEFAULT_SERVICE_DIRS = ['/etc/warden/services.d', '/etc/services.d'];
+export const DEFAULT_CONT_INIT_DIRS = ['/etc/warden/cont-init.d', '/etc/cont-init.d'];
+export const DEFAULT_CONT_FINISH_DIRS = ['/etc/warden/cont-finish.d', '/etc/cont-finish.d'];
+
+/** A setting warden cannot use: the message says which and why. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Reads a whole number of milliseconds from `env[name]`, or `fallback` when unset or empty. */
+export function envMs(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`${name}=${raw}: expected a whole number of milliseconds`);
+  return Number(raw);
+}
+
+export interface BootFlags {
+  readonly services?: readonly string[];
+  readonly contInit?: readonly string[];
+  readonly contFinish?: readonly string[];
+  readonly command: readonly string[];
+}
+
+export function bootSettings(flags: BootFlags, env: Readonly<Record<string, string | undefined>>): BootSettings {
+  const nonEmpty = (list: readonly string[] | undefined, fallback: readonly string[]): readonly string[] =>
+    list && list.length > 0 ? list : fallback;
+  return {
+    serviceDirs: nonEmpty(flags.services, DEFAULT_SERVICE_DIRS),
+    contInitDirs: nonEmpty(flags.contInit, DEFAULT_CONT_INIT_DIRS),
+    contFinishDirs: nonEmpty(flags.contFinish, DEFAULT_CONT_FINISH_DIRS),
+    command: flags.command,
+    servicesGraceMs: envMs(env, 'WARDEN_SERVICES_GRACETIME', 3000),
+    killGraceMs: envMs(env, 'WARDEN_KILL_GRACETIME', 3000),
+    contFinishMaxMs: envMs(env, 'WARDEN_KILL_FINISH_MAXTIME', 5000),
+    cmdWaitMs: envMs(env, 'WARDEN_CMD_WAIT_FOR_SERVICES_MAXTIME', 5000),
+  };
+}

@@ -1,0 +1,124 @@
+import { lstat, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import type { ServiceSpec } from '../core/service-spec.js';
+import { problem, type ConfigProblem } from './config-problem.js';
+import { readEnvDir } from './env-dir.js';
+import { describeError, isMissing, readSettingFile } from './read-setting.js';
+import { serviceNameError } from './service-name.js';
+import {
+  parseDependencies,
+  parseDownSignal,
+  parseMaxDeathTally,
+  parseMilliseconds,
+  parseNotificationFd,
+  parseOnExit,
+  parseRestart,
+  parseRestartDelay,
+  type Parsed,
+} from './setting-files.js';
+
+/** Settings that come from outside the service dir. */
+export interface ServiceDefaults {
+  /** Used when a service has no timeout-kill file. */
+  readonly timeoutKillMs: number;
+}
+
+export interface ServiceDirResult {
+  readonly spec: ServiceSpec | null;
+  readonly problems: ConfigProblem[];
+}
+
+/**
+ * Checks that `file` is an executable regular file. Mode bits, not access(): warden usually
+ * runs as root, and root passes access() checks that say nothing about the file's x bits.
+ */
+async function executable(file: string, label: string, required: boolean): Promise<Parsed<string | null>> {
+  const bad = (message: string): Parsed<string | null> => ({ ok: false, problems: [problem(file, message)] });
+  let st;
+  try {
+    st = await stat(file);
+  } catch (err) {
+    if (!isMissing(err)) return bad(describeError(err));
+    if (await exists(file)) return bad(`${label} is a symlink to a missing file`);
+    return required ? bad(`no ${label} file: a service needs an executable ${label}`) : { ok: true, value: null };
+  }
+  if (!st.isFile()) return bad(`${label} is not a regular file: expected an executable`);
+  if ((st.mode & 0o111) === 0) return bad(`${label} is not executable: run chmod +x ${file}`);
+  return { ok: true, value: file };
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Reads an optional setting file: its parsed value, else `fallback` (the caller drops the spec when `problems` grew). */
+async function setting<T>(
+  file: string,
+  fallback: T,
+  parse: (file: string, text: string) => Parsed<T>,
+  problems: ConfigProblem[],
+): Promise<T> {
+  const read = await readSettingFile(file);
+  if (read.kind === 'absent') return fallback;
+  if (read.kind === 'problem') {
+    problems.push(read.problem);
+    return fallback;
+  }
+  const parsed = parse(file, read.text);
+  if (parsed.ok) return parsed.value;
+  problems.push(...parsed.problems);
+  return fallback;
+}
+
+/** Reads and validates one service directory; the spec is null when there is any problem. */
+export async function loadServiceDir(dir: string, defaults: ServiceDefaults): Promise<ServiceDirResult> {
+  const abs = resolve(dir);
+  const name = basename(abs);
+  try {
+    const st = await stat(abs);
+    if (!st.isDirectory()) return { spec: null, problems: [problem(abs, 'is not a directory: a service is a directory')] };
+  } catch (err) {
+    const message = isMissing(err) ? 'no such service directory' : describeError(err);
+    return { spec: null, problems: [problem(abs, message)] };
+  }
+
+  const problems: ConfigProblem[] = [];
+  const nameError = serviceNameError(name);
+  if (nameError !== null) problems.push(problem(abs, nameError));
+
+  const file = (f: string): string => join(abs, f);
+  const run = await executable(file('run'), 'run', true);
+  const finish = await executable(file('finish'), 'finish', false);
+  for (const r of [run, finish]) if (!r.ok) problems.push(...r.problems);
+
+  const spec: ServiceSpec = {
+    name,
+    dir: abs,
+    run: run.ok && run.value !== null ? run.value : file('run'),
+    finish: finish.ok ? finish.value : null,
+    downAtBoot: await exists(file('down')),
+    notificationFd: await setting<number | null>(file('notification-fd'), null, parseNotificationFd, problems),
+    timeoutKillMs: await setting(file('timeout-kill'), defaults.timeoutKillMs, (f, t) => parseMilliseconds(f, t, 3000), problems),
+    timeoutFinishMs: await setting(file('timeout-finish'), 5000, (f, t) => parseMilliseconds(f, t, 5000), problems),
+    downSignal: await setting(file('down-signal'), 'SIGTERM', parseDownSignal, problems),
+    maxDeathTally: await setting(file('max-death-tally'), 100, parseMaxDeathTally, problems),
+    env: await envInto(file('env'), problems),
+    restart: await setting(file('restart'), 'always', parseRestart, problems),
+    restartDelay: await setting(file('restart-delay'), { minMs: 0, maxMs: 30000 }, parseRestartDelay, problems),
+    restartResetMs: await setting(file('restart-reset'), 10000, (f, t) => parseMilliseconds(f, t, 10000), problems),
+    onExit: await setting(file('on-exit'), 'restart', parseOnExit, problems),
+    dependencies: await setting<readonly string[]>(file('dependencies'), [], (f, t) => parseDependencies(f, t, name), problems),
+  };
+  return problems.length > 0 ? { spec: null, problems } : { spec, problems };
+}
+
+async function envInto(dir: string, problems: ConfigProblem[]): Promise<Readonly<Record<string, string | null>>> {
+  const result = await readEnvDir(dir);
+  problems.push(...result.problems);
+  return result.env;
+}

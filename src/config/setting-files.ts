@@ -1,0 +1,147 @@
+import { problem, type ConfigProblem } from './config-problem.js';
+import { serviceNameError } from './service-name.js';
+import { parseSignalName } from './signal-names.js';
+import type { OnExit, RestartDelay, RestartPolicy } from '../core/service-spec.js';
+
+/** The outcome of parsing one setting file's text. */
+export type Parsed<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly problems: readonly ConfigProblem[] };
+
+function ok<T>(value: T): Parsed<T> {
+  return { ok: true, value };
+}
+
+function fail<T>(file: string, message: string, line: number | null = 1): Parsed<T> {
+  return { ok: false, problems: [problem(file, message, line)] };
+}
+
+/** Node timers fire at once (with a warning) beyond this, so a longer wait would be silently wrong. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+const INTEGER = /^\d+$/;
+
+/**
+ * The value of a one-value file: its first line, trimmed. Like s6, only the first line counts,
+ * so a comment or blank line there is a mistake, not something to skip.
+ */
+function firstLine(file: string, text: string, expected: string): Parsed<string> {
+  if (text.trim() === '') return fail(file, `is empty: expected ${expected}`, null);
+  const line = (text.split('\n', 1)[0] ?? '').trim();
+  if (line === '') {
+    return fail(file, `expected ${expected} on the first line (only the first line is read), got an empty line`);
+  }
+  if (line.startsWith('#')) {
+    return fail(
+      file,
+      `expected ${expected} on the first line (only the first line is read; comments are not allowed here), got ${JSON.stringify(line)}`,
+    );
+  }
+  return ok(line);
+}
+
+/** Parses a millisecond setting (`timeout-kill`, `timeout-finish`, `restart-reset`); `example` goes in the message. */
+export function parseMilliseconds(file: string, text: string, example: number): Parsed<number> {
+  const expected = `a whole number of milliseconds (e.g. ${example})`;
+  const line = firstLine(file, text, expected);
+  if (!line.ok) return line;
+  if (!INTEGER.test(line.value)) return fail(file, `expected ${expected}, got ${JSON.stringify(line.value)}`);
+  const ms = Number(line.value);
+  if (ms > MAX_TIMER_MS) {
+    return fail(file, `expected at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a Node timer can wait), got ${line.value}`);
+  }
+  return ok(ms);
+}
+
+/** Parses `notification-fd` (s6): the fd the program writes a newline to when ready. */
+export function parseNotificationFd(file: string, text: string): Parsed<number> {
+  const expected = 'a file descriptor number from 3 to 1023';
+  const line = firstLine(file, text, expected);
+  if (!line.ok) return line;
+  if (!INTEGER.test(line.value)) return fail(file, `expected ${expected}, got ${JSON.stringify(line.value)}`);
+  const fd = Number(line.value);
+  if (fd <= 2) {
+    return fail(file, `expected ${expected}, got ${fd}: 0, 1 and 2 are stdin, stdout and stderr, which the service already uses`);
+  }
+  if (fd > 1023) return fail(file, `expected ${expected}, got ${line.value}`);
+  return ok(fd);
+}
+
+/** Parses `max-death-tally` (s6): 0 to 4096, s6's own limit. */
+export function parseMaxDeathTally(file: string, text: string): Parsed<number> {
+  const expected = "a whole number from 0 to 4096 (s6's maximum)";
+  const line = firstLine(file, text, expected);
+  if (!line.ok) return line;
+  if (!INTEGER.test(line.value) || Number(line.value) > 4096) {
+    return fail(file, `expected ${expected}, got ${JSON.stringify(line.value)}`);
+  }
+  return ok(Number(line.value));
+}
+
+/** Parses `down-signal` (s6) into the `SIGNAME` form. */
+export function parseDownSignal(file: string, text: string): Parsed<string> {
+  const line = firstLine(file, text, 'a signal name such as TERM or INT');
+  if (!line.ok) return line;
+  const sig = parseSignalName(line.value);
+  return sig.ok ? ok(sig.signal) : fail(file, sig.message);
+}
+
+function parseWord<T extends string>(file: string, text: string, words: readonly T[]): Parsed<T> {
+  const expected = `${words.slice(0, -1).join(', ')} or ${words[words.length - 1]}`;
+  const line = firstLine(file, text, expected);
+  if (!line.ok) return line;
+  const found = words.find((w) => w === line.value);
+  return found === undefined ? fail(file, `expected ${expected}, got ${JSON.stringify(line.value)}`) : ok(found);
+}
+
+/** Parses warden's `restart`: always | on-failure | never. */
+export function parseRestart(file: string, text: string): Parsed<RestartPolicy> {
+  return parseWord<RestartPolicy>(file, text, ['always', 'on-failure', 'never']);
+}
+
+/** Parses warden's `on-exit`: restart | halt. */
+export function parseOnExit(file: string, text: string): Parsed<OnExit> {
+  return parseWord<OnExit>(file, text, ['restart', 'halt']);
+}
+
+/** Parses warden's `restart-delay`: `MIN MAX` in ms, MIN ≤ MAX. */
+export function parseRestartDelay(file: string, text: string): Parsed<RestartDelay> {
+  const expected = 'two whole numbers of milliseconds, MIN MAX (e.g. "0 30000")';
+  const line = firstLine(file, text, expected);
+  if (!line.ok) return line;
+  const parts = line.value.split(/\s+/);
+  const [min, max] = parts;
+  if (parts.length !== 2 || min === undefined || max === undefined || !INTEGER.test(min) || !INTEGER.test(max)) {
+    return fail(file, `expected ${expected}, got ${JSON.stringify(line.value)}`);
+  }
+  const minMs = Number(min);
+  const maxMs = Number(max);
+  if (maxMs > MAX_TIMER_MS) {
+    return fail(file, `expected MAX of at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a Node timer can wait), got ${max}`);
+  }
+  if (minMs > maxMs) return fail(file, `expected MIN ≤ MAX, got MIN ${minMs} greater than MAX ${maxMs}`);
+  return ok({ minMs, maxMs });
+}
+
+/**
+ * Parses warden's `dependencies`: one name per line, `#` comments and blank lines skipped,
+ * duplicates collapsed. Every bad line is reported, not just the first.
+ */
+export function parseDependencies(file: string, text: string, self: string): Parsed<readonly string[]> {
+  const names: string[] = [];
+  const problems: ConfigProblem[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const name = raw.trim();
+    if (name === '' || name.startsWith('#')) return;
+    const lineNo = i + 1;
+    const nameError = serviceNameError(name);
+    if (nameError !== null) {
+      problems.push(problem(file, `expected one service name per line: ${nameError}`, lineNo));
+    } else if (name === self) {
+      problems.push(problem(file, `service "${self}" cannot depend on itself`, lineNo));
+    } else if (!names.includes(name)) {
+      names.push(name);
+    }
+  });
+  return problems.length > 0 ? { ok: false, problems } : ok(names);
+}

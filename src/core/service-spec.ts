@@ -1,0 +1,42 @@
+/** What a service is, once its directory has been read and validated: every default applied. */
+
+export type RestartPolicy = 'always' | 'on-failure' | 'never';
+export type OnExit = 'restart' | 'halt';
+
+export interface RestartDelay {
+  /** Delay before the first restart in a run of quick deaths (ms). */
+  readonly minMs: number;
+  /** Ceiling of the exponential backoff (ms). */
+  readonly maxMs: number;
+}
+
+export interface ServiceSpec {
+  readonly name: string;
+  /** Absolute path of the service directory; `run` and `finish` start with it as cwd. */
+  readonly dir: string;
+  /** Absolute path of the executable `run` file. */
+  readonly run: string;
+  /** Absolute path of the executable `finish` file, or null when there is none. */
+  readonly finish: string | null;
+  /** A `down` file is present: not started at boot. */
+  readonly downAtBoot: boolean;
+  /** fd the program writes a newline to when ready (s6 `notification-fd`), or null. */
+  readonly notificationFd: number | null;
+  /** ms after the down signal before SIGKILL; 0 = never (s6 `timeout-kill`, else the global grace time). */
+  readonly timeoutKillMs: number;
+  /** ms `finish` may run before it is killed (s6 `timeout-finish`, default 5000). */
+  readonly timeoutFinishMs: number;
+  /** Signal name that stops it, e.g. `SIGTERM` (s6 `down-signal`). */
+  readonly downSignal: string;
+  /** How many deaths are remembered (s6 `max-death-tally`, default 100). */
+  readonly maxDeathTally: number;
+  /** From `env/` (s6-envdir rules): a value sets the variable, null removes it. */
+  readonly env: Readonly<Record<string, string | null>>;
+  readonly restart: RestartPolicy;
+  readonly restartDelay: RestartDelay;
+  /** A run at least this long (ms) counts as healthy: the next death restarts at once. */
+  readonly restartResetMs: number;
+  readonly onExit: OnExit;
+  /** Names of services that must be up (and ready) before this one starts. */
+  readonly dependencies: readonly string[];
+}

@@ -1,0 +1,233 @@
+/**
+ * The PID 1 lifecycle: become the reaper, run cont-init.d, start the services in dependency
+ * order, start CMD, and on the first reason to stop, shut everything down within one deadline
+ * and return the exit code. Nothing here throws out: PID 1 must never die of its own error.
+ */
+import { systemClock } from '../adapters/clock.js';
+import { Launcher } from '../adapters/launcher.js';
+import type { Logger } from '../adapters/logger.js';
+import { setChildSubreaper } from '../adapters/native.js';
+import { Reaper } from '../adapters/reaper.js';
+import type { BootSettings } from '../config/boot-settings.js';
+import { formatProblem } from '../config/config-problem.js';
+import { loadServiceDirs } from '../config/load-services.js';
+import { dependencyOrder } from '../core/dependency-order.js';
+import { exitCodeOf, type ExitStatus } from '../core/exit-status.js';
+import type { ServiceSpec } from '../core/service-spec.js';
+import { Command } from './command.js';
+import { killEverything } from './kill-everything.js';
+import { listScripts, runScripts } from './stage-scripts.js';
+import { Supervisor } from './supervisor.js';
+
+/** Why the container stops; it decides the exit code. */
+export type StopReason =
+  | { readonly kind: 'signal'; readonly signal: string }
+  | { readonly kind: 'command-exited'; readonly status: ExitStatus }
+  | { readonly kind: 'halt'; readonly code: number; readonly by: string }
+  | { readonly kind: 'boot-failed'; readonly message: string };
+
+/** Exit code when warden itself cannot start (s6's convention for a failed system call). */
+export const EXIT_CANNOT_START = 111;
+
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+const FORWARDED_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGHUP', 'SIGCONT', 'SIGALRM'] as const;
+
+export class Init {
+  private readonly launcher = new Launcher();
+  private readonly supervisor: Supervisor;
+  private readonly reaper: Reaper;
+  private readonly command: Command;
+  private layers: readonly (readonly string[])[] = [];
+  private stopping: Promise<number> | null = null;
+  private resolveExit!: (code: number) => void;
+  private readonly exited = new Promise<number>((resolve) => (this.resolveExit = resolve));
+
+  constructor(
+    private readonly settings: BootSettings,
+    private readonly logger: Logger,
+  ) {
+    this.supervisor = new Supervisor({
+      clock: systemClock,
+      launcher: this.launcher,
+      logger,
+      baseEnv: currentEnv(),
+      onHalt: (code, by) => void this.stop({ kind: 'halt', code, by }),
+    });
+    this.reaper = new Reaper({
+      isManaged: this.launcher.isManaged,
+      onOrphanReaped: (pid, status) => logger.debug({ event: 'reaped', pid, ...status }, 'reaped'),
+      onError: (err) => logger.error({ event: 'reap-failed', err }, 'reap-failed'),
+    });
+    this.command = new Command(this.launcher, logger, (status) => void this.stop({ kind: 'command-exited', status }));
+  }
+
+  /** Runs the container until it stops; resolves with the exit code. */
+  async run(): Promise<number> {
+    this.becomeReaper();
+    this.handleSignals();
+    this.boot().catch((err: unknown) => this.stop({ kind: 'boot-failed', message: String(err) }));
+    return this.exited;
+  }
+
+  private becomeReaper(): void {
+    if (process.pid !== 1) {
+      try {
+        setChildSubreaper();
+      } catch (err) {
+        this.logger.warn({ event: 'subreaper-failed', err }, 'not PID 1 and cannot become a subreaper: orphans escape');
+      }
+    }
+    this.reaper.start();
+  }
+
+  private handleSignals(): void {
+    for (const signal of STOP_SIGNALS) process.on(signal, () => void this.stop({ kind: 'signal', signal }));
+    for (const signal of FORWARDED_SIGNALS) {
+      process.on(signal, () => {
+        const to = this.command.forward(signal);
+        this.logger.info({ event: 'signal', signal, forwardedTo: to }, 'signal');
+      });
+    }
+  }
+
+  private async boot(): Promise<void> {
+    const { settings, logger } = this;
+    logger.info({ event: 'boot', pid1: process.pid === 1, serviceDirs: settings.serviceDirs }, 'boot');
+    const scripts = await listScripts(settings.contInitDirs);
+    const failures = await runScripts(scripts, {
+      launcher: this.launcher,
+      logger,
+      env: currentEnv(),
+      stage: 'cont-init',
+      timeoutMs: 0,
+      stopOnFailure: true,
+    });
+    if (failures.length > 0) return void this.stop({ kind: 'boot-failed', message: failures[0]!.reason });
+    if (this.stopping) return;
+
+    const loaded = await loadServiceDirs(settings.serviceDirs, { timeoutKillMs: settings.servicesGraceMs });
+    for (const p of loaded.problems) logger.error({ event: 'config-problem', file: p.file, line: p.line }, formatProblem(p));
+    const specs = new Map(loaded.services.map((s) => [s.name, s]));
+    const order = dependencyOrder(new Map(loaded.services.map((s) => [s.name, s.dependencies])));
+    for (const p of order.problems) logger.error({ event: 'dependency-problem', service: p.service }, p.message);
+    this.layers = order.layers;
+    this.startInDependencyOrder(order.layers.flat().map((name) => specs.get(name)!));
+
+    if (settings.command.length > 0) {
+      const ready = await this.supervisor.waitUntil(() => this.allReady(), settings.cmdWaitMs);
+      if (!ready) logger.warn({ event: 'cmd-wait-timeout', afterMs: settings.cmdWaitMs }, 'starting CMD before every service is ready');
+      if (this.stopping) return;
+      this.command.start(settings.command, currentEnv());
+    }
+  }
+
+  /** Each service starts once every service it depends on is up and ready. */
+  private startInDependencyOrder(specs: readonly ServiceSpec[]): void {
+    const pending = new Map(specs.map((s) => [s.name, s]));
+    const startReady = (): void => {
+      if (this.stopping) return pending.clear();
+      for (const [name, spec] of pending) {
+        if (!spec.downAtBoot && !spec.dependencies.every((d) => this.supervisor.get(d)?.state.kind === 'up')) continue;
+        pending.delete(name);
+        this.supervisor.add(spec);
+      }
+    };
+    this.supervisor.onChange(startReady);
+    startReady();
+  }
+
+  private allReady(): boolean {
+    const expected = this.layers.flat().length;
+    const services = this.supervisor.list();
+    return services.length === expected && services.every((s) => s.goal === 'down' || s.state.kind === 'up');
+  }
+
+  /** The first call decides the reason; later calls wait for the same shutdown. */
+  stop(reason: StopReason): Promise<number> {
+    if (this.stopping) {
+      this.logger.info({ event: 'already-stopping', reason: reason.kind }, 'already-stopping');
+      return this.stopping;
+    }
+    this.stopping = this.shutdown(reason).then(
+      (code) => code,
+      (err: unknown) => {
+        this.logger.error({ event: 'shutdown-failed', err }, 'shutdown-failed');
+        return EXIT_CANNOT_START;
+      },
+    );
+    void this.stopping.then(this.resolveExit);
+    return this.stopping;
+  }
+
+  private async shutdown(reason: StopReason): Promise<number> {
+    const { settings, logger } = this;
+    logger.info({ event: 'shutdown', reason: reason.kind, ...reasonFields(reason) }, 'shutdown');
+
+    const commandStatus = await this.command.stop(settings.servicesGraceMs);
+    for (const layer of [...this.layers].reverse()) await this.stopLayer(layer);
+
+    const scripts = await listScripts(settings.contFinishDirs);
+    await runScripts(scripts, {
+      launcher: this.launcher,
+      logger,
+      env: currentEnv(),
+      stage: 'cont-finish',
+      timeoutMs: settings.contFinishMaxMs,
+      stopOnFailure: false,
+    });
+
+    const left = await killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger });
+    const code = exitCode(reason, commandStatus);
+    logger.info({ event: 'exit', code, killed: left }, 'exit');
+    return code;
+  }
+
+  /** Stops one dependency layer at once and waits for all of it, finish scripts included. */
+  private async stopLayer(layer: readonly string[]): Promise<void> {
+    const running = layer.filter((name) => this.supervisor.get(name) !== undefined);
+    for (const name of running) this.supervisor.send(name, { type: 'down' });
+    const grace = this.settings.servicesGraceMs;
+    const longest = Math.max(0, ...running.map((n) => stopBudgetMs(this.supervisor.get(n)!.spec, grace)));
+    const down = (): boolean => running.every((n) => this.supervisor.get(n)!.state.kind === 'down');
+    if (!(await this.supervisor.waitUntil(down, longest))) {
+      this.logger.error({ event: 'stop-timeout', services: running.join(',') }, 'services still running after their stop budget');
+    }
+  }
+}
+
+/** Time a service may take to stop: its kill timeout (or the grace time), its finish, and a margin. */
+function stopBudgetMs(spec: ServiceSpec, graceMs: number): number {
+  return (spec.timeoutKillMs || graceMs) + (spec.finish ? spec.timeoutFinishMs : 0) + 1000;
+}
+
+function exitCode(reason: StopReason, commandStatus: ExitStatus | null): number {
+  switch (reason.kind) {
+    case 'command-exited':
+      return exitCodeOf(reason.status);
+    case 'halt':
+      return reason.code;
+    case 'boot-failed':
+      return EXIT_CANNOT_START;
+    case 'signal':
+      return commandStatus ? exitCodeOf(commandStatus) : 0;
+  }
+}
+
+function reasonFields(reason: StopReason): Record<string, string | number> {
+  switch (reason.kind) {
+    case 'signal':
+      return { signal: reason.signal };
+    case 'command-exited':
+      return { code: exitCodeOf(reason.status) };
+    case 'halt':
+      return { code: reason.code, by: reason.by };
+    case 'boot-failed':
+      return { error: reason.message };
+  }
+}
+
+function currentEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  return env;
+}

@@ -1,0 +1,55 @@
+/**
+ * The last stage of shutdown: TERM every process still in the container, wait, KILL, reap all.
+ * As PID 1 that is everything in the PID namespace (`kill(-1)`); as a subreaper it is only
+ * warden's own descendants, never the rest of the machine.
+ */
+import type { Logger } from '../adapters/logger.js';
+import { descendants, directChildren } from '../adapters/process-tree.js';
+import type { Reaper } from '../adapters/reaper.js';
+import { sendSignal } from '../adapters/signals.js';
+
+export interface KillEverythingOptions {
+  readonly graceMs: number;
+  readonly reaper: Reaper;
+  readonly logger: Logger;
+}
+
+/** How long to wait for the kernel to tear down SIGKILLed processes. */
+const KILL_SETTLE_MS = 2000;
+/** Shutdown only: how often to look whether any child is left. */
+const POLL_MS = 10;
+
+/** Returns how many processes had to be signalled (0 when the container was already empty). */
+export async function killEverything(opts: KillEverythingOptions): Promise<number> {
+  opts.reaper.drain();
+  const left = directChildren().length;
+  if (left === 0) return 0;
+  opts.logger.info({ event: 'kill-all', signal: 'SIGTERM', children: left }, 'kill-all');
+  signalAll('SIGTERM');
+  signalAll('SIGCONT');
+  if (await noChildrenWithin(opts.graceMs, opts.reaper)) return left;
+  opts.logger.warn({ event: 'kill-all', signal: 'SIGKILL', children: directChildren().length }, 'kill-all');
+  signalAll('SIGKILL');
+  if (!(await noChildrenWithin(KILL_SETTLE_MS, opts.reaper))) {
+    opts.logger.error({ event: 'kill-all-failed', children: directChildren().join(',') }, 'processes survived SIGKILL');
+  }
+  return left;
+}
+
+function signalAll(signal: NodeJS.Signals): void {
+  if (process.pid === 1) {
+    sendSignal(-1, signal);
+    return;
+  }
+  for (const pid of descendants(process.pid)) sendSignal(pid, signal);
+}
+
+async function noChildrenWithin(ms: number, reaper: Reaper): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    reaper.drain();
+    if (directChildren().length === 0) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
+}

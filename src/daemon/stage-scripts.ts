@@ -1,0 +1,83 @@
+/** cont-init.d and cont-finish.d: every executable file of the dirs, in name order, one at a time. */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Launcher } from '../adapters/launcher.js';
+import type { Logger } from '../adapters/logger.js';
+import { sendSignal } from '../adapters/signals.js';
+import type { ExitStatus } from '../core/exit-status.js';
+
+export interface ScriptFailure {
+  readonly script: string;
+  readonly status: ExitStatus | null;
+  readonly reason: string;
+}
+
+/** The scripts of `dirs` in run order: sorted by file name across dirs, as s6-overlay does. */
+export async function listScripts(dirs: readonly string[]): Promise<string[]> {
+  const found: { name: string; path: string }[] = [];
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      continue; // An absent stage dir simply has nothing to run.
+    }
+    for (const name of names) {
+      if (name.startsWith('.')) continue;
+      const path = join(dir, name);
+      const info = await stat(path).catch(() => null);
+      if (info?.isFile()) found.push({ name, path });
+    }
+  }
+  return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((f) => f.path);
+}
+
+export interface RunScriptsOptions {
+  readonly launcher: Launcher;
+  readonly logger: Logger;
+  readonly env: Readonly<Record<string, string>>;
+  readonly stage: 'cont-init' | 'cont-finish';
+  /** Each script is killed after this long (0 = no limit). */
+  readonly timeoutMs: number;
+  /** Stop at the first failure (cont-init) or run them all (cont-finish). */
+  readonly stopOnFailure: boolean;
+}
+
+/** Runs the scripts in order; returns the failures (at most one when `stopOnFailure`). */
+export async function runScripts(scripts: readonly string[], opts: RunScriptsOptions): Promise<ScriptFailure[]> {
+  const failures: ScriptFailure[] = [];
+  for (const script of scripts) {
+    const failure = await runOne(script, opts);
+    if (failure === null) continue;
+    opts.logger.error({ event: `${opts.stage}-failed`, script, reason: failure.reason }, `${opts.stage}-failed`);
+    failures.push(failure);
+    if (opts.stopOnFailure) break;
+  }
+  return failures;
+}
+
+function runOne(script: string, opts: RunScriptsOptions): Promise<ScriptFailure | null> {
+  opts.logger.info({ event: `${opts.stage}-script`, script }, `${opts.stage}-script`);
+  return new Promise((resolve) => {
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const result = opts.launcher.launch({
+      file: script,
+      env: opts.env,
+      detached: false,
+      onExit: (status) => {
+        clearTimeout(timer);
+        if (status.kind === 'exited' && status.code === 0) return resolve(null);
+        const how = status.kind === 'exited' ? `exited ${status.code}` : `was killed by signal ${status.signal}`;
+        resolve({ script, status, reason: timedOut ? `timed out after ${opts.timeoutMs} ms` : `${script} ${how}` });
+      },
+    });
+    if (!result.ok) return resolve({ script, status: null, reason: result.error });
+    if (opts.timeoutMs > 0) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        sendSignal(result.pid, 'SIGKILL');
+      }, opts.timeoutMs);
+    }
+  });
+}

@@ -1,0 +1,189 @@
+/**
+ * The services' runtime: feeds events to each service's state machine and carries out the
+ * effects it returns. Events are queued and handled one at a time ("collect, then act"), so an
+ * effect that produces an event (a spawn reporting its pid) never re-enters a transition.
+ */
+import type { Clock } from '../adapters/clock.js';
+import type { Launcher } from '../adapters/launcher.js';
+import type { Logger } from '../adapters/logger.js';
+import { sendSignal } from '../adapters/signals.js';
+import { boot, initialService, step, type Effect, type Service, type ServiceEvent } from '../core/service-machine.js';
+import type { ServiceSpec } from '../core/service-spec.js';
+
+export interface SupervisorDeps {
+  readonly clock: Clock;
+  readonly launcher: Launcher;
+  readonly logger: Logger;
+  /** The environment every service starts from, before its `env/` is applied. */
+  readonly baseEnv: Readonly<Record<string, string>>;
+  /** A service whose `on-exit` is `halt` ended: stop the container with `code`. */
+  readonly onHalt: (code: number, service: string) => void;
+}
+
+export class Supervisor {
+  private readonly services = new Map<string, Service>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly finishers = new Map<string, number>();
+  private readonly queue: [string, ServiceEvent][] = [];
+  private readonly listeners = new Set<() => void>();
+  private draining = false;
+
+  constructor(private readonly deps: SupervisorDeps) {}
+
+  /** Takes a service into supervision and brings it to its boot goal. */
+  add(spec: ServiceSpec): void {
+    if (this.services.has(spec.name)) throw new Error(`service ${spec.name} is already supervised`);
+    const now = this.deps.clock.now();
+    const first = boot(initialService(spec, now), now);
+    this.services.set(spec.name, first.service);
+    this.apply(spec.name, first.effects);
+    this.drain();
+  }
+
+  send(name: string, event: ServiceEvent): void {
+    if (!this.services.has(name)) throw new Error(`no service named ${name}`);
+    this.queue.push([name, event]);
+    this.drain();
+  }
+
+  get(name: string): Service | undefined {
+    return this.services.get(name);
+  }
+
+  list(): Service[] {
+    return [...this.services.values()];
+  }
+
+  /** Calls `listener` after every handled event; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves true once `done()` holds, false after `timeoutMs`. */
+  waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (done()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const finish = (result: boolean): void => {
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(result);
+      };
+      const timer = setTimeout(() => finish(false), timeoutMs);
+      const unsubscribe = this.onChange(() => done() && finish(true));
+    });
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      for (let next = this.queue.shift(); next; next = this.queue.shift()) {
+        const [name, event] = next;
+        const service = this.services.get(name)!;
+        const result = step(service, event, this.deps.clock.now());
+        this.services.set(name, result.service);
+        this.apply(name, result.effects);
+      }
+    } finally {
+      this.draining = false;
+    }
+    for (const listener of this.listeners) listener();
+  }
+
+  private apply(name: string, effects: readonly Effect[]): void {
+    for (const effect of effects) {
+      try {
+        this.carryOut(name, effect);
+      } catch (err) {
+        // An effect that failed must not stop the others, nor the supervisor.
+        this.deps.logger.error({ service: name, event: 'effect-failed', effect: effect.type, err }, 'effect-failed');
+      }
+    }
+  }
+
+  private carryOut(name: string, effect: Effect): void {
+    const spec = this.services.get(name)!.spec;
+    switch (effect.type) {
+      case 'spawn': {
+        const result = this.deps.launcher.launch({
+          file: spec.run,
+          cwd: spec.dir,
+          env: this.envFor(spec),
+          detached: true,
+          notificationFd: spec.notificationFd,
+          onExit: (status) => this.fromPid(name, pid, { type: 'exited', status }),
+          onReady: () => this.fromPid(name, pid, { type: 'ready' }),
+        });
+        const pid = result.ok ? result.pid : -1;
+        this.queue.push([name, result.ok ? { type: 'spawned', pid } : { type: 'spawn-failed', error: result.error }]);
+        return;
+      }
+      case 'signal':
+        sendSignal(effect.pid, effect.signal);
+        return;
+      case 'run-finish': {
+        const result = this.deps.launcher.launch({
+          file: spec.finish!,
+          args: effect.args,
+          cwd: spec.dir,
+          env: this.envFor(spec),
+          detached: true,
+          onExit: (status) => {
+            this.finishers.delete(name);
+            this.send(name, { type: 'finish-exited', status });
+          },
+        });
+        if (result.ok) this.finishers.set(name, result.pid);
+        else this.queue.push([name, { type: 'finish-exited', status: { kind: 'exited', code: 111 } }]);
+        return;
+      }
+      case 'kill-finish': {
+        const pid = this.finishers.get(name);
+        if (pid !== undefined) sendSignal(pid, 'SIGKILL');
+        return;
+      }
+      case 'set-timer': {
+        clearTimeout(this.timers.get(name));
+        const delay = Math.max(0, effect.at - this.deps.clock.now());
+        this.timers.set(
+          name,
+          setTimeout(() => {
+            this.timers.delete(name);
+            this.send(name, { type: 'timer' });
+          }, delay),
+        );
+        return;
+      }
+      case 'clear-timer':
+        clearTimeout(this.timers.get(name));
+        this.timers.delete(name);
+        return;
+      case 'log':
+        this.deps.logger[effect.level]({ service: name, event: effect.event, ...effect.fields }, effect.event);
+        return;
+      case 'halt':
+        this.deps.onHalt(effect.code, name);
+        return;
+      default: {
+        const unreachable: never = effect;
+        return unreachable;
+      }
+    }
+  }
+
+  /** Events from a process reach the service only while that process is still its current one. */
+  private fromPid(name: string, pid: number, event: ServiceEvent): void {
+    const state = this.services.get(name)?.state;
+    if (state && 'pid' in state && state.pid === pid) this.send(name, event);
+  }
+
+  private envFor(spec: ServiceSpec): Record<string, string> {
+    const env: Record<string, string> = { ...this.deps.baseEnv };
+    for (const [key, value] of Object.entries(spec.env)) {
+      if (value === null) delete env[key];
+      else env[key] = value;
+    }
+    return env;
+  }
+}
