@@ -136,7 +136,7 @@ function stop(service: Service, pid: number, since: number, now: number): Step {
 
 /** Records a death; unrequested quick deaths grow the streak and may open a crash loop. */
 function recordDeath(service: Service, status: ExitStatus, since: number, requested: boolean, now: number): Step {
-  const ranMs = now - since;
+  const ranMs = Math.round(now - since);
   const deaths = [...service.deaths, { at: now, status, ranMs }].slice(-Math.max(service.spec.maxDeathTally, 1));
   const effects: Effect[] = [
     log(requested || isSuccess(status) ? 'info' : 'warn', 'exited', { ...statusFields(status), ranMs }),
@@ -180,7 +180,7 @@ function afterDeath(service: Service, status: ExitStatus, requested: boolean, no
   if (until <= now) return respawn(service, now);
   return {
     service: { ...service, state: { kind: 'backoff', until } },
-    effects: [log('info', 'backoff', { delayMs: until - now, deaths: service.streak }), { type: 'set-timer', at: until }],
+    effects: [log('info', 'backoff', { delayMs: Math.round(until - now), deaths: service.streak }), { type: 'set-timer', at: until }],
   };
 }
 
@@ -270,7 +270,7 @@ export function step(service: Service, event: ServiceEvent, now: number): Step {
           if (state.kind === 'up') return { service, effects: [] };
           return {
             service: { ...service, state: { kind: 'up', pid: state.pid, since: state.since, readyAt: now } },
-            effects: [log('info', 'ready', { pid: state.pid, afterMs: now - state.since })],
+            effects: [log('info', 'ready', { pid: state.pid, afterMs: Math.round(now - state.since) })],
           };
         case 'exited':
           return died(service, event.status, state.since, false, now);
