@@ -25,8 +25,12 @@ export function dependencyOrder(deps: ReadonlyMap<string, readonly string[]>): D
     }
   }
   for (const cycle of findCycles(deps)) {
-    problems.push({ service: cycle[0]!, message: `dependency cycle: ${[...cycle, cycle[0]].join(' -> ')}` });
-    for (const name of cycle) bad.add(name);
+    // Every service on the cycle is left out, so each gets the chain, starting from itself.
+    cycle.forEach((name, i) => {
+      const chain = [...cycle.slice(i), ...cycle.slice(0, i), name];
+      problems.push({ service: name, message: `dependency cycle: ${chain.join(' -> ')}` });
+      bad.add(name);
+    });
   }
   // Whatever depends, directly or not, on a bad service cannot start either.
   let grew = true;
