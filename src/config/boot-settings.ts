@@ -1,4 +1,5 @@
 /** The settings of `warden boot`, from its flags and WARDEN_* variables, validated once here. */
+import { DEFAULT_SOCKET } from '../adapters/control-protocol.js';
 
 export interface BootSettings {
   /** Service dirs, read in order (a name in an earlier dir wins). */
@@ -15,6 +16,13 @@ export interface BootSettings {
   readonly contFinishMaxMs: number;
   /** How long CMD waits for the services to be ready (0 = do not wait). */
   readonly cmdWaitMs: number;
+  /** The control socket (`WARDEN_SOCKET`). */
+  readonly socketPath: string;
+}
+
+/** The control socket: `WARDEN_SOCKET`, else the default. Shared by the daemon and the CLI. */
+export function socketPath(env: Readonly<Record<string, string | undefined>>): string {
+  return env.WARDEN_SOCKET || DEFAULT_SOCKET;
 }
 
 export const DEFAULT_SERVICE_DIRS = ['/etc/warden/services.d', '/etc/services.d'];
@@ -53,5 +61,6 @@ export function bootSettings(flags: BootFlags, env: Readonly<Record<string, stri
     killGraceMs: envMs(env, 'WARDEN_KILL_GRACETIME', 3000),
     contFinishMaxMs: envMs(env, 'WARDEN_KILL_FINISH_MAXTIME', 5000),
     cmdWaitMs: envMs(env, 'WARDEN_CMD_WAIT_FOR_SERVICES_MAXTIME', 5000),
+    socketPath: socketPath(env),
   };
 }

@@ -4,6 +4,7 @@
  * and return the exit code. Nothing here throws out: PID 1 must never die of its own error.
  */
 import { systemClock } from '../adapters/clock.js';
+import { ControlServer } from '../adapters/control-server.js';
 import { Launcher } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
 import { setChildSubreaper } from '../adapters/native.js';
@@ -11,11 +12,12 @@ import { Reaper } from '../adapters/reaper.js';
 import type { BootSettings } from '../config/boot-settings.js';
 import { formatProblem } from '../config/config-problem.js';
 import { loadServiceDirs } from '../config/load-services.js';
-import { dependencyOrder } from '../core/dependency-order.js';
 import { exitCodeOf, type ExitStatus } from '../core/exit-status.js';
 import type { ServiceSpec } from '../core/service-spec.js';
 import { Command } from './command.js';
+import { controlHandler } from './control-handler.js';
 import { killEverything } from './kill-everything.js';
+import { ServiceSet } from './service-set.js';
 import { listScripts, runScripts } from './stage-scripts.js';
 import { Supervisor } from './supervisor.js';
 
@@ -30,14 +32,15 @@ export type StopReason =
 export const EXIT_CANNOT_START = 111;
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
-const FORWARDED_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGHUP', 'SIGCONT', 'SIGALRM'] as const;
+const FORWARDED_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'] as const;
 
 export class Init {
   private readonly launcher = new Launcher();
   private readonly supervisor: Supervisor;
+  private readonly services: ServiceSet;
   private readonly reaper: Reaper;
   private readonly command: Command;
-  private layers: readonly (readonly string[])[] = [];
+  private readonly control: ControlServer;
   private stopping: Promise<number> | null = null;
   private resolveExit!: (code: number) => void;
   private readonly exited = new Promise<number>((resolve) => (this.resolveExit = resolve));
@@ -53,12 +56,26 @@ export class Init {
       baseEnv: currentEnv(),
       onHalt: (code, by) => void this.stop({ kind: 'halt', code, by }),
     });
+    this.services = new ServiceSet(this.supervisor, logger, () => this.loadServices(), (spec) =>
+      stopBudgetMs(spec, settings.servicesGraceMs),
+    );
     this.reaper = new Reaper({
       isManaged: this.launcher.isManaged,
       onOrphanReaped: (pid, status) => logger.debug({ event: 'reaped', pid, ...status }, 'reaped'),
       onError: (err) => logger.error({ event: 'reap-failed', err }, 'reap-failed'),
     });
     this.command = new Command(this.launcher, logger, (status) => void this.stop({ kind: 'command-exited', status }));
+    const handler = controlHandler({
+      supervisor: this.supervisor,
+      clock: systemClock,
+      waiting: () => this.services.waiting(),
+      halt: (code) => void this.stop({ kind: 'halt', code, by: 'warden halt' }),
+      reload: () => this.services.rescan(),
+      stopping: () => this.stopping !== null,
+    });
+    this.control = new ControlServer(settings.socketPath, handler, (err) =>
+      logger.error({ event: 'control-error', err }, 'control-error'),
+    );
   }
 
   /** Runs the container until it stops; resolves with the exit code. */
@@ -82,6 +99,10 @@ export class Init {
 
   private handleSignals(): void {
     for (const signal of STOP_SIGNALS) process.on(signal, () => void this.stop({ kind: 'signal', signal }));
+    process.on('SIGHUP', () => {
+      this.logger.info({ event: 'signal', signal: 'SIGHUP' }, 'rescan');
+      void this.services.rescan();
+    });
     for (const signal of FORWARDED_SIGNALS) {
       process.on(signal, () => {
         const to = this.command.forward(signal);
@@ -93,8 +114,11 @@ export class Init {
   private async boot(): Promise<void> {
     const { settings, logger } = this;
     logger.info({ event: 'boot', pid1: process.pid === 1, serviceDirs: settings.serviceDirs }, 'boot');
-    const scripts = await listScripts(settings.contInitDirs);
-    const failures = await runScripts(scripts, {
+    // A missing control socket costs the CLI, not the services: warn and go on.
+    await this.control.listen().catch((err: unknown) =>
+      logger.warn({ event: 'control-unavailable', socket: settings.socketPath, err }, 'control-unavailable'),
+    );
+    const failures = await runScripts(await listScripts(settings.contInitDirs), {
       launcher: this.launcher,
       logger,
       env: currentEnv(),
@@ -105,41 +129,19 @@ export class Init {
     if (failures.length > 0) return void this.stop({ kind: 'boot-failed', message: failures[0]!.reason });
     if (this.stopping) return;
 
-    const loaded = await loadServiceDirs(settings.serviceDirs, { timeoutKillMs: settings.servicesGraceMs });
-    for (const p of loaded.problems) logger.error({ event: 'config-problem', file: p.file, line: p.line }, formatProblem(p));
-    const specs = new Map(loaded.services.map((s) => [s.name, s]));
-    const order = dependencyOrder(new Map(loaded.services.map((s) => [s.name, s.dependencies])));
-    for (const p of order.problems) logger.error({ event: 'dependency-problem', service: p.service }, p.message);
-    this.layers = order.layers;
-    this.startInDependencyOrder(order.layers.flat().map((name) => specs.get(name)!));
-
+    await this.services.rescan();
     if (settings.command.length > 0) {
-      const ready = await this.supervisor.waitUntil(() => this.allReady(), settings.cmdWaitMs);
+      const ready = await this.supervisor.waitUntil(() => this.services.allReady(), settings.cmdWaitMs);
       if (!ready) logger.warn({ event: 'cmd-wait-timeout', afterMs: settings.cmdWaitMs }, 'starting CMD before every service is ready');
       if (this.stopping) return;
       this.command.start(settings.command, currentEnv());
     }
   }
 
-  /** Each service starts once every service it depends on is up and ready. */
-  private startInDependencyOrder(specs: readonly ServiceSpec[]): void {
-    const pending = new Map(specs.map((s) => [s.name, s]));
-    const startReady = (): void => {
-      if (this.stopping) return pending.clear();
-      for (const [name, spec] of pending) {
-        if (!spec.downAtBoot && !spec.dependencies.every((d) => this.supervisor.get(d)?.state.kind === 'up')) continue;
-        pending.delete(name);
-        this.supervisor.add(spec);
-      }
-    };
-    this.supervisor.onChange(startReady);
-    startReady();
-  }
-
-  private allReady(): boolean {
-    const expected = this.layers.flat().length;
-    const services = this.supervisor.list();
-    return services.length === expected && services.every((s) => s.goal === 'down' || s.state.kind === 'up');
+  private async loadServices(): Promise<readonly ServiceSpec[]> {
+    const loaded = await loadServiceDirs(this.settings.serviceDirs, { timeoutKillMs: this.settings.servicesGraceMs });
+    for (const p of loaded.problems) this.logger.error({ event: 'config-problem', file: p.file, line: p.line }, formatProblem(p));
+    return loaded.services;
   }
 
   /** The first call decides the reason; later calls wait for the same shutdown. */
@@ -164,10 +166,8 @@ export class Init {
     logger.info({ event: 'shutdown', reason: reason.kind, ...reasonFields(reason) }, 'shutdown');
 
     const commandStatus = await this.command.stop(settings.servicesGraceMs);
-    for (const layer of [...this.layers].reverse()) await this.stopLayer(layer);
-
-    const scripts = await listScripts(settings.contFinishDirs);
-    await runScripts(scripts, {
+    await this.services.stopAll();
+    await runScripts(await listScripts(settings.contFinishDirs), {
       launcher: this.launcher,
       logger,
       env: currentEnv(),
@@ -175,23 +175,11 @@ export class Init {
       timeoutMs: settings.contFinishMaxMs,
       stopOnFailure: false,
     });
-
+    this.control.close();
     const left = await killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger });
     const code = exitCode(reason, commandStatus);
     logger.info({ event: 'exit', code, killed: left }, 'exit');
     return code;
-  }
-
-  /** Stops one dependency layer at once and waits for all of it, finish scripts included. */
-  private async stopLayer(layer: readonly string[]): Promise<void> {
-    const running = layer.filter((name) => this.supervisor.get(name) !== undefined);
-    for (const name of running) this.supervisor.send(name, { type: 'down' });
-    const grace = this.settings.servicesGraceMs;
-    const longest = Math.max(0, ...running.map((n) => stopBudgetMs(this.supervisor.get(n)!.spec, grace)));
-    const down = (): boolean => running.every((n) => this.supervisor.get(n)!.state.kind === 'down');
-    if (!(await this.supervisor.waitUntil(down, longest))) {
-      this.logger.error({ event: 'stop-timeout', services: running.join(',') }, 'services still running after their stop budget');
-    }
   }
 }
 

@@ -7,7 +7,7 @@ import type { Clock } from '../adapters/clock.js';
 import type { Launcher } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
 import { sendSignal } from '../adapters/signals.js';
-import { boot, initialService, step, type Effect, type Service, type ServiceEvent } from '../core/service-machine.js';
+import { boot, initialService, step, type Effect, type Goal, type Service, type ServiceEvent } from '../core/service-machine.js';
 import type { ServiceSpec } from '../core/service-spec.js';
 
 export interface SupervisorDeps {
@@ -30,14 +30,37 @@ export class Supervisor {
 
   constructor(private readonly deps: SupervisorDeps) {}
 
-  /** Takes a service into supervision and brings it to its boot goal. */
-  add(spec: ServiceSpec): void {
+  /** Takes a service into supervision and brings it to its boot goal (or `goal`, when given). */
+  add(spec: ServiceSpec, goal?: Goal): void {
     if (this.services.has(spec.name)) throw new Error(`service ${spec.name} is already supervised`);
     const now = this.deps.clock.now();
-    const first = boot(initialService(spec, now), now);
+    const fresh = initialService(spec, now);
+    const first = boot(goal ? { ...fresh, goal } : fresh, now);
     this.services.set(spec.name, first.service);
     this.apply(spec.name, first.effects);
     this.drain();
+  }
+
+  /** Stops the service (if running) and forgets it. */
+  async retire(name: string, timeoutMs: number): Promise<void> {
+    await this.bringDown(name, timeoutMs);
+    clearTimeout(this.timers.get(name));
+    this.timers.delete(name);
+    this.services.delete(name);
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Stops the service, then supervises it anew with `spec`; one that was wanted down stays down. */
+  async replace(spec: ServiceSpec, timeoutMs: number): Promise<void> {
+    const wasDown = this.services.get(spec.name)?.goal === 'down';
+    await this.retire(spec.name, timeoutMs);
+    this.add(spec, wasDown ? 'down' : undefined);
+  }
+
+  private async bringDown(name: string, timeoutMs: number): Promise<void> {
+    if (!this.services.has(name)) return;
+    this.send(name, { type: 'down' });
+    await this.waitUntil(() => (this.services.get(name)?.state.kind ?? 'down') === 'down', timeoutMs);
   }
 
   send(name: string, event: ServiceEvent): void {
@@ -69,7 +92,8 @@ export class Supervisor {
         unsubscribe();
         resolve(result);
       };
-      const timer = setTimeout(() => finish(false), timeoutMs);
+      // Infinity: wait for ever (setTimeout would fire at once for it).
+      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => finish(false), timeoutMs) : undefined;
       const unsubscribe = this.onChange(() => done() && finish(true));
     });
   }

@@ -1,0 +1,142 @@
+/**
+ * The control protocol between `warden` commands and the running supervisor: one JSON object
+ * per line each way over a unix socket. Version 1; documented in docs/control-protocol.md.
+ * The CLI imports only this file of the daemon's side.
+ */
+
+export const PROTOCOL_VERSION = 1;
+/** A request line longer than this is refused (and the connection closed). */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+export const DEFAULT_SOCKET = '/run/warden/control.sock';
+
+export type WaitCondition = 'up' | 'ready' | 'down';
+
+export type Request =
+  | { readonly cmd: 'status'; readonly services: readonly string[] }
+  | { readonly cmd: 'up' | 'down' | 'restart' | 'once'; readonly services: readonly string[] }
+  | { readonly cmd: 'signal'; readonly signal: string; readonly services: readonly string[] }
+  | {
+      readonly cmd: 'wait';
+      readonly condition: WaitCondition;
+      readonly timeoutMs: number;
+      readonly services: readonly string[];
+    }
+  | { readonly cmd: 'halt'; readonly code: number }
+  | { readonly cmd: 'reload' };
+
+export type RequestLine = Request & { readonly v: number; readonly id?: number | string };
+
+export type ErrorCode =
+  | 'bad-request'
+  | 'unsupported-version'
+  | 'unknown-command'
+  | 'unknown-service'
+  | 'too-large'
+  | 'permission-denied'
+  | 'timeout'
+  | 'shutting-down'
+  | 'internal';
+
+export interface ProtocolError {
+  readonly code: ErrorCode;
+  readonly message: string;
+  /** With unknown-service: the services that do exist. */
+  readonly known?: readonly string[];
+}
+
+export type ReplyLine =
+  | { readonly v: number; readonly id: number | string | null; readonly ok: true; readonly result: unknown }
+  | { readonly v: number; readonly id: number | string | null; readonly ok: false; readonly error: ProtocolError };
+
+/** One service as `status` reports it: a stable API (`warden status --json`). */
+export interface ServiceStatus {
+  readonly name: string;
+  /** down · spawning · starting · up · stopping · finishing · backoff */
+  readonly state: string;
+  readonly goal: 'up' | 'down' | 'once';
+  readonly pid: number | null;
+  /** ms since the current process started, or null when none runs. */
+  readonly uptimeMs: number | null;
+  readonly ready: boolean;
+  readonly restarts: number;
+  /** The last death: its exit code, or the signal that killed it. */
+  readonly lastExit: { readonly code: number } | { readonly signal: string } | null;
+  /** When the next start is due (ISO 8601), while in backoff. */
+  readonly backoffUntil: string | null;
+  /** Quick deaths in a row. */
+  readonly deaths: number;
+  readonly crashLoop: boolean;
+  /** Why it is down: wanted · exited · permanent-failure; null when not down. */
+  readonly downReason: string | null;
+}
+
+const SERVICE_COMMANDS = new Set(['status', 'up', 'down', 'restart', 'once', 'signal', 'wait']);
+const CONDITIONS = new Set<WaitCondition>(['up', 'ready', 'down']);
+
+function fail(code: ErrorCode, message: string): { ok: false; error: ProtocolError } {
+  return { ok: false, error: { code, message } };
+}
+
+/** Validates one request line; never throws. */
+export function parseRequest(
+  line: string,
+): { ok: true; request: RequestLine } | { ok: false; error: ProtocolError; id?: number | string | null } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return fail('bad-request', 'not JSON: send one JSON object per line');
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('bad-request', 'expected a JSON object');
+  const obj = raw as Record<string, unknown>;
+  const id = typeof obj.id === 'number' || typeof obj.id === 'string' ? obj.id : null;
+  const withId = <T extends object>(r: T): T & { id: number | string | null } => ({ ...r, id });
+  if (obj.v !== PROTOCOL_VERSION) {
+    return withId(fail('unsupported-version', `protocol version ${String(obj.v)} not supported; this warden speaks v${PROTOCOL_VERSION}`));
+  }
+  const cmd = obj.cmd;
+  if (typeof cmd !== 'string') return withId(fail('bad-request', 'missing "cmd"'));
+  let services: string[] = [];
+  if (SERVICE_COMMANDS.has(cmd)) {
+    const list = obj.services ?? [];
+    if (!Array.isArray(list) || !list.every((s): s is string => typeof s === 'string')) {
+      return withId(fail('bad-request', '"services" must be an array of names'));
+    }
+    services = list;
+    if (cmd !== 'status' && services.length === 0) return withId(fail('bad-request', `${cmd} needs at least one service`));
+  }
+  const base = { v: PROTOCOL_VERSION, ...(id === null ? {} : { id }) };
+  switch (cmd) {
+    case 'status':
+    case 'up':
+    case 'down':
+    case 'restart':
+    case 'once':
+      return { ok: true, request: { ...base, cmd, services } };
+    case 'signal':
+      if (typeof obj.signal !== 'string' || obj.signal === '') return withId(fail('bad-request', 'signal needs "signal"'));
+      return { ok: true, request: { ...base, cmd, services, signal: obj.signal } };
+    case 'wait': {
+      const condition = obj.condition ?? 'up';
+      const timeoutMs = obj.timeoutMs ?? 0;
+      if (typeof condition !== 'string' || !CONDITIONS.has(condition as WaitCondition)) {
+        return withId(fail('bad-request', '"condition" must be up, ready or down'));
+      }
+      if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 0) {
+        return withId(fail('bad-request', '"timeoutMs" must be a whole number ≥ 0 (0: no limit)'));
+      }
+      return { ok: true, request: { ...base, cmd, services, condition: condition as WaitCondition, timeoutMs } };
+    }
+    case 'halt': {
+      const code = obj.code ?? 0;
+      if (typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code > 255) {
+        return withId(fail('bad-request', '"code" must be a whole number from 0 to 255'));
+      }
+      return { ok: true, request: { ...base, cmd, code } };
+    }
+    case 'reload':
+      return { ok: true, request: { ...base, cmd } };
+    default:
+      return withId(fail('unknown-command', `unknown command "${cmd}"`));
+  }
+}

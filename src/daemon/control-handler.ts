@@ -1,0 +1,115 @@
+/** Answers control requests from the running supervisor's state. */
+import { constants } from 'node:os';
+import type { Clock } from '../adapters/clock.js';
+import type { RequestLine, ServiceStatus, WaitCondition } from '../adapters/control-protocol.js';
+import type { HandlerResult, RequestHandler } from '../adapters/control-server.js';
+import type { Service } from '../core/service-machine.js';
+import { serviceStatus, waitingStatus } from './service-status.js';
+import type { Supervisor } from './supervisor.js';
+
+export interface ControlContext {
+  readonly supervisor: Supervisor;
+  readonly clock: Clock;
+  /** Services known from their dirs but still waiting for dependencies. */
+  readonly waiting: () => readonly string[];
+  readonly halt: (code: number) => void;
+  readonly reload: () => Promise<unknown>;
+  readonly stopping: () => boolean;
+}
+
+const satisfied: Record<WaitCondition, (s: Service) => boolean> = {
+  up: (s) => s.state.kind === 'up' || s.state.kind === 'starting',
+  ready: (s) => s.state.kind === 'up',
+  down: (s) => s.state.kind === 'down',
+};
+
+/** A signal name in any of the forms `kill` takes: TERM, SIGTERM, term, 15. */
+function normalizeSignal(text: string): string | null {
+  const upper = text.trim().toUpperCase();
+  if (/^\d+$/.test(upper)) return Object.entries(constants.signals).find(([, n]) => n === Number(upper))?.[0] ?? null;
+  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+  return name in constants.signals ? name : null;
+}
+
+export function controlHandler(ctx: ControlContext): RequestHandler {
+  const statuses = (names: readonly string[]): ServiceStatus[] => {
+    const now = ctx.clock.now();
+    const wall = Date.now();
+    return names.map((name) => {
+      const service = ctx.supervisor.get(name);
+      return service ? serviceStatus(service, now, wall) : waitingStatus(name, 'up');
+    });
+  };
+  const allNames = (): string[] => [...ctx.supervisor.list().map((s) => s.spec.name), ...ctx.waiting()].sort();
+  /** The named services, or an error naming the unknown ones and listing the known. */
+  const resolve = (names: readonly string[]): { ok: true; names: readonly string[] } | { ok: false; result: HandlerResult } => {
+    const known = allNames();
+    const unknown = names.filter((n) => !known.includes(n));
+    if (unknown.length === 0) return { ok: true, names: names.length > 0 ? names : known };
+    return {
+      ok: false,
+      result: {
+        ok: false,
+        error: { code: 'unknown-service', message: `no service named ${unknown.join(', ')}`, known },
+      },
+    };
+  };
+  const notWaiting = (names: readonly string[]): HandlerResult | null => {
+    const blocked = names.filter((n) => ctx.supervisor.get(n) === undefined);
+    if (blocked.length === 0) return null;
+    return { ok: false, error: { code: 'bad-request', message: `${blocked.join(', ')}: still waiting for dependencies` } };
+  };
+
+  return async (request: RequestLine): Promise<HandlerResult> => {
+    switch (request.cmd) {
+      case 'status': {
+        const found = resolve(request.services);
+        return found.ok ? { ok: true, result: statuses(found.names) } : found.result;
+      }
+      case 'up':
+      case 'down':
+      case 'restart':
+      case 'once':
+      case 'signal': {
+        if (ctx.stopping()) return { ok: false, error: { code: 'shutting-down', message: 'warden is shutting down' } };
+        const found = resolve(request.services);
+        if (!found.ok) return found.result;
+        const blocked = notWaiting(found.names);
+        if (blocked) return blocked;
+        if (request.cmd === 'signal') {
+          const signal = normalizeSignal(request.signal);
+          if (signal === null) return { ok: false, error: { code: 'bad-request', message: `unknown signal ${request.signal}` } };
+          for (const name of found.names) ctx.supervisor.send(name, { type: 'signal', signal });
+        } else {
+          for (const name of found.names) ctx.supervisor.send(name, { type: request.cmd });
+        }
+        return { ok: true, result: statuses(found.names) };
+      }
+      case 'wait': {
+        const found = resolve(request.services);
+        if (!found.ok) return found.result;
+        const holds = (): boolean =>
+          found.names.every((n) => {
+            const s = ctx.supervisor.get(n);
+            return s !== undefined && satisfied[request.condition](s);
+          });
+        const met = await ctx.supervisor.waitUntil(holds, request.timeoutMs === 0 ? Infinity : request.timeoutMs);
+        if (met) return { ok: true, result: statuses(found.names) };
+        return {
+          ok: false,
+          error: { code: 'timeout', message: `not ${request.condition} after ${request.timeoutMs} ms: ${found.names.join(', ')}` },
+        };
+      }
+      case 'halt':
+        // Answer first: the shutdown closes this socket.
+        setImmediate(() => ctx.halt(request.code));
+        return { ok: true, result: { halting: true, code: request.code } };
+      case 'reload':
+        return { ok: true, result: await ctx.reload() };
+      default: {
+        const unreachable: never = request;
+        return unreachable;
+      }
+    }
+  };
+}
