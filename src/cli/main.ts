@@ -4,14 +4,35 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { bootCommand } from './boot-command.js';
 import { checkCommand } from './check-command.js';
-import { EXIT_USAGE } from './exit-codes.js';
+import { CliError } from './control-client.js';
+import {
+  downCommand,
+  haltCommand,
+  onceCommand,
+  reloadCommand,
+  restartCommand,
+  signalCommand,
+  statusCommand,
+  upCommand,
+  waitCommand,
+} from './control-commands.js';
+import { EXIT_CANNOT_START, EXIT_USAGE } from './exit-codes.js';
 
-await yargs(hideBin(process.argv))
+const cli = yargs(hideBin(process.argv))
   .scriptName('warden')
   .usage('$0 <command>\n\nA container init and process supervisor that reads s6 service directories.')
   .command(bootCommand)
   .command(checkCommand)
-  .demandCommand(1, 'Name a command: boot, check.')
+  .command(statusCommand)
+  .command(upCommand)
+  .command(downCommand)
+  .command(restartCommand)
+  .command(onceCommand)
+  .command(signalCommand)
+  .command(waitCommand)
+  .command(haltCommand)
+  .command(reloadCommand)
+  .demandCommand(1, 'Name a command.')
   .strict()
   .fail((message, err, y) => {
     if (err) throw err;
@@ -19,5 +40,11 @@ await yargs(hideBin(process.argv))
     process.exit(EXIT_USAGE);
   })
   .help()
-  .version()
-  .parseAsync();
+  .version();
+
+try {
+  await cli.parseAsync();
+} catch (err) {
+  process.stderr.write(`warden: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(err instanceof CliError ? err.exitCode : EXIT_CANNOT_START);
+}

@@ -1,0 +1,68 @@
+/** Sends one request to the running supervisor and returns its reply; errors say what to do. */
+import { connect } from 'node:net';
+import { socketPath } from '../config/boot-settings.js';
+import { PROTOCOL_VERSION, type ProtocolError, type ReplyLine, type Request } from '../adapters/control-protocol.js';
+import { EXIT_CANNOT_START, EXIT_FAILED } from './exit-codes.js';
+
+/** A failure the CLI reports in one line and exits with `exitCode`. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+export function currentSocket(): string {
+  return socketPath(process.env);
+}
+
+/** The reply's result, or a CliError built from its error. */
+export async function call(request: Request, socket = currentSocket()): Promise<unknown> {
+  const reply = await send(request, socket);
+  if (reply.ok) return reply.result;
+  throw new CliError(describe(reply.error), reply.error.code === 'permission-denied' ? EXIT_CANNOT_START : EXIT_FAILED);
+}
+
+function describe(error: ProtocolError): string {
+  if (error.code === 'unknown-service' && error.known) {
+    return `${error.message}; known services: ${error.known.length > 0 ? error.known.join(', ') : '(none)'}`;
+  }
+  return error.message;
+}
+
+function send(request: Request, socket: string): Promise<ReplyLine> {
+  return new Promise((resolve, reject) => {
+    const conn = connect(socket);
+    let buffered = '';
+    conn.setEncoding('utf8');
+    conn.on('connect', () => conn.write(`${JSON.stringify({ v: PROTOCOL_VERSION, id: 1, ...request })}\n`));
+    conn.on('data', (chunk: string) => {
+      buffered += chunk;
+      const newline = buffered.indexOf('\n');
+      if (newline < 0) return;
+      conn.end();
+      try {
+        resolve(JSON.parse(buffered.slice(0, newline)) as ReplyLine);
+      } catch {
+        reject(new CliError(`${socket}: the supervisor sent a reply that is not JSON`, EXIT_CANNOT_START));
+      }
+    });
+    conn.on('error', (err: NodeJS.ErrnoException) => reject(connectError(err, socket)));
+    conn.on('close', () => reject(new CliError(`${socket}: the supervisor closed the connection without a reply`, EXIT_CANNOT_START)));
+  });
+}
+
+function connectError(err: NodeJS.ErrnoException, socket: string): CliError {
+  switch (err.code) {
+    case 'ENOENT':
+    case 'ECONNREFUSED':
+      return new CliError(`no warden is running: nothing listens on ${socket} (set WARDEN_SOCKET if it is elsewhere)`, EXIT_CANNOT_START);
+    case 'EACCES':
+    case 'EPERM':
+      return new CliError(`permission denied on ${socket}: run as root or as the user warden runs as`, EXIT_CANNOT_START);
+    default:
+      return new CliError(`${socket}: ${err.message}`, EXIT_CANNOT_START);
+  }
+}

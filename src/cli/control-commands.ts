@@ -1,0 +1,98 @@
+/** The commands that talk to the running supervisor over its control socket. */
+import type { Argv, CommandModule } from 'yargs';
+import type { ServiceStatus, WaitCondition } from '../adapters/control-protocol.js';
+import { call } from './control-client.js';
+import { formatStatusTable } from './format-status.js';
+
+interface ServicesArgs {
+  services?: string[];
+}
+
+const withServices = <T>(y: Argv<T>, required: boolean) =>
+  y.positional('services', { type: 'string', array: true, demandOption: required, describe: 'service names' });
+
+const print = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+
+export const statusCommand: CommandModule<object, ServicesArgs & { json?: boolean }> = {
+  command: 'status [services..]',
+  describe: 'Show every service (or the named ones): state, pid, uptime, readiness, restarts, last exit',
+  builder: (y) =>
+    withServices(y, false)
+      .option('json', { type: 'boolean', describe: 'stable JSON (the default when stdout is not a terminal)' })
+      .example('$0 status', 'a table of every service')
+      .example('$0 status web --json', 'one service as JSON'),
+  handler: async (args) => {
+    const statuses = (await call({ cmd: 'status', services: args.services ?? [] })) as ServiceStatus[];
+    const json = args.json ?? !process.stdout.isTTY;
+    print(json ? JSON.stringify(statuses, null, 2) : formatStatusTable(statuses, process.stdout.isTTY === true));
+  },
+};
+
+/** up, down, restart, once: one shape, s6-svc's -u, -d, -r, -o. */
+function svcCommand(cmd: 'up' | 'down' | 'restart' | 'once', describe: string): CommandModule<object, ServicesArgs> {
+  return {
+    command: `${cmd} <services..>`,
+    describe,
+    builder: (y) => withServices(y, true).example(`$0 ${cmd} web`, `${cmd} the web service`),
+    handler: async (args) => {
+      const statuses = (await call({ cmd, services: args.services ?? [] })) as ServiceStatus[];
+      for (const s of statuses) print(`${s.name}: ${s.state}${s.pid === null ? '' : ` (pid ${s.pid})`}`);
+    },
+  };
+}
+
+export const upCommand = svcCommand('up', 'Start the services and keep them up (s6-svc -u)');
+export const downCommand = svcCommand('down', 'Stop the services with their down signal and keep them down (s6-svc -d)');
+export const restartCommand = svcCommand('restart', 'Stop the services with their down signal; they start again (s6-svc -r)');
+export const onceCommand = svcCommand('once', 'Start the services, but do not restart them when they exit (s6-svc -o)');
+
+export const signalCommand: CommandModule<object, ServicesArgs & { signal: string }> = {
+  command: 'signal <signal> <services..>',
+  describe: 'Send a signal (HUP, USR1, TERM, 9, …) to the services',
+  builder: (y) =>
+    withServices(y.positional('signal', { type: 'string', demandOption: true, describe: 'signal name or number' }), true)
+      .example('$0 signal HUP nginx', 'make nginx reload its configuration'),
+  handler: async (args) => {
+    await call({ cmd: 'signal', signal: args.signal, services: args.services ?? [] });
+  },
+};
+
+export const waitCommand: CommandModule<object, ServicesArgs & { up?: boolean; ready?: boolean; down?: boolean; timeout: number }> = {
+  command: 'wait <services..>',
+  describe: 'Wait until the services are up (default), ready or down; exit 1 on timeout',
+  builder: (y) =>
+    withServices(y, true)
+      .option('up', { type: 'boolean', describe: 'wait until running' })
+      .option('ready', { type: 'boolean', describe: 'wait until running and ready' })
+      .option('down', { type: 'boolean', describe: 'wait until down' })
+      .conflicts('up', ['ready', 'down'])
+      .conflicts('ready', 'down')
+      .option('timeout', { type: 'number', default: 0, describe: 'give up after this many ms (0: wait for ever)' })
+      .example('$0 wait --ready --timeout 5000 db web', 'wait up to 5 s for db and web to be ready'),
+  handler: async (args) => {
+    const condition: WaitCondition = args.ready ? 'ready' : args.down ? 'down' : 'up';
+    await call({ cmd: 'wait', condition, timeoutMs: args.timeout, services: args.services ?? [] });
+  },
+};
+
+export const haltCommand: CommandModule<object, { code: number }> = {
+  command: 'halt',
+  describe: 'Stop the container gracefully (services, cont-finish.d, every process), exiting with --code',
+  builder: (y) =>
+    y
+      .option('code', { type: 'number', default: 0, describe: 'exit code of the container (0-255)' })
+      .example('$0 halt --code 3', 'stop everything; the container exits 3'),
+  handler: async (args) => {
+    await call({ cmd: 'halt', code: args.code });
+  },
+};
+
+export const reloadCommand: CommandModule = {
+  command: 'reload',
+  describe: 'Rescan the service dirs now: start added services, stop removed ones, restart changed ones',
+  builder: (y) => y.example('$0 reload', 'apply the service dirs as they are now'),
+  handler: async () => {
+    const result = (await call({ cmd: 'reload' })) as Record<string, string[]>;
+    for (const [what, names] of Object.entries(result)) if (names.length > 0) print(`${what}: ${names.join(', ')}`);
+  },
+};
