@@ -1,4 +1,5 @@
-import { lstat, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { lstat, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ServiceSpec } from '../core/service-spec.js';
 import { problem, type ConfigProblem } from './config-problem.js';
@@ -113,8 +114,19 @@ export async function loadServiceDir(dir: string, defaults: ServiceDefaults): Pr
     restartResetMs: await setting(file('restart-reset'), 10000, (f, t) => parseMilliseconds(f, t, 10000), problems),
     onExit: await setting(file('on-exit'), 'restart', parseOnExit, problems),
     dependencies: await setting<readonly string[]>(file('dependencies'), [], (f, t) => parseDependencies(f, t, name), problems),
+    scriptsDigest: await digestOf([file('run'), file('finish')]),
   };
   return problems.length > 0 ? { spec: null, problems } : { spec, problems };
+}
+
+/** sha256 over the files' contents (a missing file counts as empty). */
+async function digestOf(files: readonly string[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const f of files) {
+    hash.update(await readFile(f).catch(() => Buffer.alloc(0)));
+    hash.update('\0');
+  }
+  return hash.digest('hex');
 }
 
 async function envInto(dir: string, problems: ConfigProblem[]): Promise<Readonly<Record<string, string | null>>> {

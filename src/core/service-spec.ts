@@ -39,4 +39,6 @@ export interface ServiceSpec {
   readonly onExit: OnExit;
   /** Names of services that must be up (and ready) before this one starts. */
   readonly dependencies: readonly string[];
+  /** A digest of the `run` and `finish` contents: an edited script is a changed service. */
+  readonly scriptsDigest: string;
 }

@@ -5,6 +5,7 @@
  */
 import { systemClock } from '../adapters/clock.js';
 import { ControlServer } from '../adapters/control-server.js';
+import { DirWatcher } from '../adapters/dir-watcher.js';
 import { Launcher } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
 import { setChildSubreaper } from '../adapters/native.js';
@@ -31,6 +32,9 @@ export type StopReason =
 /** Exit code when warden itself cannot start (s6's convention for a failed system call). */
 export const EXIT_CANNOT_START = 111;
 
+/** Quiet time after the last change in a service dir before it is applied (well under 1 s in all). */
+const WATCH_SETTLE_MS = 250;
+
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
 const FORWARDED_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'] as const;
 
@@ -41,6 +45,7 @@ export class Init {
   private readonly reaper: Reaper;
   private readonly command: Command;
   private readonly control: ControlServer;
+  private readonly watcher: DirWatcher;
   private stopping: Promise<number> | null = null;
   private resolveExit!: (code: number) => void;
   private readonly exited = new Promise<number>((resolve) => (this.resolveExit = resolve));
@@ -72,6 +77,11 @@ export class Init {
       halt: (code) => void this.stop({ kind: 'halt', code, by: 'warden halt' }),
       reload: () => this.services.rescan(),
       stopping: () => this.stopping !== null,
+    });
+    this.watcher = new DirWatcher(settings.serviceDirs, {
+      settleMs: WATCH_SETTLE_MS,
+      onChange: () => void this.services.rescan(),
+      onError: (err) => logger.warn({ event: 'watch-error', err }, 'watch-error'),
     });
     this.control = new ControlServer(settings.socketPath, handler, (err) =>
       logger.error({ event: 'control-error', err }, 'control-error'),
@@ -129,6 +139,8 @@ export class Init {
     if (failures.length > 0) return void this.stop({ kind: 'boot-failed', message: failures[0]!.reason });
     if (this.stopping) return;
 
+    // Watch before the first scan: a change during it then triggers one more rescan, not none.
+    await this.watcher.start().catch((err: unknown) => logger.warn({ event: 'watch-unavailable', err }, 'watch-unavailable'));
     await this.services.rescan();
     if (settings.command.length > 0) {
       const ready = await this.supervisor.waitUntil(() => this.services.allReady(), settings.cmdWaitMs);
@@ -176,6 +188,7 @@ export class Init {
       stopOnFailure: false,
     });
     this.control.close();
+    await this.watcher.close();
     const left = await killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger });
     const code = exitCode(reason, commandStatus);
     logger.info({ event: 'exit', code, killed: left }, 'exit');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -39,6 +40,11 @@ export async function writeService(parent: string, name: string, files: Readonly
   return writeTree(join(parent, name), { run: RUN, ...files });
 }
 
+/** What the loader records for a dir whose run holds `run` and whose finish holds `finish`. */
+export function scriptsDigest(run: string, finish = ''): string {
+  return createHash('sha256').update(run).update('\0').update(finish).update('\0').digest('hex');
+}
+
 export const DEFAULTS = { timeoutKillMs: 7000 } as const;
 
 /** The spec of a service dir holding only `run`, with DEFAULTS applied. */
@@ -60,6 +66,7 @@ export function defaultSpec(dir: string, name: string): ServiceSpec {
     restartResetMs: 10000,
     onExit: 'restart',
     dependencies: [],
+    scriptsDigest: scriptsDigest(RUN.content),
   };
 }
 

@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadServiceDir } from '../../../src/config/load-services.js';
 import type { ServiceSpec } from '../../../src/core/service-spec.js';
-import { DEFAULTS, RUN, defaultSpec, matchProblems, tempRoot, writeService, writeTree, type Entry } from './helpers.js';
+import { DEFAULTS, RUN, defaultSpec, matchProblems, scriptsDigest, tempRoot, writeService, writeTree, type Entry } from './helpers.js';
 
 let root = '';
 let cleanup: () => Promise<void> = async () => {};
@@ -33,7 +33,11 @@ describe('loadServiceDir: a dir with only run gets every default', () => {
 
 describe('loadServiceDir: each valid setting file changes exactly its field', () => {
   const cases: { file: string; entry: Entry; expect: (dir: string) => Partial<ServiceSpec> }[] = [
-    { file: 'finish', entry: { content: '#!/bin/sh\n', mode: 0o700 }, expect: (d) => ({ finish: join(d, 'finish') }) },
+    {
+      file: 'finish',
+      entry: { content: '#!/bin/sh\n', mode: 0o700 },
+      expect: (d) => ({ finish: join(d, 'finish'), scriptsDigest: scriptsDigest(RUN.content, '#!/bin/sh\n') }),
+    },
     { file: 'down', entry: 'whatever is in here\n', expect: () => ({ downAtBoot: true }) },
     { file: 'down', entry: '', expect: () => ({ downAtBoot: true }) },
     { file: 'notification-fd', entry: '3\n', expect: () => ({ notificationFd: 3 }) },
@@ -71,6 +75,15 @@ describe('loadServiceDir: each valid setting file changes exactly its field', ()
       assert.deepEqual(r, { spec: { ...defaultSpec(dir, nameOf(dir)), ...c.expect(dir) }, problems: [] });
     });
   }
+
+  it('an edited run script changes the scripts digest, so a rescan sees a changed service', async () => {
+    const dir = await service({});
+    const before = (await loadServiceDir(dir, DEFAULTS)).spec?.scriptsDigest;
+    await writeFile(join(dir, 'run'), '#!/bin/sh\nexec sleep 2000\n');
+    const after = (await loadServiceDir(dir, DEFAULTS)).spec?.scriptsDigest;
+    assert.notEqual(before, undefined);
+    assert.notEqual(after, before);
+  });
 
   it('ignores unknown files and dirs that s6 dirs carry (data/, log/, supervise/, nosetsid …)', async () => {
     const dir = await service({

@@ -34,6 +34,7 @@ export function makeSpec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
     restartResetMs: 10000,
     onExit: 'restart',
     dependencies: [],
+    scriptsDigest: '0',
     ...overrides,
   };
 }

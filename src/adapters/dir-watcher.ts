@@ -1,0 +1,50 @@
+/**
+ * Watches the service dirs (chokidar) and calls `onChange` once things settle: a dir being
+ * copied in file by file is seen as one change after the copy, not half-configured mid-way.
+ */
+import { watch, type FSWatcher } from 'chokidar';
+
+export interface DirWatcherOptions {
+  /** Quiet time after the last file event before `onChange` runs. */
+  readonly settleMs: number;
+  readonly onChange: () => void;
+  readonly onError: (err: unknown) => void;
+}
+
+export class DirWatcher {
+  private watcher: FSWatcher | null = null;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly dirs: readonly string[],
+    private readonly opts: DirWatcherOptions,
+  ) {}
+
+  /** Resolves once the initial scan is done, so no later change is missed. */
+  start(): Promise<void> {
+    const watcher = watch([...this.dirs], {
+      ignoreInitial: true,
+      // services.d/NAME/env/VAR is the deepest file that matters.
+      depth: 2,
+      // A file still being written is reported once its size stops changing.
+      awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 25 },
+      // s6 runtime state and service data are not configuration.
+      ignored: (path: string) => /\/(supervise|event|data|log)(\/|$)/.test(path),
+    });
+    watcher.on('all', () => this.schedule());
+    watcher.on('error', this.opts.onError);
+    this.watcher = watcher;
+    return new Promise((resolve) => watcher.once('ready', () => resolve()));
+  }
+
+  async close(): Promise<void> {
+    clearTimeout(this.timer);
+    await this.watcher?.close();
+    this.watcher = null;
+  }
+
+  private schedule(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.opts.onChange, this.opts.settleMs);
+  }
+}
