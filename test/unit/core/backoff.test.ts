@@ -11,16 +11,16 @@ const cases: readonly { readonly name: string; readonly delay: RestartDelay; rea
     want: [0, 0, 100, 200, 400, 800, 1600, 25_600, 30_000, 30_000, 30_000],
   },
   {
-    name: 'min below the base step: min first, then doubling from 100',
+    name: 'min below the base step: doubling from min',
     delay: { minMs: 50, maxMs: 1000 },
     streaks: [1, 2, 3, 4, 5, 6],
     want: [50, 100, 200, 400, 800, 1000],
   },
   {
-    name: 'min above 100: min twice, then doubling from min',
+    name: 'min above 100: doubling from min',
     delay: { minMs: 250, maxMs: 10_000 },
     streaks: [1, 2, 3, 4, 5, 6, 7],
-    want: [250, 250, 500, 1000, 2000, 4000, 8000],
+    want: [250, 500, 1000, 2000, 4000, 8000, 10_000],
   },
   {
     name: 'min equal to max: always that delay',
