@@ -118,7 +118,9 @@ export function parseRequest(
       return { ok: true, request: { ...base, cmd, services, signal: obj.signal } };
     case 'wait': {
       const condition = obj.condition ?? 'up';
-      const timeoutMs = obj.timeoutMs ?? 0;
+      // Absent means the default; null is not absent: the CLI's NaN arrives as null, and must
+      // not turn a typo into "wait for ever".
+      const timeoutMs = obj.timeoutMs === undefined ? 0 : obj.timeoutMs;
       if (typeof condition !== 'string' || !CONDITIONS.has(condition as WaitCondition)) {
         return withId(fail('bad-request', '"condition" must be up, ready or down'));
       }
@@ -128,7 +130,8 @@ export function parseRequest(
       return { ok: true, request: { ...base, cmd, services, condition: condition as WaitCondition, timeoutMs } };
     }
     case 'halt': {
-      const code = obj.code ?? 0;
+      // As above: a null code (the CLI's NaN) must not halt the container with 0.
+      const code = obj.code === undefined ? 0 : obj.code;
       if (typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code > 255) {
         return withId(fail('bad-request', '"code" must be a whole number from 0 to 255'));
       }

@@ -2,6 +2,7 @@
  * Watches the service dirs (chokidar) and calls `onChange` once things settle: a dir being
  * copied in file by file is seen as one change after the copy, not half-configured mid-way.
  */
+import { isAbsolute, relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 
 export interface DirWatcherOptions {
@@ -29,7 +30,7 @@ export class DirWatcher {
       // A file still being written is reported once its size stops changing.
       awaitWriteFinish: { stabilityThreshold: 150, pollInterval: 25 },
       // s6 runtime state and service data are not configuration.
-      ignored: (path: string) => /\/(supervise|event|data|log)(\/|$)/.test(path),
+      ignored: (path: string) => this.dirs.some((dir) => isRuntimeState(relative(dir, path))),
     });
     watcher.on('all', () => this.schedule());
     watcher.on('error', this.opts.onError);
@@ -47,4 +48,15 @@ export class DirWatcher {
     clearTimeout(this.timer);
     this.timer = setTimeout(this.opts.onChange, this.opts.settleMs);
   }
+}
+
+const RUNTIME_DIRS = new Set(['supervise', 'event', 'data', 'log']);
+
+/**
+ * NAME/{supervise,event,data,log} below a watched dir (`rel` is relative to it). Judged on the
+ * relative path: a watched dir that itself lies under /data or /var/log must still be watched.
+ */
+function isRuntimeState(rel: string): boolean {
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return false;
+  return RUNTIME_DIRS.has(rel.split(sep)[1] ?? '');
 }

@@ -1,7 +1,8 @@
 /** The commands that talk to the running supervisor over its control socket. */
 import type { Argv, CommandModule } from 'yargs';
 import type { ServiceStatus, WaitCondition } from '../adapters/control-protocol.js';
-import { call } from './control-client.js';
+import { call, CliError } from './control-client.js';
+import { EXIT_USAGE } from './exit-codes.js';
 import { formatStatusTable } from './format-status.js';
 
 interface ServicesArgs {
@@ -10,6 +11,15 @@ interface ServicesArgs {
 
 const withServices = <T>(y: Argv<T>, required: boolean) =>
   y.positional('services', { type: 'string', array: true, demandOption: required, describe: 'service names' });
+
+/**
+ * `value` as a whole number in [min, max], else a usage error (100): yargs turns `abc` into NaN,
+ * which JSON sends as null, and a typo must never become a default (halt 0, wait for ever).
+ */
+function wholeNumber(flag: string, value: number, min: number, max: number): number {
+  if (Number.isInteger(value) && value >= min && value <= max) return value;
+  throw new CliError(`${flag} must be a whole number from ${min} to ${max}, not ${String(value)}`, EXIT_USAGE);
+}
 
 const print = (text: string): void => void process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 
@@ -71,7 +81,8 @@ export const waitCommand: CommandModule<object, ServicesArgs & { up?: boolean; r
       .example('$0 wait --ready --timeout 5000 db web', 'wait up to 5 s for db and web to be ready'),
   handler: async (args) => {
     const condition: WaitCondition = args.ready ? 'ready' : args.down ? 'down' : 'up';
-    await call({ cmd: 'wait', condition, timeoutMs: args.timeout, services: args.services ?? [] });
+    const timeoutMs = wholeNumber('--timeout', args.timeout, 0, Number.MAX_SAFE_INTEGER);
+    await call({ cmd: 'wait', condition, timeoutMs, services: args.services ?? [] });
   },
 };
 
@@ -83,7 +94,7 @@ export const haltCommand: CommandModule<object, { code: number }> = {
       .option('code', { type: 'number', default: 0, describe: 'exit code of the container (0-255)' })
       .example('$0 halt --code 3', 'stop everything; the container exits 3'),
   handler: async (args) => {
-    await call({ cmd: 'halt', code: args.code });
+    await call({ cmd: 'halt', code: wholeNumber('--code', args.code, 0, 255) });
   },
 };
 

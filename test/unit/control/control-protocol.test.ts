@@ -124,3 +124,14 @@ describe('parseRequest: invalid requests get exact error codes', () => {
     assert.equal(PROTOCOL_VERSION, 1);
   });
 });
+
+describe('parseRequest: null is not absent', () => {
+  test('wait with timeoutMs null is a bad request (the CLI sends NaN as null)', () => {
+    const parsed = parseRequest(line({ v: 1, cmd: 'wait', timeoutMs: null, services: ['a'] }));
+    assert.equal(parsed.ok ? 'ok' : parsed.error.code, 'bad-request');
+  });
+  test('halt with code null is a bad request', () => {
+    const parsed = parseRequest(line({ v: 1, cmd: 'halt', code: null }));
+    assert.equal(parsed.ok ? 'ok' : parsed.error.code, 'bad-request');
+  });
+});
