@@ -66,6 +66,8 @@ export interface OpenCurrent {
   readonly fh: FileHandle;
   readonly ino: number;
   readonly size: number;
+  /** Archives newer than this name came after `fh` (a follower reads them); not set: no limit. */
+  readonly newestArchive?: string;
 }
 
 async function openCurrent(dir: string): Promise<OpenCurrent | null> {
@@ -126,7 +128,10 @@ export async function readService(dir: string, service: string, opts: ReadOption
       count += entries.length;
       if (enough(entries)) return finish(chunks, opts, since);
     }
-    const archives = sortedArchives(await readdir(sdir).catch(() => [])).reverse();
+    const newest = pinned?.newestArchive;
+    const archives = sortedArchives(await readdir(sdir).catch(() => []))
+      .filter((n) => newest === undefined || n <= newest)
+      .reverse();
     for (const name of archives) {
       let text: string;
       try {
@@ -188,11 +193,18 @@ export async function readLogs(dir: string, services: readonly string[], opts: R
 
 interface Tail {
   readonly service: string;
+  readonly dir: string;
   readonly path: string;
   fh: FileHandle | null;
   ino: number;
   pos: number;
   partial: Buffer | null;
+  /**
+   * The newest archive that holds nothing after what was delivered: every archive named after
+   * it was `current` later and must be read when a rotation is seen (several rotations can
+   * happen between two looks).
+   */
+  baseline: string;
   busy: Promise<void> | null;
   again: boolean;
 }
@@ -205,9 +217,18 @@ export interface FollowOptions {
 
 const READ_CHUNK = 256 * 1024;
 
+function isMissing(err: unknown): boolean {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+async function inoOf(fh: FileHandle): Promise<number> {
+  return (await fh.stat()).ino;
+}
+
 /**
- * Follows `current` of each service: across renames (a new inode at the path: the old file is
- * read to its end first) and truncation (size below the position: read again from 0).
+ * Follows `current` of each service across rotations: when `current` is a new inode, the old
+ * file is read to its end through its fd, then every archive made since (in name order), then
+ * the new `current`. Truncation in place (size below the position) starts over from 0.
  */
 export class LogFollower {
   private watcher: FSWatcher | null = null;
@@ -224,9 +245,18 @@ export class LogFollower {
   static async open(dir: string, services: readonly string[], opts: FollowOptions = {}): Promise<LogFollower> {
     const tails = new Map<string, Tail>();
     for (const service of services) {
-      const path = join(dir, service, CURRENT);
-      const cur = await openCurrent(join(dir, service));
-      tails.set(service, { service, path, fh: cur?.fh ?? null, ino: cur?.ino ?? -1, pos: cur?.size ?? 0, partial: null, busy: null, again: false });
+      const sdir = join(dir, service);
+      const cur = await openCurrent(sdir);
+      // Listed after the open: an archive with our inode is our file, renamed meanwhile.
+      let baseline = '';
+      for (const name of sortedArchives(await readdir(sdir).catch(() => [])).reverse()) {
+        const ino = await stat(join(sdir, name)).then((st) => st.ino, () => -1);
+        if (cur === null || ino !== cur.ino) {
+          baseline = name;
+          break;
+        }
+      }
+      tails.set(service, { service, dir: sdir, path: join(sdir, CURRENT), fh: cur?.fh ?? null, ino: cur?.ino ?? -1, pos: cur?.size ?? 0, partial: null, baseline, busy: null, again: false });
     }
     return new LogFollower(tails, opts);
   }
@@ -234,15 +264,17 @@ export class LogFollower {
   /** The opened `current` files, for `readLogs({ pinned })`: the tail ends where following starts. */
   get pinned(): ReadonlyMap<string, OpenCurrent> {
     const out = new Map<string, OpenCurrent>();
-    for (const t of this.tails.values()) if (t.fh !== null) out.set(t.service, { fh: t.fh, ino: t.ino, size: t.pos });
+    for (const t of this.tails.values()) if (t.fh !== null) out.set(t.service, { fh: t.fh, ino: t.ino, size: t.pos, newestArchive: t.baseline });
     return out;
   }
 
   /** Starts delivering new entries (per service, in file order); resolves once watching. */
   async start(onEntries: (entries: LogEntry[]) => void): Promise<void> {
     this.onEntries = onEntries;
-    const dirs = [...this.tails.values()].map((t) => dirname(t.path));
-    const watcher = watch(dirs, { ignoreInitial: true, depth: 0, persistent: true });
+    const watcher = watch(
+      [...this.tails.values()].map((t) => t.dir),
+      { ignoreInitial: true, depth: 0, persistent: true },
+    );
     this.watcher = watcher;
     watcher.on('all', (_event, path) => {
       const tail = this.tails.get(basename(dirname(path))) ?? this.tails.get(basename(path));
@@ -289,38 +321,71 @@ export class LogFollower {
   private async drain(tail: Tail): Promise<void> {
     for (;;) {
       if (tail.fh !== null) await this.readToEnd(tail);
-      let st;
+      let ino: number;
+      let size: number;
       try {
-        st = await stat(tail.path);
+        ({ ino, size } = await stat(tail.path));
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // between rename and the new current
+        if (isMissing(err)) return; // between the rename and the new current
         throw err;
       }
-      if (tail.fh !== null && st.ino === tail.ino) {
-        if (st.size < tail.pos) {
-          // Truncated in place: start over.
-          tail.pos = 0;
-          tail.partial = null;
-          continue;
-        }
-        return;
+      if (tail.fh !== null && ino === tail.ino) {
+        if (size >= tail.pos) return;
+        // Truncated in place: start over. (Refilled past the old size between two looks, it
+        // cannot be told from appends: a limit of following by size.)
+        tail.pos = 0;
+        tail.partial = null;
+        continue;
       }
-      // Rotated (or appeared): the old file was read to its end above; switch to the new one.
-      if (tail.fh !== null) {
-        this.flushPartial(tail);
-        await tail.fh.close();
-        tail.fh = null;
-      }
-      try {
-        tail.fh = await open(tail.path, 'r');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw err;
-      }
-      tail.ino = (await tail.fh.stat()).ino;
-      tail.pos = 0;
-      tail.partial = null;
+      if (!(await this.switchFile(tail))) return;
     }
+  }
+
+  /** `current` is another file now: read what was archived since, then take the new one. */
+  private async switchFile(tail: Tail): Promise<boolean> {
+    let next: FileHandle | null = null;
+    let nextIno = -1;
+    try {
+      next = await open(tail.path, 'r');
+      nextIno = await inoOf(next);
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+    for (const name of sortedArchives(await readdir(tail.dir)).filter((n) => n > tail.baseline)) {
+      let fh: FileHandle;
+      try {
+        fh = await open(join(tail.dir, name), 'r');
+      } catch (err) {
+        if (isMissing(err)) continue; // pruned before we got to it: keep is too small for this reader
+        throw err;
+      }
+      try {
+        const ino = await inoOf(fh);
+        if (ino === nextIno) break; // the new current was archived already: it is followed through its fd
+        tail.baseline = name;
+        if (tail.fh !== null && ino === tail.ino) continue; // our file, read through its fd
+        await this.readWhole(tail.service, fh);
+      } finally {
+        await fh.close();
+      }
+    }
+    if (tail.fh !== null) {
+      this.flushPartial(tail);
+      await tail.fh.close();
+      tail.fh = null;
+    }
+    if (next === null) return false;
+    tail.fh = next;
+    tail.ino = nextIno;
+    tail.pos = 0;
+    tail.partial = null;
+    return true;
+  }
+
+  private async readWhole(service: string, fh: FileHandle): Promise<void> {
+    const text = (await readRange(fh, (await fh.stat()).size)).toString('utf8');
+    const entries = parseRecords(service, text);
+    if (entries.length > 0) this.onEntries(entries);
   }
 
   private async readToEnd(tail: Tail): Promise<void> {

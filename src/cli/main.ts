@@ -1,50 +1,13 @@
 #!/usr/bin/env node
-/** The `warden` command: `boot` runs the supervisor (PID 1); the others are small clients. */
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { bootCommand } from './boot-command.js';
-import { checkCommand } from './check-command.js';
-import { CliError } from './control-client.js';
-import {
-  downCommand,
-  haltCommand,
-  onceCommand,
-  reloadCommand,
-  restartCommand,
-  signalCommand,
-  statusCommand,
-  upCommand,
-  waitCommand,
-} from './control-commands.js';
-import { EXIT_CANNOT_START, EXIT_USAGE } from './exit-codes.js';
-
-const cli = yargs(hideBin(process.argv))
-  .scriptName('warden')
-  .usage('$0 <command>\n\nA container init and process supervisor that reads s6 service directories.')
-  .command(bootCommand)
-  .command(checkCommand)
-  .command(statusCommand)
-  .command(upCommand)
-  .command(downCommand)
-  .command(restartCommand)
-  .command(onceCommand)
-  .command(signalCommand)
-  .command(waitCommand)
-  .command(haltCommand)
-  .command(reloadCommand)
-  .demandCommand(1, 'Name a command.')
-  .strict()
-  .fail((message, err, y) => {
-    if (err) throw err;
-    process.stderr.write(`${y.help().toString()}\n\nwarden: ${message}\n`);
-    process.exit(EXIT_USAGE);
-  })
-  .help()
-  .version();
-
-try {
-  await cli.parseAsync();
-} catch (err) {
-  process.stderr.write(`warden: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(err instanceof CliError ? err.exitCode : EXIT_CANNOT_START);
+/**
+ * The `warden` command. `boot` (PID 1) goes straight to the supervisor without loading yargs or
+ * the client commands: less to load, and less memory for the container's whole life.
+ */
+const argv = process.argv.slice(2);
+if (argv[0] === 'boot') {
+  const { boot } = await import('./boot.js');
+  await boot(argv.slice(1));
+} else {
+  const { runCommands } = await import('./commands.js');
+  await runCommands(argv);
 }
