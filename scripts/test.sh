@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test: typecheck and lint, unit tests, then the integration tests that boot warden
-# as a real PID 1 (they need root for `unshare --pid`).
+# Runs every test: typecheck and lint, unit tests, the integration tests that boot warden as a
+# real PID 1, and the cluster tests (HAProxy + Serf + webapps in network namespaces). As root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-if [ "$(id -u)" != 0 ]; then echo "the PID 1 tests need root (unshare --pid): run as root" >&2; exit 1; fi
+if [ "$(id -u)" != 0 ]; then echo "the PID 1 and cluster tests need root (unshare, ip netns): run as root" >&2; exit 1; fi
+# The cluster tests run real HAProxy, Serf and webapps, each node in its own network namespace.
+sh scripts/install-stack-deps.sh
 echo "== lint"
 npm run --silent lint
 echo "== tests"

@@ -1,0 +1,93 @@
+/**
+ * Renders haproxy.cfg from the Handlebars templates, the one source of truth: `haproxy.cfg.hbs`
+ * for the whole file and its partial `server.hbs` for one server's parameters, which the Serf
+ * handler also uses for `add server`, so a server added at runtime is the same as one in the file.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import type { HaproxySettings } from './settings.js';
+
+/** One webapp server of the backend. */
+export interface Server {
+  /** HAProxy server name: letters, digits, `-`, `_`, `.`, `:` only. */
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+}
+
+export interface Templates {
+  readonly config: string;
+  readonly server: string;
+  /** Where they were read from, for error messages. */
+  readonly dir: string;
+}
+
+/** A template that does not compile or does not render: the message names the file. */
+export class TemplateError extends Error {
+  override readonly name = 'TemplateError';
+}
+
+/** The templates shipped in the source tree (tsc does not copy them into dist/). */
+export const DEFAULT_TEMPLATE_DIR = fileURLToPath(new URL('../../../../src/stack/haproxy/templates/', import.meta.url));
+
+/** Reads `haproxy.cfg.hbs` and `server.hbs` from `dir` (env `STACK_TEMPLATE_DIR`, else the shipped ones). */
+export function loadTemplates(dir: string = DEFAULT_TEMPLATE_DIR): Templates {
+  const read = (name: string): string => {
+    try {
+      return readFileSync(join(dir, name), 'utf8');
+    } catch (err) {
+      throw new TemplateError(`${join(dir, name)}: cannot read the template: ${(err as Error).message}`);
+    }
+  };
+  return { config: read('haproxy.cfg.hbs'), server: read('server.hbs'), dir };
+}
+
+function renderer(templates: Templates) {
+  const hb = Handlebars.create();
+  const serverFile = join(templates.dir, 'server.hbs');
+  const configFile = join(templates.dir, 'haproxy.cfg.hbs');
+  let server: Handlebars.TemplateDelegate;
+  let config: Handlebars.TemplateDelegate;
+  try {
+    server = hb.compile(templates.server.trim(), { strict: true, noEscape: true });
+    hb.registerPartial('server', server);
+  } catch (err) {
+    throw new TemplateError(`${serverFile}: ${(err as Error).message}`);
+  }
+  try {
+    config = hb.compile(templates.config, { strict: true, noEscape: true });
+  } catch (err) {
+    throw new TemplateError(`${configFile}: ${(err as Error).message}`);
+  }
+  const run = (t: Handlebars.TemplateDelegate, file: string, context: unknown): string => {
+    try {
+      return t(context);
+    } catch (err) {
+      throw new TemplateError(`${file}: ${(err as Error).message}`);
+    }
+  };
+  return {
+    config: (context: unknown) => run(config, configFile, context),
+    server: (context: unknown) => run(server, serverFile, context),
+  };
+}
+
+/** The whole haproxy.cfg for these servers (sorted by name, so equal sets render equal files). */
+export function renderHaproxyConfig(servers: readonly Server[], settings: HaproxySettings, templates: Templates = loadTemplates()): string {
+  const sorted = [...servers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return renderer(templates).config({ servers: sorted, settings });
+}
+
+/** One server's line after `server ` (name, address and parameters), as `add server BACKEND/…` takes it. */
+export function renderServerArgs(server: Server, settings: HaproxySettings, templates: Templates = loadTemplates()): string {
+  return renderer(templates).server({ server, settings }).trim();
+}
+
+/** A Serf node name as an HAProxy server name: other characters become `_`. */
+export function serverName(nodeName: string): string {
+  const name = nodeName.replace(/[^A-Za-z0-9_.:-]/g, '_');
+  return name === '' ? '_' : name;
+}
+

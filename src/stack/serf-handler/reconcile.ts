@@ -1,0 +1,213 @@
+/**
+ * One pass of the Serf handler: read the whole membership from the local agent (never trust the
+ * event's delta), render haproxy.cfg, have HAProxy check it, install it, then bring the running
+ * HAProxy in line: through the runtime API when only the servers differ, by a master-worker
+ * reload when anything else in the rendered file changed. A render or a check that fails changes
+ * nothing: the running HAProxy and the installed file stay as they were.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { loadTemplates, renderHaproxyConfig, renderServerArgs, type Server } from '../haproxy/render.js';
+import { RuntimeApi } from '../haproxy/runtime-api.js';
+import type { HaproxySettings } from '../haproxy/settings.js';
+import { describeAction, diffServers, type ServerAction } from './diff.js';
+import { desiredServers, type SerfMember } from './members.js';
+
+export interface ReconcileDeps {
+  readonly settings: HaproxySettings;
+  readonly templateDir: string;
+  readonly members: () => Promise<SerfMember[]>;
+  /** Throws when HAProxy rejects the file. */
+  readonly validate: (file: string) => Promise<void>;
+  readonly api: RuntimeApi;
+  readonly log: Logger;
+  /** How long a removed server may finish its in-flight requests before its sessions are cut. */
+  readonly drainTimeoutMs: number;
+}
+
+export type ReconcileOutcome =
+  /** render-only: the file is written for HAProxy's start. */
+  | { readonly kind: 'rendered'; readonly servers: readonly string[] }
+  /** render-only without Serf: the installed config (last known members) is kept. */
+  | { readonly kind: 'kept'; readonly reason: string }
+  | { readonly kind: 'not-running'; readonly servers: readonly string[] }
+  | { readonly kind: 'reloaded'; readonly servers: readonly string[] }
+  | { readonly kind: 'applied'; readonly servers: readonly string[]; readonly actions: readonly string[]; readonly failed: number };
+
+/** Step that failed, for the log and the exit code. */
+export class ReconcileError extends Error {
+  override readonly name = 'ReconcileError';
+  constructor(
+    readonly step: 'members' | 'render' | 'check' | 'reload' | 'apply',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const skeletonPath = (s: HaproxySettings): string => `${s.configPath}.skeleton`;
+
+async function readOrNull(path: string): Promise<string | null> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+async function writeAtomic(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+/**
+ * `render-only` writes the config HAProxy is about to start with (the haproxy service's run
+ * script); `apply` also changes the running HAProxy (the Serf handler).
+ */
+export async function reconcile(deps: ReconcileDeps, mode: 'apply' | 'render-only'): Promise<ReconcileOutcome> {
+  const { settings, log } = deps;
+  const installed = existsSync(settings.configPath);
+
+  let members: SerfMember[];
+  try {
+    members = await deps.members();
+  } catch (err) {
+    if (mode === 'apply') throw new ReconcileError('members', (err as Error).message);
+    // HAProxy starts before Serf (Serf depends on it): no members yet, or the last known ones.
+    if (installed) return { kind: 'kept', reason: `serf unreachable (${(err as Error).message})` };
+    members = [];
+  }
+  const servers = desiredServers(members, settings.serverPort);
+
+  let config: string;
+  let skeleton: string;
+  try {
+    const templates = loadTemplates(deps.templateDir);
+    config = renderHaproxyConfig(servers, settings, templates);
+    // The same file without servers: when only this stays equal, the runtime API suffices.
+    skeleton = renderHaproxyConfig([], settings, templates);
+  } catch (err) {
+    throw new ReconcileError('render', (err as Error).message);
+  }
+
+  const candidate = `${settings.configPath}.new`;
+  await writeFile(candidate, config);
+  try {
+    await deps.validate(candidate);
+  } catch (err) {
+    await unlink(candidate).catch(() => undefined);
+    throw new ReconcileError('check', (err as Error).message);
+  }
+  await rename(candidate, settings.configPath);
+  const names = servers.map((s) => s.name);
+
+  if (mode === 'render-only') {
+    await writeAtomic(skeletonPath(settings), skeleton);
+    return { kind: 'rendered', servers: names };
+  }
+
+  const workerPid = await deps.api.workerPid();
+  if (workerPid === null) return { kind: 'not-running', servers: names };
+
+  // The skeleton file is what the running HAProxy was started or reloaded with.
+  if ((await readOrNull(skeletonPath(settings))) !== skeleton) {
+    await reload(deps, workerPid);
+    await writeAtomic(skeletonPath(settings), skeleton);
+    return { kind: 'reloaded', servers: names };
+  }
+
+  const running = await deps.api.serversState(settings.backend);
+  const actions = diffServers(servers, running);
+  let failed = 0;
+  for (const action of actions) {
+    try {
+      await applyAction(deps, action);
+      log.info({ event: 'server-changed', action: describeAction(action) }, describeAction(action));
+    } catch (err) {
+      failed++;
+      log.error({ event: 'server-change-failed', action: describeAction(action), error: (err as Error).message }, 'server-change-failed');
+    }
+  }
+  if (actions.some((a) => a.kind === 'add')) {
+    // Servers added at runtime get their SERVERID cookie only when dynamic cookies are (re)enabled.
+    await deps.api.run(`enable dynamic-cookie backend ${settings.backend}`);
+  }
+  return { kind: 'applied', servers: names, actions: actions.map(describeAction), failed };
+}
+
+async function reload(deps: ReconcileDeps, oldWorker: number): Promise<void> {
+  try {
+    await deps.api.reload();
+  } catch (err) {
+    throw new ReconcileError('reload', `master CLI reload failed: ${(err as Error).message}`);
+  }
+  // The master answers at once; wait until the new worker owns the admin socket, so the next
+  // pass does not diff against the old one.
+  for (let i = 0; i < 100; i++) {
+    const pid = await deps.api.workerPid();
+    if (pid !== null && pid !== oldWorker) return;
+    await sleep(50);
+  }
+  throw new ReconcileError('reload', `no new worker answered on ${deps.settings.adminSocket} within 5 s of the reload (see HAProxy's log)`);
+}
+
+async function applyAction(deps: ReconcileDeps, action: ServerAction): Promise<void> {
+  const { api, settings } = deps;
+  const be = settings.backend;
+  switch (action.kind) {
+    case 'add':
+      await addServer(deps, action.server);
+      return;
+    case 'enable':
+      await api.run(`set server ${be}/${action.name} state ready`);
+      return;
+    case 'remove':
+      await removeServer(deps, action.name);
+      return;
+    default: {
+      const never: never = action;
+      throw new Error(`unknown action ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+async function addServer(deps: ReconcileDeps, server: Server): Promise<void> {
+  const { api, settings } = deps;
+  const be = settings.backend;
+  const args = renderServerArgs(server, settings, loadTemplates(deps.templateDir));
+  await api.run(`add server ${be}/${args}`, ['New server registered.']);
+  // A server added at runtime starts in maintenance with its checks off.
+  await api.run(`enable health ${be}/${server.name}`);
+  await api.run(`enable server ${be}/${server.name}`);
+}
+
+/** Maintenance (no new requests, sticky ones redispatched), wait for in-flight ones, delete. */
+async function removeServer(deps: ReconcileDeps, name: string): Promise<void> {
+  const { api, settings } = deps;
+  const be = settings.backend;
+  await api.run(`set server ${be}/${name} state maint`);
+  const deadline = Date.now() + deps.drainTimeoutMs;
+  for (;;) {
+    const row = (await api.stat()).find((r) => r.proxy === be && r.server === name);
+    if (row === undefined || row.current === 0) break;
+    if (Date.now() >= deadline) {
+      deps.log.warn({ event: 'drain-timeout', server: name, sessions: row.current }, 'drain-timeout');
+      await api.run(`shutdown sessions server ${be}/${name}`);
+      break;
+    }
+    await sleep(50);
+  }
+  // `del server` refuses while connections are still being torn down: a few short retries.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await api.run(`del server ${be}/${name}`, ['Server deleted.']);
+      return;
+    } catch (err) {
+      if (attempt >= 20) throw err;
+      await sleep(100);
+    }
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * The self-scaling stack for real: each node is warden as PID 1 of its own PID namespace inside
+ * its own network namespace, running the repo's services.d with real HAProxy, Serf and webapps.
+ * The load runs inside the balancer's namespace against its frontend (127.0.0.1:80), with
+ * keep-alive and no cookies. The tests share one cluster and run in order; each prints what it
+ * measured. Needs root and `scripts/install-stack-deps.sh`.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Cluster } from './cluster.js';
+import { Load } from './load.js';
+import { removeStaleNamespaces } from './netns.js';
+import { eventually, type StackNode } from './stack-node.js';
+
+const FRONTEND = 'http://127.0.0.1:80/';
+const CONCURRENCY = 16;
+const CYCLES = Number(process.env.STACK_TEST_CYCLES || 10);
+
+let cluster: Cluster;
+const loads: Load[] = [];
+
+function startLoad(durationMs: number): Load {
+  const load = new Load(cluster.balancer.opts.net.ns, FRONTEND, CONCURRENCY, durationMs);
+  loads.push(load);
+  return load;
+}
+
+/** Logs one measurement line (node:test shows it with the test's output). */
+function report(what: string, value: unknown): void {
+  console.log(`# measured: ${what}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
+};
+
+/** Starts a backend and waits until the load sees it answer through the balancer; returns ms from start. */
+async function addBackend(name: string, load: Load): Promise<{ node: StackNode; toFirstServedMs: number }> {
+  const node = cluster.startBackend(name);
+  await eventually(`${name} answering through the balancer`, () => load.servedBy(name) > 0, 30_000).catch((err: Error) => {
+    throw new Error(`${err.message}; ${node.tail()}\n${cluster.balancer.tail()}`);
+  });
+  return { node, toFirstServedMs: load.firstSeen.get(name)! - node.startedAt };
+}
+
+/** SIGTERM to the node's warden (docker stop); returns ms until HAProxy no longer routes to it, and its exit. */
+async function stopBackend(node: StackNode): Promise<{ outOfRotationMs: number; code: number | null }> {
+  const t0 = performance.now();
+  await node.signal('SIGTERM');
+  await eventually(`${node.name} out of rotation`, async () => !(await cluster.inRotation()).includes(node.name), 15_000, 20);
+  const outOfRotationMs = performance.now() - t0;
+  const exit = await node.waitForExit(30_000);
+  cluster.removeNet(node.name);
+  return { outOfRotationMs, code: exit.code };
+}
+
+describe('the self-scaling stack (HAProxy + Serf + webapps under warden, in network namespaces)', { timeout: 360_000 }, () => {
+  before(() => {
+    const stale = removeStaleNamespaces();
+    if (stale.length > 0) console.log(`# removed stale namespaces: ${stale.join(' ')}`);
+    cluster = new Cluster('c');
+  });
+
+  after(async () => {
+    for (const load of loads) load.kill();
+    const keep = process.env.STACK_TEST_KEEP === '1';
+    if (keep) console.log(`# node logs kept in ${cluster.dir}`);
+    await cluster?.destroy(keep);
+  });
+
+  it('backends started before the balancer still join it (retry-join)', async () => {
+    const web1 = cluster.startBackend('web1');
+    const web2 = cluster.startBackend('web2');
+    await Promise.all([web1.waitReady('webapp'), web2.waitReady('webapp')]);
+    await Promise.all([web1.waitForEvent((e) => e.event === 'started' && e.service === 'serf', 20_000, 'serf started'), web2.waitForEvent((e) => e.event === 'started' && e.service === 'serf', 20_000, 'serf started')]);
+    // Let them fail a few join attempts: the balancer is not there yet.
+    await sleep(2500);
+    const t0 = performance.now();
+    const balancer = cluster.startBalancer();
+    await balancer.waitReady('haproxy');
+    await cluster.waitForRotation(['web1', 'web2'], 30_000);
+    report('balancer start → both early backends in rotation (ms)', Math.round(performance.now() - t0));
+  });
+
+  it('traffic flows to both backends through the balancer, with sessions sticky by cookie', async () => {
+    const load = startLoad(20_000);
+    await eventually('answers from web1 and web2', () => load.servedBy('web1') > 20 && load.servedBy('web2') > 20, 15_000);
+    const final = await load.stop();
+    assert.equal(final.failed, 0, `failed requests: ${load.errors.join('; ')}`);
+    report('requests split', final.byHost);
+  });
+
+  it(`${CYCLES} cycles of add node / graceful remove under keep-alive load: 0 failed requests`, async () => {
+    const load = startLoad(300_000);
+    await eventually('load running', () => load.last.ok > 50, 10_000);
+    const rows: { cycle: number; firstServedMs: number; outOfRotationMs: number; failed: number; exit: number | null }[] = [];
+    for (let cycle = 1; cycle <= CYCLES; cycle++) {
+      const failedBefore = load.last.failed;
+      const { node, toFirstServedMs } = await addBackend(`c${cycle}`, load);
+      const { outOfRotationMs, code } = await stopBackend(node);
+      // Let the requests of this cycle settle into the counts.
+      await sleep(300);
+      rows.push({ cycle, firstServedMs: Math.round(toFirstServedMs), outOfRotationMs: Math.round(outOfRotationMs), failed: load.last.failed - failedBefore, exit: code });
+    }
+    const final = await load.stop();
+    for (const r of rows) report(`cycle ${r.cycle}`, r);
+    report('start → first request served through the balancer, median ms', median(rows.map((r) => r.firstServedMs)));
+    report('SIGTERM → out of rotation, median ms', median(rows.map((r) => r.outOfRotationMs)));
+    report('requests / failed over all cycles', `${final.ok + final.failed} / ${final.failed}`);
+    assert.deepEqual(rows.map((r) => r.exit), rows.map(() => 0), 'every node exits 0 after SIGTERM');
+    assert.equal(final.failed, 0, `failed requests: ${load.errors.slice(0, 20).join('; ')}`);
+    await cluster.waitForRotation(['web1', 'web2'], 5000);
+  });
+
+  it('a node killed with SIGKILL (its whole PID namespace) is taken out; failed requests are counted', async () => {
+    const load = startLoad(120_000);
+    const { node } = await addBackend('k1', load);
+    await sleep(500);
+    const failedBefore = load.last.failed;
+    const t0 = performance.now();
+    await node.kill();
+    // The container is gone: so is its network.
+    cluster.removeNet('k1');
+    await cluster.waitForRotation(['web1', 'web2'], 30_000);
+    const removedMs = Math.round(performance.now() - t0);
+    await sleep(1000);
+    const final = await load.stop();
+    const failed = final.failed - failedBefore;
+    report('SIGKILL → out of rotation (Serf member-failed → handler), ms', removedMs);
+    report('failed requests around the SIGKILL (goal 0 with redispatch + retry-on)', failed);
+    if (failed > 0) report('failures', load.errors.slice(0, 10));
+    const retried = (await cluster.stat()).find((r) => r.proxy === 'webapps' && r.server === 'BACKEND');
+    report('HAProxy backend retries / redispatches so far', `${retried?.retries ?? '?'} / ${retried?.redispatches ?? '?'}`);
+    assert.ok(load.servedBy('web1') > 0 && load.servedBy('web2') > 0, 'the survivors kept serving');
+  });
+
+  it('a broken template: the handler logs the error and the old config keeps serving', async () => {
+    const templateFile = join(cluster.templateDir, 'haproxy.cfg.hbs');
+    const good = readFileSync(templateFile, 'utf8');
+    const configFile = join(cluster.balancer.runDir, 'haproxy.cfg');
+    const before = readFileSync(configFile, 'utf8');
+    const load = startLoad(120_000);
+    const balancer = cluster.balancer;
+
+    // 1. Handlebars does not compile it.
+    writeFileSync(templateFile, good.replace('{{#each servers}}', '{{#each servers}'));
+    cluster.startBackend('t1');
+    const renderError = await balancer.waitForEvent((e) => e.service === 'serf-handler' && e.event === 'render-failed', 30_000, 'render-failed');
+    report('logged', renderError);
+    assert.equal(readFileSync(configFile, 'utf8'), before, 'the installed config is untouched');
+    assert.deepEqual((await cluster.inRotation()).sort(), ['web1', 'web2']);
+
+    // 2. It renders, but HAProxy rejects the result.
+    writeFileSync(templateFile, good.replace('    balance roundrobin', '    balance roundrobin\n    no-such-keyword here'));
+    cluster.startBackend('t2');
+    const checkError = await balancer.waitForEvent((e) => e.service === 'serf-handler' && e.event === 'check-failed', 30_000, 'check-failed');
+    report('logged', checkError);
+    assert.equal(readFileSync(configFile, 'utf8'), before, 'the installed config is untouched');
+    assert.deepEqual((await cluster.inRotation()).sort(), ['web1', 'web2']);
+
+    // 3. Fixed (with one changed comment, so the rest of the file differs: a master-worker
+    //    reload); the next event brings in every alive backend, not only the one it names.
+    writeFileSync(templateFile, `# revision 2\n${good}`);
+    const failedBeforeReload = load.last.failed;
+    cluster.startBackend('t3');
+    await cluster.waitForRotation(['t1', 't2', 't3', 'web1', 'web2'], 30_000);
+    // The new worker serves before the handler logs its outcome: wait for the line.
+    await balancer.waitForEvent((e) => e.service === 'serf-handler' && e.event === 'reconciled' && e.kind === 'reloaded', 10_000, 'a reload');
+    await sleep(1000);
+    const final = await load.stop();
+    report('failed requests across the broken renders and one reload', final.failed - failedBeforeReload);
+    assert.equal(final.failed, 0, `failed requests: ${load.errors.slice(0, 20).join('; ')}`);
+  });
+});
