@@ -24,6 +24,8 @@ export interface LaunchRequest {
   readonly stdin?: 'inherit' | 'ignore';
   readonly onExit: (status: ExitStatus) => void;
   readonly onReady?: () => void;
+  /** Capture stdout and stderr through pipes (else they are the container's own). */
+  readonly onOutput?: (stdout: Readable, stderr: Readable) => void;
 }
 
 export type LaunchResult = { readonly ok: true; readonly pid: number } | { readonly ok: false; readonly error: string };
@@ -47,7 +49,7 @@ export class Launcher {
       cwd: req.cwd,
       env: req.env,
       detached: req.detached,
-      stdio: [req.stdin ?? 'ignore', 'inherit', 'inherit', ...extra],
+      stdio: [req.stdin ?? 'ignore', req.onOutput ? 'pipe' : 'inherit', req.onOutput ? 'pipe' : 'inherit', ...extra],
     });
     const pid = child.pid;
     if (pid === undefined) {
@@ -57,6 +59,7 @@ export class Launcher {
     }
     child.on('error', () => undefined);
     this.live.add(pid);
+    if (req.onOutput) req.onOutput(child.stdout!, child.stderr!);
     child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
       this.live.delete(pid);
       req.onExit(toExitStatus(code, signal));

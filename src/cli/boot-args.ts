@@ -5,7 +5,7 @@
  */
 import { UsageError, type BootFlags } from '../config/boot-settings.js';
 
-export const BOOT_USAGE = `Usage: warden boot [--services DIR]… [--cont-init DIR]… [--cont-finish DIR]… [--] [CMD ARGS…]
+export const BOOT_USAGE = `Usage: warden boot [--services DIR]… [--cont-init DIR]… [--cont-finish DIR]… [--log-format F] [--] [CMD ARGS…]
 
 Run as the container init (PID 1): run cont-init.d, supervise the services, then run CMD if given;
 its exit ends the container. Options may repeat; each names one more dir.
@@ -13,6 +13,8 @@ its exit ends the container. Options may repeat; each names one more dir.
   --services DIR     a dir of service dirs (default /etc/warden/services.d, /etc/services.d)
   --cont-init DIR    a cont-init.d dir (default /etc/warden/cont-init.d, /etc/cont-init.d)
   --cont-finish DIR  a cont-finish.d dir (default /etc/warden/cont-finish.d, /etc/cont-finish.d)
+  --log-format F     services' lines on the container's stdout: prefix (web | text), json, none
+                     (default prefix, or WARDEN_CONSOLE_FORMAT); files in WARDEN_LOG_DIR either way
   --help             show this help
 
 Examples:
@@ -27,18 +29,20 @@ export type BootArgs = { readonly help: true } | { readonly help: false; readonl
 
 export function parseBootArgs(argv: readonly string[]): BootArgs {
   const dirs: Record<(typeof DIR_OPTIONS)[DirOption], string[]> = { services: [], contInit: [], contFinish: [] };
+  let logFormat: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (arg === '--') return { help: false, flags: { ...dirs, command: argv.slice(i + 1) } };
+    if (arg === '--') return { help: false, flags: { ...dirs, logFormat, command: argv.slice(i + 1) } };
     if (arg === '--help' || arg === '-h') return { help: true };
-    if (!arg.startsWith('-')) return { help: false, flags: { ...dirs, command: argv.slice(i) } };
+    if (!arg.startsWith('-')) return { help: false, flags: { ...dirs, logFormat, command: argv.slice(i) } };
     const [name, inline] = arg.startsWith('--') ? splitOnce(arg.slice(2)) : [arg, undefined];
-    if (!(name in DIR_OPTIONS)) throw new UsageError(`unknown option ${arg} (see warden boot --help)`);
+    if (name !== 'log-format' && !(name in DIR_OPTIONS)) throw new UsageError(`unknown option ${arg} (see warden boot --help)`);
     const value = inline ?? argv[++i];
-    if (value === undefined || value === '') throw new UsageError(`--${name} needs a directory`);
-    dirs[DIR_OPTIONS[name as DirOption]].push(value);
+    if (value === undefined || value === '') throw new UsageError(`--${name} needs a ${name === 'log-format' ? 'format' : 'directory'}`);
+    if (name === 'log-format') logFormat = value;
+    else dirs[DIR_OPTIONS[name as DirOption]].push(value);
   }
-  return { help: false, flags: { ...dirs, command: [] } };
+  return { help: false, flags: { ...dirs, logFormat, command: [] } };
 }
 
 function splitOnce(text: string): [string, string | undefined] {

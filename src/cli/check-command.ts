@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { DEFAULT_SERVICE_DIRS } from '../config/boot-settings.js';
+import { DEFAULT_SERVICE_DIRS, serviceDefaults } from '../config/boot-settings.js';
 import { formatProblem } from '../config/config-problem.js';
 import { loadServiceDirs } from '../config/load-services.js';
 import { dependencyOrder } from '../core/dependency-order.js';
@@ -17,7 +17,7 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
       .example('$0 check ./services.d', 'validate the services below ./services.d'),
   handler: async (args) => {
     const dirs = args.dirs && args.dirs.length > 0 ? args.dirs : DEFAULT_SERVICE_DIRS;
-    const loaded = await loadServiceDirs(dirs, { timeoutKillMs: 3000 });
+    const loaded = await loadServiceDirs(dirs, serviceDefaults(process.env));
     const lines = loaded.problems.map(formatProblem);
     const order = dependencyOrder(new Map(loaded.services.map((s) => [s.name, s.dependencies])));
     for (const p of order.problems) lines.push(`${loaded.services.find((s) => s.name === p.service)?.dir ?? p.service}/dependencies: ${p.message}`);

@@ -15,6 +15,7 @@ import {
   waitCommand,
 } from './control-commands.js';
 import { EXIT_CANNOT_START, EXIT_USAGE } from './exit-codes.js';
+import { logsCommand } from './logs-command.js';
 
 /** Every command but a direct `warden boot`, through yargs. */
 export async function runCommands(argv: readonly string[]): Promise<void> {
@@ -32,6 +33,7 @@ export async function runCommands(argv: readonly string[]): Promise<void> {
     .command(waitCommand)
     .command(haltCommand)
     .command(reloadCommand)
+    .command(logsCommand)
     .demandCommand(1, 'Name a command.')
     .strict()
     .fail((message, err, y) => {

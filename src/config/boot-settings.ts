@@ -1,5 +1,7 @@
 /** The settings of `warden boot`, from its flags and WARDEN_* variables, validated once here. */
 import { DEFAULT_SOCKET } from '../adapters/control-protocol.js';
+import type { ConsoleFormat } from '../adapters/service-logs.js';
+import type { ServiceDefaults } from './service-dir.js';
 
 export interface BootSettings {
   /** Service dirs, read in order (a name in an earlier dir wins). */
@@ -18,6 +20,11 @@ export interface BootSettings {
   readonly cmdWaitMs: number;
   /** The control socket (`WARDEN_SOCKET`). */
   readonly socketPath: string;
+  /** Service log files go to LOGDIR/NAME/current (`WARDEN_LOG_DIR`). */
+  readonly logDir: string;
+  /** How services' lines appear on the container's stdout (`--log-format`, `WARDEN_CONSOLE_FORMAT`). */
+  readonly consoleFormat: ConsoleFormat;
+  readonly serviceDefaults: ServiceDefaults;
 }
 
 /** The control socket: `WARDEN_SOCKET`, else the default. Shared by the daemon and the CLI. */
@@ -42,10 +49,35 @@ export function envMs(env: Readonly<Record<string, string | undefined>>, name: s
   return Number(raw);
 }
 
+/** Reads a whole number from `env[name]`, or `fallback` when unset or empty. */
+function envWhole(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, unit: string): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new UsageError(`${name}=${raw}: expected a whole number of ${unit}`);
+  return Number(raw);
+}
+
+/** What a service without its own setting files gets; `warden check` applies the same. */
+export function serviceDefaults(env: Readonly<Record<string, string | undefined>>): ServiceDefaults {
+  return {
+    timeoutKillMs: envMs(env, 'WARDEN_SERVICES_GRACETIME', 3000),
+    // 10 × 1 MiB: s6-log's 10 × 99999 bytes holds only ~1 000 lines of a chatty app.
+    logMaxBytes: envWhole(env, 'WARDEN_LOG_MAX_BYTES', 1024 * 1024, 'bytes'),
+    logKeep: envWhole(env, 'WARDEN_LOG_KEEP', 10, 'archives'),
+  };
+}
+
+function consoleFormat(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): ConsoleFormat {
+  const chosen = flag ?? env.WARDEN_CONSOLE_FORMAT ?? 'prefix';
+  if (chosen === 'prefix' || chosen === 'json' || chosen === 'none') return chosen;
+  throw new UsageError(`log format ${JSON.stringify(chosen)}: expected prefix, json or none`);
+}
+
 export interface BootFlags {
   readonly services?: readonly string[];
   readonly contInit?: readonly string[];
   readonly contFinish?: readonly string[];
+  readonly logFormat?: string;
   readonly command: readonly string[];
 }
 
@@ -62,5 +94,8 @@ export function bootSettings(flags: BootFlags, env: Readonly<Record<string, stri
     contFinishMaxMs: envMs(env, 'WARDEN_KILL_FINISH_MAXTIME', 5000),
     cmdWaitMs: envMs(env, 'WARDEN_CMD_WAIT_FOR_SERVICES_MAXTIME', 5000),
     socketPath: socketPath(env),
+    logDir: env.WARDEN_LOG_DIR || '/var/log/warden',
+    consoleFormat: consoleFormat(flags.logFormat, env),
+    serviceDefaults: serviceDefaults(env),
   };
 }

@@ -11,6 +11,7 @@ import {
   parseDownSignal,
   parseMaxDeathTally,
   parseMilliseconds,
+  parseWholeNumber,
   parseNotificationFd,
   parseOnExit,
   parseRestart,
@@ -22,6 +23,10 @@ import {
 export interface ServiceDefaults {
   /** Used when a service has no timeout-kill file. */
   readonly timeoutKillMs: number;
+  /** Used when a service has no log-max-bytes file. */
+  readonly logMaxBytes: number;
+  /** Used when a service has no log-keep file. */
+  readonly logKeep: number;
 }
 
 export interface ServiceDirResult {
@@ -114,6 +119,10 @@ export async function loadServiceDir(dir: string, defaults: ServiceDefaults): Pr
     restartResetMs: await setting(file('restart-reset'), 10000, (f, t) => parseMilliseconds(f, t, 10000), problems),
     onExit: await setting(file('on-exit'), 'restart', parseOnExit, problems),
     dependencies: await setting<readonly string[]>(file('dependencies'), [], (f, t) => parseDependencies(f, t, name), problems),
+    logLimits: {
+      maxBytes: await setting(file('log-max-bytes'), defaults.logMaxBytes, (f, t) => parseWholeNumber(f, t, 'bytes', 4096, 1 << 30), problems),
+      keep: await setting(file('log-keep'), defaults.logKeep, (f, t) => parseWholeNumber(f, t, 'archives', 0, 1000), problems),
+    },
     scriptsDigest: await digestOf([file('run'), file('finish')]),
   };
   return problems.length > 0 ? { spec: null, problems } : { spec, problems };

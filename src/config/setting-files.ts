@@ -67,6 +67,16 @@ export function parseNotificationFd(file: string, text: string): Parsed<number> 
   return ok(fd);
 }
 
+/** Parses a count within MIN..MAX (`log-max-bytes`, `log-keep`); `unit` names what is counted. */
+export function parseWholeNumber(file: string, text: string, unit: string, min: number, max: number): Parsed<number> {
+  const expected = `a whole number of ${unit} from ${min} to ${max}`;
+  const line = firstLine(file, text, expected);
+  if (!line.ok) return line;
+  const value = Number(line.value);
+  if (!INTEGER.test(line.value) || value < min || value > max) return fail(file, `expected ${expected}, got ${JSON.stringify(line.value)}`);
+  return ok(value);
+}
+
 /** Parses `max-death-tally` (s6): 0 to 4096, s6's own limit. */
 export function parseMaxDeathTally(file: string, text: string): Parsed<number> {
   const expected = "a whole number from 0 to 4096 (s6's maximum)";

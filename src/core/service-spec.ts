@@ -39,6 +39,8 @@ export interface ServiceSpec {
   readonly onExit: OnExit;
   /** Names of services that must be up (and ready) before this one starts. */
   readonly dependencies: readonly string[];
+  /** Log rotation of its captured output: `log-max-bytes` per file, `log-keep` archives. */
+  readonly logLimits: { readonly maxBytes: number; readonly keep: number };
   /** A digest of the `run` and `finish` contents: an edited script is a changed service. */
   readonly scriptsDigest: string;
 }

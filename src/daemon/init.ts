@@ -4,12 +4,14 @@
  * and return the exit code. Nothing here throws out: PID 1 must never die of its own error.
  */
 import { systemClock } from '../adapters/clock.js';
+import { consoleStream } from '../adapters/console-stream.js';
 import { ControlServer } from '../adapters/control-server.js';
 import { DirWatcher } from '../adapters/dir-watcher.js';
 import { Launcher } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
 import { setChildSubreaper } from '../adapters/native.js';
 import { Reaper } from '../adapters/reaper.js';
+import { ServiceLogs } from '../adapters/service-logs.js';
 import type { BootSettings } from '../config/boot-settings.js';
 import { formatProblem } from '../config/config-problem.js';
 import { loadServiceDirs } from '../config/load-services.js';
@@ -46,6 +48,8 @@ export class Init {
   private readonly command: Command;
   private readonly control: ControlServer;
   private readonly watcher: DirWatcher;
+  private readonly logs: ServiceLogs;
+  private readonly console = consoleStream();
   private stopping: Promise<number> | null = null;
   private resolveExit!: (code: number) => void;
   private readonly exited = new Promise<number>((resolve) => (this.resolveExit = resolve));
@@ -54,9 +58,20 @@ export class Init {
     private readonly settings: BootSettings,
     private readonly logger: Logger,
   ) {
+    this.logs = new ServiceLogs(
+      {
+        dir: settings.logDir,
+        console: settings.consoleFormat,
+        consoleStream: this.console,
+        defaultMaxBytes: settings.serviceDefaults.logMaxBytes,
+        defaultKeep: settings.serviceDefaults.logKeep,
+      },
+      (service, err) => logger.warn({ event: 'log-failed', service, err }, 'log-failed'),
+    );
     this.supervisor = new Supervisor({
       clock: systemClock,
       launcher: this.launcher,
+      logs: this.logs,
       logger,
       baseEnv: currentEnv(),
       onHalt: (code, by) => void this.stop({ kind: 'halt', code, by }),
@@ -151,7 +166,7 @@ export class Init {
   }
 
   private async loadServices(): Promise<readonly ServiceSpec[]> {
-    const loaded = await loadServiceDirs(this.settings.serviceDirs, { timeoutKillMs: this.settings.servicesGraceMs });
+    const loaded = await loadServiceDirs(this.settings.serviceDirs, this.settings.serviceDefaults);
     for (const p of loaded.problems) this.logger.error({ event: 'config-problem', file: p.file, line: p.line }, formatProblem(p));
     return loaded.services;
   }
@@ -190,6 +205,8 @@ export class Init {
     this.control.close();
     await this.watcher.close();
     const left = await killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger });
+    // The last lines reach the files and stdout; a dead disk or reader must not hold PID 1 past its deadline.
+    await Promise.race([this.logs.close().then(() => flush(this.console)), delay(settings.killGraceMs)]);
     const code = exitCode(reason, commandStatus);
     logger.info({ event: 'exit', code, killed: left }, 'exit');
     return code;
@@ -225,6 +242,14 @@ function reasonFields(reason: StopReason): Record<string, string | number> {
     case 'boot-failed':
       return { error: reason.message };
   }
+}
+
+function flush(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 function currentEnv(): Record<string, string> {

@@ -4,8 +4,9 @@
  * effect that produces an event (a spawn reporting its pid) never re-enters a transition.
  */
 import type { Clock } from '../adapters/clock.js';
-import type { Launcher } from '../adapters/launcher.js';
+import type { Launcher, LaunchRequest } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
+import type { ServiceLogs } from '../adapters/service-logs.js';
 import { sendSignal } from '../adapters/signals.js';
 import { boot, initialService, step, type Effect, type Goal, type Service, type ServiceEvent } from '../core/service-machine.js';
 import type { ServiceSpec } from '../core/service-spec.js';
@@ -16,6 +17,8 @@ export interface SupervisorDeps {
   readonly logger: Logger;
   /** The environment every service starts from, before its `env/` is applied. */
   readonly baseEnv: Readonly<Record<string, string>>;
+  /** Where services' output goes (files and the container's stdout); none: inherited as is. */
+  readonly logs?: ServiceLogs;
   /** A service whose `on-exit` is `halt` ended: stop the container with `code`. */
   readonly onHalt: (code: number, service: string) => void;
 }
@@ -138,6 +141,7 @@ export class Supervisor {
           notificationFd: spec.notificationFd,
           onExit: (status) => this.fromPid(name, pid, { type: 'exited', status }),
           onReady: () => this.fromPid(name, pid, { type: 'ready' }),
+          onOutput: this.outputOf(spec),
         });
         const pid = result.ok ? result.pid : -1;
         this.queue.push([name, result.ok ? { type: 'spawned', pid } : { type: 'spawn-failed', error: result.error }]);
@@ -153,6 +157,8 @@ export class Supervisor {
           cwd: spec.dir,
           env: this.envFor(spec),
           detached: true,
+          // As in s6, finish writes to the service's own log.
+          onOutput: this.outputOf(spec),
           onExit: (status) => {
             this.finishers.delete(name);
             this.send(name, { type: 'finish-exited', status });
@@ -200,6 +206,11 @@ export class Supervisor {
   private fromPid(name: string, pid: number, event: ServiceEvent): void {
     const state = this.services.get(name)?.state;
     if (state && 'pid' in state && state.pid === pid) this.send(name, event);
+  }
+
+  private outputOf(spec: ServiceSpec): LaunchRequest['onOutput'] {
+    const logs = this.deps.logs;
+    return logs && ((stdout, stderr) => logs.attach(spec.name, stdout, stderr, spec.logLimits));
   }
 
   private envFor(spec: ServiceSpec): Record<string, string> {

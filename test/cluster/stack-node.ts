@@ -72,6 +72,7 @@ export class StackNode {
       STACK_HOME: REPO_ROOT.replace(/\/$/, ''),
       STACK_RUN_DIR: this.runDir,
       WARDEN_SOCKET: join(opts.dir, 'warden.sock'),
+      WARDEN_LOG_DIR: join(opts.dir, 'log'),
       WARDEN_LOG_FORMAT: 'json',
       WARDEN_SERVICES_GRACETIME: '10000',
       WARDEN_KILL_GRACETIME: '3000',

@@ -147,7 +147,8 @@ export class Sandbox {
     ];
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-    Object.assign(env, HARNESS_ENV, opts.env ?? {});
+    // Each sandbox has its own control socket and log dir: nothing shared with other wardens.
+    Object.assign(env, HARNESS_ENV, { WARDEN_SOCKET: join(this.dir, 'control.sock'), WARDEN_LOG_DIR: join(this.dir, 'log') }, opts.env ?? {});
     const warden = new Warden(argv, env, this.dir);
     this.wardens.push(warden);
     return warden;

@@ -45,7 +45,7 @@ export function scriptsDigest(run: string, finish = ''): string {
   return createHash('sha256').update(run).update('\0').update(finish).update('\0').digest('hex');
 }
 
-export const DEFAULTS = { timeoutKillMs: 7000 } as const;
+export const DEFAULTS = { timeoutKillMs: 7000, logMaxBytes: 1048576, logKeep: 10 } as const;
 
 /** The spec of a service dir holding only `run`, with DEFAULTS applied. */
 export function defaultSpec(dir: string, name: string): ServiceSpec {
@@ -66,6 +66,7 @@ export function defaultSpec(dir: string, name: string): ServiceSpec {
     restartResetMs: 10000,
     onExit: 'restart',
     dependencies: [],
+    logLimits: { maxBytes: 1048576, keep: 10 },
     scriptsDigest: scriptsDigest(RUN.content),
   };
 }

@@ -34,6 +34,7 @@ export function makeSpec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
     restartResetMs: 10000,
     onExit: 'restart',
     dependencies: [],
+    logLimits: { maxBytes: 1048576, keep: 10 },
     scriptsDigest: '0',
     ...overrides,
   };
