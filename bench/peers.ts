@@ -1,0 +1,200 @@
+/**
+ * How each supervisor is started on a dir of service dirs and stopped again, configured as
+ * plainly as its own docs say. Every instance runs in its own process group, with its own
+ * working dir under the bench's temp dir, so a sweep by cwd finds anything left behind.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { alive, pidsWithCwdUnder } from './procs.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** The compiled CLI, next to the compiled bench (dist/bench → dist/src/cli). */
+export const WARDEN_CLI = join(here, '..', 'src', 'cli', 'main.js');
+const FLOOR = join(here, 'floor.js');
+
+/**
+ * The one service every supervisor runs: announce the pid without a fork, then exec. With
+ * `notificationFd`, it also reports readiness on that fd (a builtin echo, still no fork).
+ */
+export function runScript(fifo: string, notificationFd?: number): string {
+  const ready = notificationFd === undefined ? '' : `echo >&${notificationFd}\n`;
+  return `#!/bin/sh\necho $$ > ${fifo}\n${ready}exec sleep 100000\n`;
+}
+
+/** Creates `root/services/NAME/run` (and `notification-fd` if asked) for each name. */
+export function makeServices(root: string, names: readonly string[], fifo: string, notificationFd?: number): string[] {
+  return names.map((name) => {
+    const dir = join(root, 'services', name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'run'), runScript(fifo, notificationFd), { mode: 0o755 });
+    if (notificationFd !== undefined) writeFileSync(join(dir, 'notification-fd'), `${notificationFd}\n`);
+    return dir;
+  });
+}
+
+export interface Instance {
+  /** The supervisor's root process (for tini/sh: tini/the service). */
+  readonly child: ChildProcess;
+  /** Stops gracefully, then kills the group and everything under `root`. Never throws. */
+  stop(): Promise<void>;
+}
+
+export interface Peer {
+  readonly name: string;
+  /** Takes part in the kill -9 and RSS measurements (tini and sh only boot one program). */
+  readonly supervises: boolean;
+  /** The service reports readiness on this fd (s6's notification-fd); else the plain script. */
+  readonly notificationFd?: number;
+  launch(root: string, serviceDirs: readonly string[]): Instance;
+}
+
+function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+function signal(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // already gone
+  }
+}
+
+/** SIGKILLs whatever still runs with its cwd under `root` (services in their own sessions). */
+export function sweep(root: string): void {
+  for (let round = 0; round < 3; round++) {
+    const left = pidsWithCwdUnder(root);
+    if (left.length === 0) return;
+    for (const pid of left) signal(pid, 'SIGKILL');
+  }
+}
+
+function start(root: string, file: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const log = openSync(join(root, 'supervisor.log'), 'a');
+  try {
+    const child = spawn(file, args, { cwd, env, detached: true, stdio: ['ignore', log, log] });
+    child.on('error', () => {}); // reported through the missing pid line
+    return child;
+  } finally {
+    closeSync(log);
+  }
+}
+
+function instance(root: string, child: ChildProcess, gracefulStop: () => void, graceMs = 5000): Instance {
+  return {
+    child,
+    async stop() {
+      try {
+        gracefulStop();
+      } catch {
+        // fall through to the kill
+      }
+      const exited = await waitExit(child, graceMs);
+      if (!exited && child.pid !== undefined) signal(-child.pid, 'SIGKILL');
+      await waitExit(child, 1000);
+      // Give s6-supervise / runsv a moment to take their services down on their own.
+      for (let i = 0; i < 20 && pidsWithCwdUnder(root).some(alive); i++) await new Promise((r) => setTimeout(r, 50));
+      sweep(root);
+    },
+  };
+}
+
+export const PEERS: Record<string, Peer> = {
+  warden: {
+    name: 'warden',
+    supervises: true,
+    launch(root) {
+      const env = { ...process.env, WARDEN_LOG_LEVEL: 'warn' };
+      const child = start(root, process.execPath, [WARDEN_CLI, 'boot', '--services', join(root, 'services')], root, env);
+      return instance(root, child, () => signal(child.pid, 'SIGTERM'));
+    },
+  },
+  's6-svscan': {
+    name: 's6-svscan',
+    supervises: true,
+    launch(root) {
+      const scandir = join(root, 'services');
+      const child = start(root, 's6-svscan', [scandir], root);
+      // -t: s6-svscan tells every s6-supervise to bring its service down and exit, then exits.
+      return instance(root, child, () => void execFile('s6-svscanctl', ['-t', scandir], () => {}));
+    },
+  },
+  /**
+   * s6-supervise (2.11) waits 1 s after every death unless the service became ready (via
+   * notification-fd) more than 1 s before it died: the plain script always gets the 1 s wait.
+   * This variant shows s6's fast path; its script adds `echo >&3` and nothing else.
+   */
+  's6 +notification-fd': {
+    name: 's6 +notification-fd',
+    supervises: true,
+    notificationFd: 3,
+    launch(root) {
+      const scandir = join(root, 'services');
+      const child = start(root, 's6-svscan', [scandir], root);
+      return instance(root, child, () => void execFile('s6-svscanctl', ['-t', scandir], () => {}));
+    },
+  },
+  runsvdir: {
+    name: 'runsvdir',
+    supervises: true,
+    launch(root) {
+      const child = start(root, 'runsvdir', [join(root, 'services')], root);
+      // HUP: runsvdir sends TERM to each runsv (which stops its service) and exits.
+      return instance(root, child, () => signal(child.pid, 'SIGHUP'));
+    },
+  },
+  supervisord: {
+    name: 'supervisord',
+    supervises: true,
+    launch(root, serviceDirs) {
+      const conf = join(root, 'supervisord.conf');
+      const programs = serviceDirs.map(
+        (dir, i) => `[program:svc${i}]\ncommand=${join(dir, 'run')}\ndirectory=${dir}\nautorestart=true\nstartsecs=0\n`,
+      );
+      writeFileSync(
+        conf,
+        `[supervisord]\nnodaemon=true\nlogfile=${join(root, 'supervisord.log')}\npidfile=${join(root, 'supervisord.pid')}\n` +
+          `childlogdir=${root}\n\n${programs.join('\n')}`,
+      );
+      const child = start(root, 'supervisord', ['-n', '-c', conf], root);
+      return instance(root, child, () => signal(child.pid, 'SIGTERM'));
+    },
+  },
+  'node floor': {
+    name: 'node floor',
+    supervises: true,
+    launch(root, serviceDirs) {
+      const child = start(root, process.execPath, [FLOOR, ...serviceDirs.map((d) => join(d, 'run'))], root);
+      return instance(root, child, () => signal(child.pid, 'SIGTERM'));
+    },
+  },
+  tini: {
+    name: 'tini',
+    supervises: false,
+    launch(root, serviceDirs) {
+      const dir = serviceDirs[0]!;
+      // -s: register as a subreaper, since the bench, not tini, is PID 1 here.
+      const child = start(root, 'tini', ['-s', '--', './run'], dir);
+      return instance(root, child, () => signal(child.pid, 'SIGTERM'), 2000);
+    },
+  },
+  sh: {
+    name: 'sh',
+    supervises: false,
+    launch(root, serviceDirs) {
+      const dir = serviceDirs[0]!;
+      const child = start(root, 'sh', ['run'], dir);
+      return instance(root, child, () => signal(child.pid, 'SIGTERM'), 2000);
+    },
+  },
+};

@@ -1,0 +1,217 @@
+/** Turns a complete run into the stdout table and docs/benchmarks.md. */
+import type { Machine } from './machine.js';
+import { median, ms, p95, ratio } from './stats.js';
+
+export interface Results {
+  readonly machine: Machine;
+  readonly settings: { kills: number; spacingMs: number; boots: number; probeKills: number; probeSpacingMs: number };
+  /** kill -9 → next pid line, ms, per supervisor. */
+  readonly restart: ReadonlyMap<string, readonly number[]>;
+  /** The same at the short probe spacing, in kill order. */
+  readonly probe: ReadonlyMap<string, readonly number[]>;
+  /** spawn → first pid line, ms. */
+  readonly boot: ReadonlyMap<string, readonly number[]>;
+  /** Sum of VmRSS (kB) of the supervisor's own processes, and what they were. */
+  readonly rss: ReadonlyMap<string, { kb: number; processes: string }>;
+  readonly notes: readonly string[];
+}
+
+const ORDER = ['warden', 's6-svscan', 's6 +notification-fd', 'runsvdir', 'supervisord', 'node floor', 'tini', 'sh'];
+
+interface Row {
+  name: string;
+  cells: string[];
+}
+
+function rows(r: Results): Row[] {
+  const w = {
+    restart: median(r.restart.get('warden') ?? []),
+    restartP95: p95(r.restart.get('warden') ?? []),
+    boot: median(r.boot.get('warden') ?? []),
+    rss: (r.rss.get('warden')?.kb ?? Number.NaN) / 1024,
+  };
+  return ORDER.map((name) => {
+    const restart = r.restart.get(name);
+    const boot = r.boot.get(name) ?? [];
+    const rss = r.rss.get(name);
+    const rm = restart ? median(restart) : Number.NaN;
+    const rp = restart ? p95(restart) : Number.NaN;
+    const mb = rss ? rss.kb / 1024 : Number.NaN;
+    return {
+      name,
+      cells: [
+        restart ? `${ms(rm)}` : '—',
+        restart ? `${ms(rp)}` : '—',
+        restart ? ratio(rm, w.restart) : '—',
+        restart ? `${restart.length}` : '—',
+        `${ms(median(boot))}`,
+        `${ms(p95(boot))}`,
+        ratio(median(boot), w.boot),
+        rss ? mb.toFixed(1) : '—',
+        rss ? ratio(mb, w.rss) : '—',
+      ],
+    };
+  });
+}
+
+const HEADERS = ['supervisor', 'restart median ms', 'restart p95 ms', 'restart ×warden', 'kills', 'boot median ms', 'boot p95 ms', 'boot ×warden', 'RSS MB (3 svc)', 'RSS ×warden'];
+
+/** A fixed-width table for stdout. */
+export function textTable(r: Results): string {
+  const data = rows(r).map((row) => [row.name, ...row.cells]);
+  const widths = HEADERS.map((h, i) => Math.max(h.length, ...data.map((d) => d[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(HEADERS), line(widths.map((n) => '-'.repeat(n))), ...data.map(line)].join('\n');
+}
+
+export interface Goal {
+  readonly goal: string;
+  readonly measured: string;
+  readonly met: boolean;
+}
+
+/** The project's goals, judged on warden's numbers. */
+export function goals(r: Results): Goal[] {
+  const restart = median(r.restart.get('warden') ?? []);
+  const runit = median(r.restart.get('runsvdir') ?? []);
+  const boot = median(r.boot.get('warden') ?? []);
+  const mb = (r.rss.get('warden')?.kb ?? Number.NaN) / 1024;
+  // "On par": within 1.5× of runit's median, or within 1 ms of it when both are sub-ms noise.
+  const parBound = Math.max(1.5 * runit, runit + 1);
+  return [
+    { goal: 'restart after kill -9: median ≤ 5 ms', measured: `${ms(restart)} ms`, met: restart <= 5 },
+    {
+      goal: 'restart on par with runit (median ≤ max(1.5 × runsvdir, runsvdir + 1 ms))',
+      measured: `${ms(restart)} ms vs runsvdir ${ms(runit)} ms (bound ${ms(parBound)} ms)`,
+      met: restart <= parBound,
+    },
+    { goal: 'boot (spawn → service started): median ≤ 120 ms', measured: `${ms(boot)} ms`, met: boot <= 120 },
+    { goal: 'RSS with 3 services ≤ 50 MB', measured: `${mb.toFixed(1)} MB`, met: mb <= 50 },
+  ];
+}
+
+export function goalsText(r: Results): string {
+  return goals(r)
+    .map((g) => `${g.met ? 'met    ' : 'NOT MET'}  ${g.goal}: ${g.measured}`)
+    .join('\n');
+}
+
+/** docs/benchmarks.md */
+export function markdown(r: Results): string {
+  const { machine: m, settings: s } = r;
+  const table = [
+    `| ${HEADERS.join(' | ')} |`,
+    `|${HEADERS.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...rows(r).map((row) => `| ${row.name} | ${row.cells.join(' | ')} |`),
+  ].join('\n');
+  const goalRows = goals(r)
+    .map((g) => `| ${g.goal} | ${g.measured} | ${g.met ? '**met**' : '**not met**'} |`)
+    .join('\n');
+  const probe = [...r.probe.entries()]
+    .map(([name, samples]) => `| ${name} | ${samples.map(ms).join(', ')} |`)
+    .join('\n');
+  const rss = [...r.rss.entries()].map(([name, v]) => `| ${name} | ${(v.kb / 1024).toFixed(1)} | ${v.processes} |`).join('\n');
+  return `# Benchmarks
+
+warden side by side with s6 (\`s6-svscan\`), runit (\`runsvdir\`), supervisord, tini, a bare
+\`sh\`, and a floor: a Node process that only does \`child.on('exit', respawn)\`. All were
+measured in one run of \`npm run bench\` (\`bench/run.ts\`), on the same machine, on the same
+service. Ratios are *value / warden's value*: above 1× the peer is slower or bigger than warden.
+
+## Machine
+
+| | |
+|---|---|
+| date | ${m.date} |
+| CPUs | ${m.cpus} × ${m.model} |
+| memory | ${m.memory} |
+| kernel | ${m.kernel} |
+| Node | ${m.node} |
+| peers (Debian packages) | ${m.peers} |
+
+## Results
+
+${table}
+
+Restart: ${s.kills} \`kill -9\` per supervisor, each service killed only after it had been up
+${s.spacingMs} ms. Boot: ${s.boots} runs each. RSS: one instance each with 3 services, services excluded.
+
+## Goals
+
+| goal | measured | |
+|---|---|---|
+${goalRows}
+
+${r.notes.map((n) => `- ${n}`).join('\n')}
+
+## Method
+
+**The service.** Every supervisor runs the same \`run\` script:
+
+\`\`\`sh
+#!/bin/sh
+echo $$ > FIFO
+exec sleep 100000
+\`\`\`
+
+\`echo\` is a shell builtin, so announcing the start costs no fork. The bench holds each FIFO
+open read+write (so a writer never blocks and no EOF arrives) and stamps every pid line with
+\`process.hrtime.bigint()\` on the event-loop turn it arrives.
+
+**Restart latency.** All supervisors (warden, s6-svscan twice, runsvdir, supervisord, node
+floor) run at the same time, each with one service and its own FIFO. The bench kills their
+services round-robin, one kill at a time, never two in flight: hrtime right before
+\`process.kill(pid, 'SIGKILL')\`, latency = arrival of the next pid line − that time. It waits
+for the restart before the next kill, so kills of different supervisors are interleaved
+\`${s.spacingMs} / ${r.restart.size}\` ms apart.
+
+*Spacing.* Each service is killed only after it has been up ≥ ${s.spacingMs} ms
+(\`BENCH_SPACING_MS\`). runsv waits until 1 s has passed since the previous start; s6-supervise
+2.11 waits 1 s after a death unless the service was *ready* (notification-fd) for more than 1 s,
+so with the plain script it always waits (hence the extra "s6 +notification-fd" row, whose
+script adds \`echo >&3\` and a \`notification-fd\` file holding 3); warden, with its defaults (\`restart-delay\` \`0 30000\`,
+\`restart-reset\` 10000 ms, left untouched), restarts at once only after a run ≥ 10 s, and
+otherwise backs off 100, 200, 400 … ms. ${s.spacingMs} ms is above all of these, so every
+supervisor but plain s6 is measured on its immediate-restart path. A probe at the end shows what happens at a
+${s.probeSpacingMs} ms spacing (below).
+
+**Boot.** From right before \`spawn()\` of the supervisor to the first pid line: ${s.boots} runs
+each, interleaved (run *i* of every supervisor before run *i+1*), each in a fresh dir (fresh
+\`supervise/\` state). tini runs \`tini -s -- ./run\`, sh runs \`sh run\`.
+
+**RSS.** One instance per supervisor with 3 such services; after all three announced themselves
+and 3 s of settling, the sum of \`VmRSS\` over the supervisor's own process tree, without the
+services (warden: the node process; s6: s6-svscan + 3 × s6-supervise; runit: runsvdir + 3 ×
+runsv; supervisord: the python process; floor: the node process).
+
+**Peers' configuration**, as plain as their docs: \`s6-svscan SCANDIR\` on a scandir of service
+dirs (the same dirs warden reads); \`runsvdir DIR\`; \`supervisord -n -c CONF\` with one
+\`[program:x] command=…/run directory=… autorestart=true startsecs=0\` per service; warden as
+\`node dist/src/cli/main.js boot --services DIR\` with \`WARDEN_LOG_LEVEL=warn\`. Each runs in
+its own process group and is stopped the way its docs say (\`s6-svscanctl -t\`, SIGHUP to
+runsvdir, SIGTERM to the others), then its group and anything left with a working dir under the
+bench's temp dir are SIGKILLed.
+
+Run it: \`npm run bench\` (root; it runs \`scripts/install-bench-deps.sh\` first when a peer is
+missing, which installs s6, runit, supervisor and tini from Debian's apt). A quick run:
+\`BENCH_KILLS=10 BENCH_SPACING_MS=1100 BENCH_BOOTS=3 npm run bench\` (at 1.1 s spacing warden is
+measured while backing off; see the probe). Other knobs: \`BENCH_PROBE_KILLS\`,
+\`BENCH_PROBE_SPACING_MS\`, \`BENCH_RSS_SETTLE_MS\`.
+
+## Probe: kills ${s.probeSpacingMs} ms apart
+
+${s.probeKills} kills per supervisor, each ${s.probeSpacingMs} ms after the previous restart
+(all supervisors probed at the same time, so these numbers carry a little cross-talk; they show
+the restart policy, not the fast path). Latencies in ms, in kill order:
+
+| supervisor | latencies (ms) |
+|---|---|
+${probe}
+
+## RSS detail
+
+| supervisor | MB | processes counted |
+|---|---:|---|
+${rss}
+`;
+}
