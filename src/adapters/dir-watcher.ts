@@ -3,7 +3,7 @@
  * copied in file by file is seen as one change after the copy, not half-configured mid-way.
  */
 import { isAbsolute, relative, sep } from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 
 export interface DirWatcherOptions {
   /** Quiet time after the last file event before `onChange` runs. */
@@ -22,7 +22,9 @@ export class DirWatcher {
   ) {}
 
   /** Resolves once the initial scan is done, so no later change is missed. */
-  start(): Promise<void> {
+  async start(): Promise<void> {
+    // Loaded here, not at import: the first services start without waiting for chokidar.
+    const { watch } = await import('chokidar');
     const watcher = watch([...this.dirs], {
       ignoreInitial: true,
       // services.d/NAME/env/VAR is the deepest file that matters.

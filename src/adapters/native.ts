@@ -4,7 +4,7 @@
  * koffi is loaded lazily, once, on first use, so importing this module costs nothing on hosts
  * (or tests) that never reap. Linux only.
  */
-import koffi from 'koffi';
+import { koffi, libc as openLibc } from './koffi-lazy.js';
 
 /** How a reaped process ended. */
 export type WaitStatus = { kind: 'exited'; code: number } | { kind: 'killed'; signal: number };
@@ -24,7 +24,7 @@ let libc: Libc | undefined;
 
 function load(): Libc {
   if (libc === undefined) {
-    const lib = koffi.load('libc.so.6');
+    const lib = openLibc();
     libc = {
       prctl: lib.func(
         'int prctl(int option, unsigned long arg2, unsigned long arg3, unsigned long arg4, unsigned long arg5)',
@@ -37,16 +37,16 @@ function load(): Libc {
 
 /** The name of an errno value, e.g. `ECHILD`, or its number when unknown. */
 function errnoName(errno: number): string {
-  const entry = Object.entries(koffi.os.errno).find(([, value]) => value === errno);
+  const entry = Object.entries(koffi().os.errno).find(([, value]) => value === errno);
   return entry === undefined ? `errno ${errno}` : `${entry[0]} (${errno})`;
 }
 
 /** Makes orphans of our descendants re-parent to us instead of to PID 1 (like `tini -s`). */
 export function setChildSubreaper(): void {
   if (load().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) !== 0) {
-    // koffi.errno() is read right after the call, before any other native code can run on this
+    // koffi's errno() is read right after the call, before any other native code can run on this
     // thread, so it is the errno prctl set (checked: survives JS allocation in between).
-    const errno = koffi.errno();
+    const errno = koffi().errno();
     throw new Error(
       `prctl(PR_SET_CHILD_SUBREAPER) failed: ${errnoName(errno)}; orphans cannot be reaped by warden (Linux ≥ 3.4 needed)`,
     );
@@ -67,8 +67,8 @@ export function waitpidNoHang(pid: number): { pid: number; status: WaitStatus } 
   const result = load().waitpid(pid, raw, WNOHANG);
   if (result === 0) return null;
   if (result < 0) {
-    const errno = koffi.errno();
-    if (errno === koffi.os.errno.ECHILD) return null;
+    const errno = koffi().errno();
+    if (errno === koffi().os.errno.ECHILD) return null;
     throw new Error(`waitpid(${pid}) failed: ${errnoName(errno)}`);
   }
   return { pid: result, status: decodeWaitStatus(raw[0]) };

@@ -3,7 +3,7 @@
  * Node does not expose it, so it is read through koffi from the socket's fd.
  */
 import type { Socket } from 'node:net';
-import koffi from 'koffi';
+import { koffi, libc as openLibc } from './koffi-lazy.js';
 
 const SOL_SOCKET = 1;
 const SO_PEERCRED = 17;
@@ -20,8 +20,8 @@ let getsockopt: GetSockOpt | undefined;
 function load(): GetSockOpt {
   if (getsockopt === undefined) {
     // Declared by name for the prototype below: struct ucred { pid_t; uid_t; gid_t; }.
-    koffi.struct('warden_ucred', { pid: 'int32', uid: 'uint32', gid: 'uint32' });
-    const lib = koffi.load('libc.so.6');
+    koffi().struct('warden_ucred', { pid: 'int32', uid: 'uint32', gid: 'uint32' });
+    const lib = openLibc();
     getsockopt = lib.func('int getsockopt(int, int, int, _Out_ warden_ucred *, _Inout_ uint32 *)') as GetSockOpt;
   }
   return getsockopt;
