@@ -9,6 +9,7 @@ import { createWriteStream, mkdirSync, readdirSync, readFileSync, type WriteStre
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../integration/harness.js';
 import type { NodeNet } from './netns.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -23,21 +24,7 @@ export interface LogEvent {
   readonly [field: string]: unknown;
 }
 
-/** Polls `condition` until it gives a value; throws with `what` after `timeoutMs`. */
-export async function eventually<T>(
-  what: string,
-  condition: () => T | null | undefined | false | Promise<T | null | undefined | false>,
-  timeoutMs: number,
-  everyMs = 50,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const value = await condition();
-    if (value !== undefined && value !== null && value !== false) return value;
-    if (performance.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
+export { eventually };
 
 export interface NodeOptions {
   readonly name: string;
