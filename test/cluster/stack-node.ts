@@ -126,7 +126,9 @@ export class StackNode {
     return this.exitInfo !== null;
   }
 
-  private onLine(line: string): void {
+  private onLine(raw: string): void {
+    // Services' own JSON lines (the Serf handler's) come captured by warden, as `serf ! {…}`.
+    const line = raw.replace(/^[\w.@-]+ [|!] (?=\{)/, '');
     if (line.startsWith('{')) {
       try {
         const parsed: unknown = JSON.parse(line);
@@ -138,7 +140,7 @@ export class StackNode {
         // Not JSON after all.
       }
     }
-    this.otherOutput.push(line);
+    this.otherOutput.push(raw);
   }
 
   find(pred: (e: LogEvent) => boolean): LogEvent[] {
