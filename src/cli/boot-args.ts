@@ -5,7 +5,7 @@
  */
 import { UsageError, type BootFlags } from '../config/boot-settings.js';
 
-export const BOOT_USAGE = `Usage: warden boot [--services DIR]… [--cont-init DIR]… [--cont-finish DIR]… [--log-format F] [--] [CMD ARGS…]
+export const BOOT_USAGE = `Usage: warden boot [--services DIR]… [--cont-init DIR]… [--cont-finish DIR]… [--s6-rc DIR]… [--log-format F] [--] [CMD ARGS…]
 
 Run as the container init (PID 1): run cont-init.d, supervise the services, then run CMD if given;
 its exit ends the container. Options may repeat; each names one more dir.
@@ -13,6 +13,7 @@ its exit ends the container. Options may repeat; each names one more dir.
   --services DIR     a dir of service dirs (default /etc/warden/services.d, /etc/services.d)
   --cont-init DIR    a cont-init.d dir (default /etc/warden/cont-init.d, /etc/cont-init.d)
   --cont-finish DIR  a cont-finish.d dir (default /etc/warden/cont-finish.d, /etc/cont-finish.d)
+  --s6-rc DIR        an s6-rc source dir; its user bundle starts (default /etc/s6-overlay/s6-rc.d)
   --log-format F     services' lines on the container's stdout: prefix (web | text), json, none
                      (default prefix, or WARDEN_CONSOLE_FORMAT); files in WARDEN_LOG_DIR either way
   --help             show this help
@@ -22,13 +23,13 @@ Examples:
   warden boot node server.js              and run node server.js as the main program (CMD)
 `;
 
-const DIR_OPTIONS = { services: 'services', 'cont-init': 'contInit', 'cont-finish': 'contFinish' } as const;
+const DIR_OPTIONS = { services: 'services', 'cont-init': 'contInit', 'cont-finish': 'contFinish', 's6-rc': 's6Rc' } as const;
 type DirOption = keyof typeof DIR_OPTIONS;
 
 export type BootArgs = { readonly help: true } | { readonly help: false; readonly flags: BootFlags };
 
 export function parseBootArgs(argv: readonly string[]): BootArgs {
-  const dirs: Record<(typeof DIR_OPTIONS)[DirOption], string[]> = { services: [], contInit: [], contFinish: [] };
+  const dirs: Record<(typeof DIR_OPTIONS)[DirOption], string[]> = { services: [], contInit: [], contFinish: [], s6Rc: [] };
   let logFormat: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;

@@ -1,12 +1,12 @@
 /** `warden boot`: the supervisor itself, run as PID 1. */
 import { createLogger } from '../adapters/logger.js';
-import { bootSettings, UsageError, type BootSettings } from '../config/boot-settings.js';
+import { bootSettings, logLevel, UsageError, type BootSettings } from '../config/boot-settings.js';
 import { Init } from '../daemon/init.js';
 import { BOOT_USAGE, parseBootArgs } from './boot-args.js';
 import { EXIT_CANNOT_START, EXIT_USAGE } from './exit-codes.js';
 
 export async function boot(argv: readonly string[]): Promise<never> {
-  const logger = createLogger();
+  const logger = createLogger(logLevel(process.env));
   // PID 1 must outlive its own mistakes: log them and go on supervising.
   process.on('uncaughtException', (err) => logger.error({ event: 'uncaught-exception', err }, 'uncaught-exception'));
   process.on('unhandledRejection', (err) => logger.error({ event: 'unhandled-rejection', err }, 'unhandled-rejection'));

@@ -1,6 +1,8 @@
 /** The settings of `warden boot`, from its flags and WARDEN_* variables, validated once here. */
 import { DEFAULT_SOCKET } from '../adapters/control-protocol.js';
 import type { ConsoleFormat } from '../adapters/service-logs.js';
+import { overlaySettings, type OverlayNote, type Stage2Failure } from './overlay-env.js';
+import { DEFAULT_S6_RC_DIR } from './s6-rc-source.js';
 import type { ServiceDefaults } from './service-dir.js';
 
 export interface BootSettings {
@@ -25,6 +27,23 @@ export interface BootSettings {
   /** How services' lines appear on the container's stdout (`--log-format`, `WARDEN_CONSOLE_FORMAT`). */
   readonly consoleFormat: ConsoleFormat;
   readonly serviceDefaults: ServiceDefaults;
+  /** s6-rc source dirs (`--s6-rc`, default /etc/s6-overlay/s6-rc.d): their `user` bundle starts. */
+  readonly s6RcDirs: readonly string[];
+  /** What a failing cont-init.d script or oneshot does (S6_BEHAVIOUR_IF_STAGE2_FAILS; default stop). */
+  readonly stage2Failure: Stage2Failure;
+  /** warden's runtime dir (`WARDEN_RUN_DIR`): `container_environment/` is written there. */
+  readonly runDir: string;
+  /**
+   * Write s6-overlay's runtime files too: /run/s6/container_environment, the results dir
+   * /run/s6-linux-init-container-results, /run/s6/basedir/bin/halt (`WARDEN_S6_RUNTIME`, default on).
+   */
+  readonly s6Runtime: boolean;
+  /** The execlineb that runs oneshot scripts needing execline (`WARDEN_EXECLINEB`). */
+  readonly execlineb: string;
+  /** sync() before exit (S6_SYNC_DISKS). */
+  readonly syncDisks: boolean;
+  /** One boot log line each: the S6_* variables set, honoured or not. */
+  readonly overlayNotes: readonly OverlayNote[];
 }
 
 /** The control socket: `WARDEN_SOCKET`, else the default. Shared by the daemon and the CLI. */
@@ -35,6 +54,12 @@ export function socketPath(env: Readonly<Record<string, string | undefined>>): s
 export const DEFAULT_SERVICE_DIRS = ['/etc/warden/services.d', '/etc/services.d'];
 export const DEFAULT_CONT_INIT_DIRS = ['/etc/warden/cont-init.d', '/etc/cont-init.d'];
 export const DEFAULT_CONT_FINISH_DIRS = ['/etc/warden/cont-finish.d', '/etc/cont-finish.d'];
+export const DEFAULT_RUN_DIR = '/run/warden';
+
+/** warden's log level: `WARDEN_LOG_LEVEL`, else from S6_VERBOSITY, else info. */
+export function logLevel(env: Readonly<Record<string, string | undefined>>): string {
+  return env.WARDEN_LOG_LEVEL || overlaySettings(env).logLevel || 'info';
+}
 
 /** A setting warden cannot use: the message says which and why. */
 export class UsageError extends Error {
@@ -60,15 +85,15 @@ function envWhole(env: Readonly<Record<string, string | undefined>>, name: strin
 /** What a service without its own setting files gets; `warden check` applies the same. */
 export function serviceDefaults(env: Readonly<Record<string, string | undefined>>): ServiceDefaults {
   return {
-    timeoutKillMs: envMs(env, 'WARDEN_SERVICES_GRACETIME', 3000),
+    timeoutKillMs: envMs(env, 'WARDEN_SERVICES_GRACETIME', overlaySettings(env).servicesGraceMs ?? 3000),
     // 10 × 1 MiB: s6-log's 10 × 99999 bytes holds only ~1 000 lines of a chatty app.
     logMaxBytes: envWhole(env, 'WARDEN_LOG_MAX_BYTES', 1024 * 1024, 'bytes'),
     logKeep: envWhole(env, 'WARDEN_LOG_KEEP', 10, 'archives'),
   };
 }
 
-function consoleFormat(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): ConsoleFormat {
-  const chosen = flag ?? env.WARDEN_CONSOLE_FORMAT ?? 'prefix';
+function consoleFormat(flag: string | undefined, env: Readonly<Record<string, string | undefined>>, fallback: ConsoleFormat): ConsoleFormat {
+  const chosen = flag ?? env.WARDEN_CONSOLE_FORMAT ?? fallback;
   if (chosen === 'prefix' || chosen === 'json' || chosen === 'none') return chosen;
   throw new UsageError(`log format ${JSON.stringify(chosen)}: expected prefix, json or none`);
 }
@@ -77,6 +102,7 @@ export interface BootFlags {
   readonly services?: readonly string[];
   readonly contInit?: readonly string[];
   readonly contFinish?: readonly string[];
+  readonly s6Rc?: readonly string[];
   readonly logFormat?: string;
   readonly command: readonly string[];
 }
@@ -84,18 +110,28 @@ export interface BootFlags {
 export function bootSettings(flags: BootFlags, env: Readonly<Record<string, string | undefined>>): BootSettings {
   const nonEmpty = (list: readonly string[] | undefined, fallback: readonly string[]): readonly string[] =>
     list && list.length > 0 ? list : fallback;
+  const overlay = overlaySettings(env);
+  const runDir = env.WARDEN_RUN_DIR || DEFAULT_RUN_DIR;
   return {
     serviceDirs: nonEmpty(flags.services, DEFAULT_SERVICE_DIRS),
     contInitDirs: nonEmpty(flags.contInit, DEFAULT_CONT_INIT_DIRS),
     contFinishDirs: nonEmpty(flags.contFinish, DEFAULT_CONT_FINISH_DIRS),
-    command: flags.command,
-    servicesGraceMs: envMs(env, 'WARDEN_SERVICES_GRACETIME', 3000),
-    killGraceMs: envMs(env, 'WARDEN_KILL_GRACETIME', 3000),
-    contFinishMaxMs: envMs(env, 'WARDEN_KILL_FINISH_MAXTIME', 5000),
-    cmdWaitMs: envMs(env, 'WARDEN_CMD_WAIT_FOR_SERVICES_MAXTIME', 5000),
+    // S6_CMD_ARG0 goes before CMD only: without CMD there is nothing to prefix.
+    command: flags.command.length > 0 ? [...overlay.cmdArg0, ...flags.command] : [],
+    servicesGraceMs: envMs(env, 'WARDEN_SERVICES_GRACETIME', overlay.servicesGraceMs ?? 3000),
+    killGraceMs: envMs(env, 'WARDEN_KILL_GRACETIME', overlay.killGraceMs ?? 3000),
+    contFinishMaxMs: envMs(env, 'WARDEN_KILL_FINISH_MAXTIME', overlay.contFinishMaxMs ?? 5000),
+    cmdWaitMs: envMs(env, 'WARDEN_CMD_WAIT_FOR_SERVICES_MAXTIME', overlay.cmdWaitMs ?? 5000),
     socketPath: socketPath(env),
-    logDir: env.WARDEN_LOG_DIR || '/var/log/warden',
-    consoleFormat: consoleFormat(flags.logFormat, env),
+    logDir: env.WARDEN_LOG_DIR || overlay.logDir || '/var/log/warden',
+    consoleFormat: consoleFormat(flags.logFormat, env, overlay.consoleFormat ?? 'prefix'),
     serviceDefaults: serviceDefaults(env),
+    s6RcDirs: nonEmpty(flags.s6Rc, [overlay.s6RcDir ?? DEFAULT_S6_RC_DIR]),
+    stage2Failure: overlay.stage2Failure ?? 'stop',
+    runDir,
+    s6Runtime: env.WARDEN_S6_RUNTIME !== '0',
+    execlineb: env.WARDEN_EXECLINEB || 'execlineb',
+    syncDisks: overlay.syncDisks,
+    overlayNotes: overlay.notes,
   };
 }

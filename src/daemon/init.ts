@@ -3,6 +3,7 @@
  * order, start CMD, and on the first reason to stop, shut everything down within one deadline
  * and return the exit code. Nothing here throws out: PID 1 must never die of its own error.
  */
+import { existsSync } from 'node:fs';
 import { systemClock } from '../adapters/clock.js';
 import { consoleStream } from '../adapters/console-stream.js';
 import { ControlServer } from '../adapters/control-server.js';
@@ -14,13 +15,17 @@ import { Reaper } from '../adapters/reaper.js';
 import { ServiceLogs } from '../adapters/service-logs.js';
 import type { BootSettings } from '../config/boot-settings.js';
 import { formatProblem } from '../config/config-problem.js';
+import { problem } from '../config/config-problem.js';
 import { loadServiceDirs } from '../config/load-services.js';
+import { loadS6RcSource, type OneshotSpec } from '../config/s6-rc-source.js';
 import { exitCodeOf, type ExitStatus } from '../core/exit-status.js';
 import type { ServiceSpec } from '../core/service-spec.js';
 import { Command } from './command.js';
 import { controlHandler } from './control-handler.js';
 import { killEverything } from './kill-everything.js';
-import { ServiceSet } from './service-set.js';
+import { runOneshot } from './oneshot-runner.js';
+import { prepareOverlayRuntime, readExitCodeFile, S6_EXITCODE_FILE, writeExitCodeFile } from './overlay-runtime.js';
+import { ServiceSet, type LoadedUnits } from './service-set.js';
 import { listScripts, runScripts } from './stage-scripts.js';
 import { Supervisor } from './supervisor.js';
 
@@ -76,8 +81,13 @@ export class Init {
       baseEnv: currentEnv(),
       onHalt: (code, by) => void this.stop({ kind: 'halt', code, by }),
     });
-    this.services = new ServiceSet(this.supervisor, logger, () => this.loadServices(), (spec) =>
-      stopBudgetMs(spec, settings.servicesGraceMs),
+    this.services = new ServiceSet(
+      this.supervisor,
+      logger,
+      () => this.loadServices(),
+      (spec) => stopBudgetMs(spec, settings.servicesGraceMs),
+      (spec, phase) => runOneshot(spec, phase, { launcher: this.launcher, logger, env: currentEnv, execlineb: settings.execlineb }),
+      (name, reason) => this.stage2Failed(`oneshot ${name} failed: ${reason}`),
     );
     this.reaper = new Reaper({
       isManaged: this.launcher.isManaged,
@@ -93,7 +103,9 @@ export class Init {
       reload: () => this.services.rescan(),
       stopping: () => this.stopping !== null,
     });
-    this.watcher = new DirWatcher(settings.serviceDirs, {
+    // Only s6-rc dirs that exist: s6-rc.d comes with the image, and chokidar watching a path
+    // that is not there watches its parents instead, which makes rescans from unrelated changes.
+    this.watcher = new DirWatcher([...settings.serviceDirs, ...settings.s6RcDirs.filter((d) => existsSync(d))], {
       settleMs: WATCH_SETTLE_MS,
       onChange: () => void this.services.rescan(),
       onError: (err) => logger.warn({ event: 'watch-error', err }, 'watch-error'),
@@ -138,7 +150,18 @@ export class Init {
 
   private async boot(): Promise<void> {
     const { settings, logger } = this;
-    logger.info({ event: 'boot', pid1: process.pid === 1, serviceDirs: settings.serviceDirs }, 'boot');
+    logger.info({ event: 'boot', pid1: process.pid === 1, serviceDirs: settings.serviceDirs, s6RcDirs: settings.s6RcDirs }, 'boot');
+    for (const n of settings.overlayNotes) {
+      logger.info({ event: n.honoured ? 's6-setting' : 's6-setting-ignored', variable: n.variable, value: n.value }, `${n.variable}=${n.value}: ${n.message}`);
+    }
+    await prepareOverlayRuntime({
+      logger,
+      env: currentEnv(),
+      runDir: settings.runDir,
+      s6Runtime: settings.s6Runtime,
+      wardenArgv: [process.execPath, ...process.argv.slice(1, 2)],
+      socketPath: settings.socketPath,
+    });
     // A missing control socket costs the CLI, not the services: warn and go on.
     await this.control.listen().catch((err: unknown) =>
       logger.warn({ event: 'control-unavailable', socket: settings.socketPath, err }, 'control-unavailable'),
@@ -149,14 +172,18 @@ export class Init {
       env: currentEnv(),
       stage: 'cont-init',
       timeoutMs: 0,
-      stopOnFailure: true,
+      stopOnFailure: settings.stage2Failure === 'stop',
     });
-    if (failures.length > 0) return void this.stop({ kind: 'boot-failed', message: failures[0]!.reason });
+    for (const f of failures) this.stage2Failed(f.reason);
     if (this.stopping) return;
 
-    // Watch before the first scan: a change during it then triggers one more rescan, not none.
-    await this.watcher.start().catch((err: unknown) => logger.warn({ event: 'watch-unavailable', err }, 'watch-unavailable'));
     await this.services.rescan();
+    // Watching starts after the first services do; one more rescan once it is on catches any
+    // change made in between (it touches nothing when nothing changed).
+    void this.watcher
+      .start()
+      .then(() => this.services.rescan())
+      .catch((err: unknown) => logger.warn({ event: 'watch-unavailable', err }, 'watch-unavailable'));
     if (settings.command.length > 0) {
       const ready = await this.supervisor.waitUntil(() => this.services.allReady(), settings.cmdWaitMs);
       if (!ready) logger.warn({ event: 'cmd-wait-timeout', afterMs: settings.cmdWaitMs }, 'starting CMD before every service is ready');
@@ -165,10 +192,56 @@ export class Init {
     }
   }
 
-  private async loadServices(): Promise<readonly ServiceSpec[]> {
-    const loaded = await loadServiceDirs(this.settings.serviceDirs, this.settings.serviceDefaults);
-    for (const p of loaded.problems) this.logger.error({ event: 'config-problem', file: p.file, line: p.line }, formatProblem(p));
-    return loaded.services;
+  /**
+   * A cont-init.d script or a oneshot failed: S6_BEHAVIOUR_IF_STAGE2_FAILS decides (warden's
+   * default: stop, exit 111). The failure itself is logged where it happened.
+   */
+  private stage2Failed(reason: string): void {
+    switch (this.settings.stage2Failure) {
+      case 'stop':
+        void this.stop({ kind: 'boot-failed', message: reason });
+        return;
+      case 'continue':
+        this.logger.warn({ event: 'boot-continues', reason }, 'continuing after a failed boot step (S6_BEHAVIOUR_IF_STAGE2_FAILS=1)');
+        return;
+      case 'continue-silently':
+        return;
+    }
+  }
+
+  private async loadServices(): Promise<LoadedUnits> {
+    const { settings, logger } = this;
+    const loaded = await loadServiceDirs(settings.serviceDirs, settings.serviceDefaults);
+    const problems = [...loaded.problems];
+    const services: ServiceSpec[] = [...loaded.services];
+    const oneshots: OneshotSpec[] = [];
+    const names = new Map(services.map((s) => [s.name, s.dir]));
+    for (const dir of settings.s6RcDirs) {
+      const source = await loadS6RcSource(dir, settings.serviceDefaults);
+      problems.push(...source.problems);
+      for (const note of source.notes) this.noteOnce(note);
+      for (const unit of [...source.longruns, ...source.oneshots]) {
+        const first = names.get(unit.name);
+        if (first !== undefined) {
+          problems.push(problem(unit.dir, `service "${unit.name}" is already defined by ${first}; that one is used and this one is ignored`));
+          continue;
+        }
+        names.set(unit.name, unit.dir);
+        if ('run' in unit) services.push(unit);
+        else oneshots.push(unit);
+      }
+    }
+    for (const p of problems) logger.error({ event: 'config-problem', file: p.file, line: p.line }, formatProblem(p));
+    return { services, oneshots };
+  }
+
+  private readonly noted = new Set<string>();
+
+  /** Logs a note about the s6-rc sources once, not at every rescan. */
+  private noteOnce(note: string): void {
+    if (this.noted.has(note)) return;
+    this.noted.add(note);
+    this.logger.info({ event: 's6-rc-note' }, note);
   }
 
   /** The first call decides the reason; later calls wait for the same shutdown. */
@@ -192,6 +265,9 @@ export class Init {
     const { settings, logger } = this;
     logger.info({ event: 'shutdown', reason: reason.kind, ...reasonFields(reason) }, 'shutdown');
 
+    // As s6-overlay's rc.init does: CMD's code goes to the exitcode file, where cont-finish.d
+    // scripts can read it, or write another.
+    if (settings.s6Runtime && reason.kind === 'command-exited') await writeExitCodeFile(exitCodeOf(reason.status));
     const commandStatus = await this.command.stop(settings.servicesGraceMs);
     await this.services.stopAll();
     await runScripts(await listScripts(settings.contFinishDirs), {
@@ -207,9 +283,29 @@ export class Init {
     const left = await killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger });
     // The last lines reach the files and stdout; a dead disk or reader must not hold PID 1 past its deadline.
     await Promise.race([this.logs.close().then(() => flush(this.console)), delay(settings.killGraceMs)]);
-    const code = exitCode(reason, commandStatus);
+    if (settings.syncDisks) await this.sync();
+    let code = exitCode(reason, commandStatus);
+    // A script that wrote /run/s6-linux-init-container-results/exitcode chose the code (s6-overlay).
+    const written = settings.s6Runtime && reason.kind !== 'boot-failed' ? await readExitCodeFile() : null;
+    if (written !== null && written !== code) {
+      logger.info({ event: 'exit-code-file', file: S6_EXITCODE_FILE, code: written, instead: code }, 'exit code from the exitcode file');
+      code = written;
+    }
     logger.info({ event: 'exit', code, killed: left }, 'exit');
     return code;
+  }
+
+  /** S6_SYNC_DISKS: flush the filesystems, bounded by the kill grace time. */
+  private sync(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, this.settings.killGraceMs);
+      const launched = this.launcher.launch({ file: 'sync', env: currentEnv(), detached: false, onExit: () => (clearTimeout(timer), resolve()) });
+      if (!launched.ok) {
+        this.logger.warn({ event: 'sync-failed', error: launched.error }, 'sync-failed');
+        clearTimeout(timer);
+        resolve();
+      }
+    });
   }
 }
 

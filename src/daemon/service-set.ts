@@ -2,12 +2,33 @@
  * The set of services warden knows from their dirs: which wait for dependencies, which run,
  * and how a rescan changes them (added ones start, removed ones stop, changed ones restart,
  * the rest are left alone). Shutdown stops them in reverse dependency order.
+ *
+ * s6-rc oneshots live here too: one runs its `up` once its dependencies are up, and counts as
+ * up when that succeeded; at shutdown its `down` runs in its place in the reverse order.
  */
 import type { Logger } from '../adapters/logger.js';
+import type { OneshotSpec } from '../config/s6-rc-source.js';
 import { dependencyOrder } from '../core/dependency-order.js';
 import type { ServiceSpec } from '../core/service-spec.js';
 import { diffSpecs } from '../core/spec-diff.js';
+import type { OneshotOutcome } from './oneshot-runner.js';
 import type { Supervisor } from './supervisor.js';
+
+/** What one scan of the dirs found. */
+export interface LoadedUnits {
+  readonly services: readonly ServiceSpec[];
+  readonly oneshots: readonly OneshotSpec[];
+}
+
+/** Runs a oneshot's up or down script to its end. */
+export type OneshotRun = (spec: OneshotSpec, phase: 'up' | 'down') => Promise<OneshotOutcome>;
+
+type OneshotState = 'waiting' | 'running' | 'done' | 'failed';
+
+interface Oneshot {
+  spec: OneshotSpec;
+  state: OneshotState;
+}
 
 export interface RescanResult {
   readonly added: readonly string[];
@@ -18,6 +39,7 @@ export interface RescanResult {
 export class ServiceSet {
   private readonly specs = new Map<string, ServiceSpec>();
   private readonly pending = new Set<string>();
+  private readonly oneshots = new Map<string, Oneshot>();
   private closed = false;
   private rescans: Promise<unknown> = Promise.resolve();
 
@@ -25,9 +47,12 @@ export class ServiceSet {
     private readonly supervisor: Supervisor,
     private readonly logger: Logger,
     /** Reads the service dirs (and logs their problems). */
-    private readonly load: () => Promise<readonly ServiceSpec[]>,
+    private readonly load: () => Promise<LoadedUnits>,
     /** How long a service may take to stop. */
     private readonly stopBudgetMs: (spec: ServiceSpec) => number,
+    private readonly runOneshot: OneshotRun = () => Promise.resolve({ ok: true }),
+    /** A oneshot's up failed: its dependents will not start. */
+    private readonly onOneshotFailed: (name: string, reason: string) => void = () => undefined,
   ) {
     supervisor.onChange(() => this.startReady());
   }
@@ -39,14 +64,15 @@ export class ServiceSet {
     return next;
   }
 
-  /** Services known but not started yet: they wait for their dependencies. */
+  /** Services known but not started yet: they wait for their dependencies (oneshots: until done). */
   waiting(): string[] {
-    return [...this.pending];
+    return [...this.pending, ...[...this.oneshots.values()].filter((o) => o.state !== 'done').map((o) => o.spec.name)];
   }
 
-  /** Every service started, and every one wanted up is ready. */
+  /** Every service started, every one wanted up is ready, and every oneshot is done. */
   allReady(): boolean {
     if (this.pending.size > 0) return false;
+    if ([...this.oneshots.values()].some((o) => o.state !== 'done')) return false;
     return [...this.specs.keys()].every((name) => {
       const s = this.supervisor.get(name);
       return s !== undefined && (s.goal === 'down' || s.state.kind === 'up');
@@ -61,16 +87,19 @@ export class ServiceSet {
   }
 
   private order() {
-    return dependencyOrder(new Map([...this.specs.values()].map((s) => [s.name, s.dependencies])));
+    return dependencyOrder(
+      new Map([...[...this.specs.values()], ...[...this.oneshots.values()].map((o) => o.spec)].map((s) => [s.name, s.dependencies])),
+    );
   }
 
   private async apply(): Promise<RescanResult> {
     const loaded = await this.load();
-    const order = dependencyOrder(new Map(loaded.map((s) => [s.name, s.dependencies])));
+    const order = dependencyOrder(new Map([...loaded.services, ...loaded.oneshots].map((s) => [s.name, s.dependencies])));
     for (const p of order.problems) this.logger.error({ event: 'dependency-problem', service: p.service }, p.message);
     const startable = new Set(order.layers.flat());
-    const diff = diffSpecs(this.specs, loaded.filter((s) => startable.has(s.name)));
+    const diff = diffSpecs(this.specs, loaded.services.filter((s) => startable.has(s.name)));
     if (this.closed) return { added: [], removed: [], changed: [] };
+    const oneshotsAdded = this.applyOneshots(loaded.oneshots.filter((o) => startable.has(o.name)));
 
     await Promise.all([
       ...diff.removed.map(async (name) => {
@@ -87,7 +116,11 @@ export class ServiceSet {
       this.specs.set(spec.name, spec);
       this.pending.add(spec.name);
     }
-    const result = { added: diff.added.map((s) => s.name), removed: diff.removed, changed: diff.changed.map((s) => s.name) };
+    const result = {
+      added: [...diff.added.map((s) => s.name), ...oneshotsAdded.added],
+      removed: [...diff.removed, ...oneshotsAdded.removed],
+      changed: diff.changed.map((s) => s.name),
+    };
     if (result.added.length + result.removed.length + result.changed.length > 0) {
       this.logger.info({ event: 'services-changed', ...joinAll(result) }, 'services-changed');
     }
@@ -95,16 +128,81 @@ export class ServiceSet {
     return result;
   }
 
-  /** Starts each pending service whose dependencies are all up and ready. */
+  /**
+   * New oneshots wait to run; a removed one is forgotten (its down is not run: it may be
+   * re-added). A changed one keeps its state: as with s6-rc, a oneshot that is up is not re-run.
+   */
+  private applyOneshots(loaded: readonly OneshotSpec[]): { added: string[]; removed: string[] } {
+    const added: string[] = [];
+    const removed: string[] = [];
+    const next = new Map(loaded.map((o) => [o.name, o]));
+    for (const name of [...this.oneshots.keys()]) {
+      if (next.has(name)) continue;
+      this.oneshots.delete(name);
+      removed.push(name);
+    }
+    for (const spec of loaded) {
+      const known = this.oneshots.get(spec.name);
+      if (known) known.spec = spec;
+      else {
+        this.oneshots.set(spec.name, { spec, state: 'waiting' });
+        added.push(spec.name);
+      }
+    }
+    return { added, removed };
+  }
+
+  /** Up for its dependents: a longrun running and ready, or a oneshot whose up succeeded. */
+  private isUp(name: string): boolean {
+    const oneshot = this.oneshots.get(name);
+    if (oneshot) return oneshot.state === 'done';
+    return this.supervisor.get(name)?.state.kind === 'up';
+  }
+
+  /** Starts each pending service, and runs each waiting oneshot, whose dependencies are all up and ready. */
   private startReady(): void {
     if (this.closed) return;
     for (const name of this.pending) {
       const spec = this.specs.get(name)!;
-      const ready = spec.dependencies.every((d) => this.supervisor.get(d)?.state.kind === 'up');
+      const ready = spec.dependencies.every((d) => this.isUp(d));
       if (!spec.downAtBoot && !ready) continue;
       this.pending.delete(name);
       this.supervisor.add(spec);
     }
+    for (const oneshot of this.oneshots.values()) {
+      if (oneshot.state !== 'waiting' || !oneshot.spec.dependencies.every((d) => this.isUp(d))) continue;
+      oneshot.state = 'running';
+      void this.runOneshot(oneshot.spec, 'up').then((outcome) => {
+        // Forgotten (removed) meanwhile, or shut down: nothing depends on the outcome any more.
+        if (this.oneshots.get(oneshot.spec.name) !== oneshot) return;
+        oneshot.state = outcome.ok ? 'done' : 'failed';
+        if (this.closed) return;
+        if (outcome.ok) {
+          this.logger.info({ event: 'oneshot-done', service: oneshot.spec.name }, 'oneshot-done');
+          this.startReady();
+        } else {
+          this.logger.error({ event: 'oneshot-failed', service: oneshot.spec.name, reason: outcome.reason, blocked: this.dependentsOf(oneshot.spec.name).join(',') }, 'oneshot-failed');
+          this.onOneshotFailed(oneshot.spec.name, outcome.reason);
+        }
+      });
+    }
+  }
+
+  /** Every known service or oneshot that depends on `name`, directly or not. */
+  private dependentsOf(name: string): string[] {
+    const all = [...[...this.specs.values()], ...[...this.oneshots.values()].map((o) => o.spec)];
+    const found = new Set<string>();
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const s of all) {
+        if (!found.has(s.name) && s.dependencies.some((d) => d === name || found.has(d))) {
+          found.add(s.name);
+          grew = true;
+        }
+      }
+    }
+    return [...found].sort();
   }
 
   private async stopLayer(layer: readonly string[]): Promise<void> {
@@ -112,7 +210,17 @@ export class ServiceSet {
     for (const name of running) this.supervisor.send(name, { type: 'down' });
     const budget = Math.max(0, ...running.map((n) => this.stopBudgetMs(this.specs.get(n)!)));
     const down = (): boolean => running.every((n) => this.supervisor.get(n)?.state.kind === 'down');
-    if (!(await this.supervisor.waitUntil(down, budget))) {
+    // A oneshot that came up goes down with its layer: its `down` script, if it has one.
+    const downs = layer
+      .map((name) => this.oneshots.get(name))
+      .filter((o): o is Oneshot => o !== undefined && o.state === 'done' && o.spec.down !== null)
+      .map(async (o) => {
+        const outcome = await this.runOneshot(o.spec, 'down');
+        o.state = 'waiting';
+        if (!outcome.ok) this.logger.error({ event: 'oneshot-down-failed', service: o.spec.name, reason: outcome.reason }, 'oneshot-down-failed');
+      });
+    const [stopped] = await Promise.all([this.supervisor.waitUntil(down, budget), ...downs]);
+    if (!stopped) {
       this.logger.error({ event: 'stop-timeout', services: running.join(',') }, 'services still running after their stop budget');
     }
   }

@@ -46,6 +46,8 @@ export interface ServiceDef {
   readonly finish?: string;
   /** Other files of the service dir (`timeout-kill`, `down`, `restart-delay`, …) and their content. */
   readonly files?: Readonly<Record<string, string>>;
+  /** Other executable scripts of the service dir (`check` …): their body, `#!/bin/sh` prepended. */
+  readonly scripts?: Readonly<Record<string, string>>;
 }
 
 export interface BootOptions {
@@ -55,6 +57,11 @@ export interface BootOptions {
   readonly argv?: readonly string[];
   /** Added to (and overriding) the harness's environment for warden. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Shell commands run as root inside warden's new namespaces (a private mount namespace)
+   * before warden is exec'd in their place, still as PID 1: mounts that only it sees.
+   */
+  readonly prelude?: string;
 }
 
 /** Shell-quotes one word for a script. */
@@ -113,6 +120,7 @@ export class Sandbox {
       await mkdir(dirname(join(dir, file)), { recursive: true });
       await writeFile(join(dir, file), content);
     }
+    for (const [file, body] of Object.entries(def.scripts ?? {})) await this.script(join(dir, file), body);
     return dir;
   }
 
@@ -148,8 +156,14 @@ export class Sandbox {
     const env: Record<string, string> = {};
     for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
     // Each sandbox has its own control socket and log dir: nothing shared with other wardens.
-    Object.assign(env, HARNESS_ENV, { WARDEN_SOCKET: join(this.dir, 'control.sock'), WARDEN_LOG_DIR: join(this.dir, 'log') }, opts.env ?? {});
-    const warden = new Warden(argv, env, this.dir);
+    // The same for its runtime dir: the host's /run/warden and /run/s6 are not the sandbox's to write.
+    Object.assign(
+      env,
+      HARNESS_ENV,
+      { WARDEN_SOCKET: join(this.dir, 'control.sock'), WARDEN_LOG_DIR: join(this.dir, 'log'), WARDEN_RUN_DIR: join(this.dir, 'run') },
+      opts.env ?? {},
+    );
+    const warden = new Warden(argv, env, this.dir, opts.prelude);
     this.wardens.push(warden);
     return warden;
   }
@@ -168,6 +182,8 @@ const HARNESS_ENV: Readonly<Record<string, string>> = {
   WARDEN_KILL_FINISH_MAXTIME: '5000',
   WARDEN_CMD_WAIT_FOR_SERVICES_MAXTIME: '5000',
   WARDEN_LOG_LEVEL: 'info',
+  // s6-overlay's fixed paths under /run: only tests with a private /run (a prelude) turn them on.
+  WARDEN_S6_RUNTIME: '0',
 };
 
 async function writeScript(file: string, body: string): Promise<void> {
@@ -197,9 +213,13 @@ export class Warden {
     readonly argv: readonly string[],
     env: Record<string, string>,
     cwd: string,
+    prelude?: string,
   ) {
+    const command = [process.execPath, WARDEN_MAIN, ...argv];
+    // The prelude's shell execs warden, so warden keeps PID 1 (and the host pid found below).
+    const init = prelude === undefined ? command : ['/bin/sh', '-ec', `${prelude}\nexec "$0" "$@"`, ...command];
     // --kill-child: should unshare itself die, the namespace's init gets SIGKILL, never leaks.
-    this.child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, WARDEN_MAIN, ...argv], {
+    this.child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', ...init], {
       cwd,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

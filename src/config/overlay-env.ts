@@ -1,0 +1,164 @@
+/**
+ * s6-overlay's S6_* variables, read once at boot: each one that maps onto a warden setting
+ * gives that setting's value when the WARDEN_* variable is unset; each one warden cannot honour
+ * gets one log line saying so. Images moved from s6-overlay keep their ENV lines unchanged.
+ */
+import type { ConsoleFormat } from '../adapters/service-logs.js';
+
+/** What a failing cont-init.d script or oneshot does (S6_BEHAVIOUR_IF_STAGE2_FAILS 0 · 1 · 2). */
+export type Stage2Failure = 'continue-silently' | 'continue' | 'stop';
+
+/** One line for the boot log about an S6_* variable. */
+export interface OverlayNote {
+  readonly variable: string;
+  readonly value: string;
+  readonly honoured: boolean;
+  readonly message: string;
+}
+
+export interface OverlaySettings {
+  readonly servicesGraceMs?: number;
+  readonly killGraceMs?: number;
+  readonly contFinishMaxMs?: number;
+  /** Infinity for S6_CMD_WAIT_FOR_SERVICES_MAXTIME=0 (s6-rc's "no timeout"). */
+  readonly cmdWaitMs?: number;
+  readonly stage2Failure?: Stage2Failure;
+  readonly logLevel?: string;
+  readonly consoleFormat?: ConsoleFormat;
+  readonly logDir?: string;
+  readonly syncDisks: boolean;
+  /** Words put before CMD (S6_CMD_ARG0, split on blanks as s6-overlay's shell does). */
+  readonly cmdArg0: readonly string[];
+  /** The s6-rc source dir of S6_RUNTIME_PROFILE. */
+  readonly s6RcDir?: string;
+  readonly notes: readonly OverlayNote[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** S6_* ms variables and the warden setting each one stands for. */
+const MS_VARIABLES = {
+  S6_SERVICES_GRACETIME: ['servicesGraceMs', 'WARDEN_SERVICES_GRACETIME'],
+  S6_KILL_GRACETIME: ['killGraceMs', 'WARDEN_KILL_GRACETIME'],
+  S6_KILL_FINISH_MAXTIME: ['contFinishMaxMs', 'WARDEN_KILL_FINISH_MAXTIME'],
+  S6_CMD_WAIT_FOR_SERVICES_MAXTIME: ['cmdWaitMs', 'WARDEN_CMD_WAIT_FOR_SERVICES_MAXTIME'],
+} as const;
+
+/** Variables warden knows and does not honour, with why (anything else S6_* gets a generic line). */
+const IGNORED: Readonly<Record<string, string>> = {
+  S6_STAGE2_HOOK: 'not run: put the hook in a cont-init.d script',
+  S6_CMD_USE_TERMINAL: 'CMD always shares the container\'s stdout and stderr',
+  S6_CMD_RECEIVE_SIGNALS: 'SIGTERM/SIGINT always shut the container down (CMD gets SIGTERM); USR1, USR2, WINCH … are forwarded to CMD',
+  S6_FIX_ATTRS_HIDE_OUTPUT: 'fix-attrs.d is not supported: chown/chmod in a cont-init.d script',
+  S6_LOGGING_SCRIPT: 'services\' logs rotate by WARDEN_LOG_MAX_BYTES and WARDEN_LOG_KEEP (or log-max-bytes / log-keep files)',
+  S6_YES_I_WANT_A_WORLD_WRITABLE_RUN_BECAUSE_KUBERNETES: 'warden does not change the mode of /run',
+  S6_CMD_WAIT_FOR_SERVICES: 'CMD always waits for the services (up to WARDEN_CMD_WAIT_FOR_SERVICES_MAXTIME)',
+  S6_FIX_ATTRS: 'fix-attrs.d is not supported',
+};
+
+const HANDLED = new Set([
+  ...Object.keys(MS_VARIABLES),
+  'S6_KEEP_ENV',
+  'S6_BEHAVIOUR_IF_STAGE2_FAILS',
+  'S6_VERBOSITY',
+  'S6_LOGGING',
+  'S6_READ_ONLY_ROOT',
+  'S6_SYNC_DISKS',
+  'S6_CMD_ARG0',
+  'S6_RUNTIME_PROFILE',
+]);
+
+/** Reads the S6_* variables of `env`; never throws: a bad value is ignored with a note. */
+export function overlaySettings(env: Env): OverlaySettings {
+  const notes: OverlayNote[] = [];
+  const note = (variable: string, honoured: boolean, message: string): void =>
+    void notes.push({ variable, value: env[variable] ?? '', honoured, message });
+  const set = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const out: { -readonly [K in keyof OverlaySettings]: OverlaySettings[K] } = { syncDisks: false, cmdArg0: [], notes };
+
+  for (const [variable, [field, warden]] of Object.entries(MS_VARIABLES)) {
+    const raw = set(variable);
+    if (raw === undefined) continue;
+    if (set(warden) !== undefined) {
+      note(variable, false, `ignored: ${warden} is set and wins`);
+    } else if (!/^\d+$/.test(raw)) {
+      note(variable, false, 'ignored: expected a whole number of milliseconds');
+    } else {
+      const ms = Number(raw);
+      // s6-rc -t 0 waits for ever; warden's own 0 means "do not wait".
+      out[field] = field === 'cmdWaitMs' && ms === 0 ? Infinity : ms;
+      note(variable, true, `used as ${warden}${field === 'cmdWaitMs' && ms === 0 ? ' (0: wait for ever, as s6-rc does)' : ''}`);
+    }
+  }
+
+  const keepEnv = set('S6_KEEP_ENV');
+  if (keepEnv !== undefined) {
+    if (keepEnv === '0') note('S6_KEEP_ENV', false, 'with-contenv honours it; scripts without with-contenv see the container environment too (under s6-overlay an empty one)');
+    else note('S6_KEEP_ENV', true, 'services see the container environment; with-contenv passes it on unchanged');
+  }
+
+  const stage2 = set('S6_BEHAVIOUR_IF_STAGE2_FAILS');
+  if (stage2 !== undefined) {
+    const mode = ({ '0': 'continue-silently', '1': 'continue', '2': 'stop' } as const)[stage2];
+    if (mode === undefined) note('S6_BEHAVIOUR_IF_STAGE2_FAILS', false, 'ignored: expected 0, 1 or 2; a failing cont-init.d script or oneshot stops the container (warden\'s default)');
+    else {
+      out.stage2Failure = mode;
+      note('S6_BEHAVIOUR_IF_STAGE2_FAILS', true, `a failing cont-init.d script or oneshot ${mode === 'stop' ? 'stops the container' : mode === 'continue' ? 'is logged with a warning and boot goes on' : 'is logged and boot goes on'}`);
+    }
+  }
+
+  const verbosity = set('S6_VERBOSITY');
+  if (verbosity !== undefined) {
+    if (set('WARDEN_LOG_LEVEL') !== undefined) note('S6_VERBOSITY', false, 'ignored: WARDEN_LOG_LEVEL is set and wins');
+    else if (!/^\d+$/.test(verbosity)) note('S6_VERBOSITY', false, 'ignored: expected a whole number');
+    else {
+      out.logLevel = (['error', 'warn', 'info'] as const)[Number(verbosity)] ?? 'debug';
+      note('S6_VERBOSITY', true, `WARDEN_LOG_LEVEL=${out.logLevel}`);
+    }
+  }
+
+  const logging = set('S6_LOGGING');
+  if (logging !== undefined) {
+    if (set('WARDEN_CONSOLE_FORMAT') !== undefined) note('S6_LOGGING', false, 'ignored: WARDEN_CONSOLE_FORMAT is set and wins');
+    else if (logging === '1') {
+      // 1: to the catch-all log only, not the container's stdout; warden's files are that log.
+      out.consoleFormat = 'none';
+      note('S6_LOGGING', true, 'services\' output goes to the log files in WARDEN_LOG_DIR only (WARDEN_CONSOLE_FORMAT=none)');
+    } else if (logging === '0' || logging === '2') {
+      note('S6_LOGGING', true, 'services\' output goes to the container\'s stdout (and the log files in WARDEN_LOG_DIR)');
+    } else note('S6_LOGGING', false, 'ignored: expected 0, 1 or 2');
+  }
+
+  const readOnly = set('S6_READ_ONLY_ROOT');
+  if (readOnly !== undefined && readOnly !== '0') {
+    if (set('WARDEN_LOG_DIR') === undefined) out.logDir = '/run/warden/log';
+    note('S6_READ_ONLY_ROOT', true, `warden writes only under /run${out.logDir ? ` (service logs in ${out.logDir})` : ' and WARDEN_LOG_DIR'}`);
+  }
+
+  const sync = set('S6_SYNC_DISKS');
+  if (sync !== undefined && sync !== '0') {
+    out.syncDisks = true;
+    note('S6_SYNC_DISKS', true, 'filesystems are synced before exit');
+  }
+
+  const arg0 = set('S6_CMD_ARG0');
+  if (arg0 !== undefined) {
+    out.cmdArg0 = arg0.split(/\s+/);
+    note('S6_CMD_ARG0', true, 'put before CMD');
+  }
+
+  const profile = set('S6_RUNTIME_PROFILE');
+  if (profile !== undefined) {
+    out.s6RcDir = `/etc/cont-profile.d/${profile}/s6-overlay/s6-rc.d`;
+    note('S6_RUNTIME_PROFILE', true, `s6-rc source dirs are read from ${out.s6RcDir}`);
+  }
+
+  for (const variable of Object.keys(env).sort()) {
+    if (!variable.startsWith('S6_') || HANDLED.has(variable) || set(variable) === undefined) continue;
+    note(variable, false, `ignored: ${IGNORED[variable] ?? 'warden does not know this s6-overlay setting'}`);
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+/** Runs an s6-rc oneshot's `up` or `down`: its argv directly, or `execlineb -P FILE` when it needs execline. */
+import type { Launcher } from '../adapters/launcher.js';
+import type { Logger } from '../adapters/logger.js';
+import { sendSignal } from '../adapters/signals.js';
+import type { OneshotScript, OneshotSpec } from '../config/s6-rc-source.js';
+
+export type OneshotOutcome = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+export interface OneshotRunnerDeps {
+  readonly launcher: Launcher;
+  readonly logger: Logger;
+  readonly env: () => Readonly<Record<string, string>>;
+  /** The execlineb to run real execline scripts with (`WARDEN_EXECLINEB`, default from PATH). */
+  readonly execlineb: string;
+}
+
+/** Runs `spec`'s up or down script to its end (or its timeout); never throws. */
+export function runOneshot(spec: OneshotSpec, phase: 'up' | 'down', deps: OneshotRunnerDeps): Promise<OneshotOutcome> {
+  const script = phase === 'up' ? spec.up : spec.down;
+  if (script === null || script.script.kind === 'empty') return Promise.resolve({ ok: true });
+  const [file, args] = commandOf(script, deps.execlineb);
+  const timeoutMs = phase === 'up' ? spec.timeoutUpMs : spec.timeoutDownMs;
+  deps.logger.info({ event: `oneshot-${phase}`, service: spec.name, command: [file, ...args].join(' ') }, `oneshot-${phase}`);
+  return new Promise((resolve) => {
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const launched = deps.launcher.launch({
+      file,
+      args,
+      cwd: spec.dir,
+      env: deps.env(),
+      detached: false,
+      onExit: (status) => {
+        clearTimeout(timer);
+        if (status.kind === 'exited' && status.code === 0) return resolve({ ok: true });
+        const how = timedOut
+          ? `timed out after ${timeoutMs} ms (timeout-${phase})`
+          : status.kind === 'exited'
+            ? `exited ${status.code}`
+            : `was killed by signal ${status.signal}`;
+        resolve({ ok: false, reason: `${script.file} ${how}` });
+      },
+    });
+    if (!launched.ok) {
+      const hint = script.script.kind === 'execline' ? ` (it needs execline for ${script.script.why}: apt-get install execline)` : '';
+      return resolve({ ok: false, reason: `${launched.error}${hint}` });
+    }
+    if (timeoutMs > 0) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        sendSignal(launched.pid, 'SIGKILL');
+      }, timeoutMs);
+    }
+  });
+}
+
+function commandOf(script: OneshotScript, execlineb: string): [string, string[]] {
+  if (script.script.kind === 'argv') {
+    const [file, ...args] = script.script.argv;
+    return [file!, args];
+  }
+  // What s6-rc-compile makes of an up file: `#!execlineb -P` followed by its contents.
+  return [execlineb, ['-P', script.file]];
+}

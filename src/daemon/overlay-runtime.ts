@@ -1,0 +1,92 @@
+/**
+ * The files s6-overlay's users rely on at run time, written at boot: the container environment
+ * (one file per variable, read by `with-contenv`), the results dir whose `exitcode` file sets
+ * the container's exit code, and `/run/s6/basedir/bin/halt`, which finish scripts call to stop
+ * the container. Every write is best effort: a read-only or missing /run costs these features,
+ * never the boot.
+ */
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Logger } from '../adapters/logger.js';
+
+/** s6-overlay's fixed locations. */
+export const S6_CONTAINER_ENV_DIR = '/run/s6/container_environment';
+export const S6_RESULTS_DIR = '/run/s6-linux-init-container-results';
+export const S6_EXITCODE_FILE = join(S6_RESULTS_DIR, 'exitcode');
+export const S6_HALT = '/run/s6/basedir/bin/halt';
+
+/** A variable name that can be a file name and an environment variable (s6-envdir skips the rest). */
+function storable(name: string): boolean {
+  return name !== '' && !name.startsWith('.') && !name.includes('/') && !name.includes('=');
+}
+
+/** Replaces `dir` with one file per variable of `env`, each holding the value (s6-dumpenv's format). */
+export async function writeEnvDir(dir: string, env: Readonly<Record<string, string>>): Promise<void> {
+  // A stale dir (an image built with /run in a layer) would leak old variables.
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true, mode: 0o755 });
+  await chmod(dir, 0o755);
+  await Promise.all(Object.entries(env).filter(([name]) => storable(name)).map(([name, value]) => writeFile(join(dir, name), value, { mode: 0o644 })));
+}
+
+export interface OverlayRuntimeOptions {
+  readonly logger: Logger;
+  readonly env: Readonly<Record<string, string>>;
+  /** WARDEN_RUN_DIR: its container_environment/ is always written. */
+  readonly runDir: string;
+  /** Also write s6-overlay's own paths under /run. */
+  readonly s6Runtime: boolean;
+  /** The argv that runs `warden` (node and its main script), for the halt shim. */
+  readonly wardenArgv: readonly string[];
+  readonly socketPath: string;
+}
+
+/** Writes the container environment and s6-overlay's runtime files; logs what could not be written. */
+export async function prepareOverlayRuntime(opts: OverlayRuntimeOptions): Promise<void> {
+  const attempt = async (what: string, path: string, write: () => Promise<void>): Promise<void> => {
+    try {
+      await write();
+    } catch (err) {
+      opts.logger.warn({ event: 'runtime-file-failed', what, path, err }, `cannot write ${what}`);
+    }
+  };
+  await attempt('the container environment', join(opts.runDir, 'container_environment'), () =>
+    writeEnvDir(join(opts.runDir, 'container_environment'), opts.env),
+  );
+  if (!opts.s6Runtime) return;
+  await attempt('the container environment', S6_CONTAINER_ENV_DIR, () => writeEnvDir(S6_CONTAINER_ENV_DIR, opts.env));
+  await attempt('the container results dir', S6_RESULTS_DIR, async () => {
+    await mkdir(S6_RESULTS_DIR, { recursive: true, mode: 0o755 });
+    // Only this boot's scripts decide the exit code.
+    await rm(S6_EXITCODE_FILE, { force: true });
+  });
+  await attempt('the halt command', S6_HALT, async () => {
+    await mkdir(join(S6_HALT, '..'), { recursive: true });
+    const argv = opts.wardenArgv.map(shellQuote).join(' ');
+    await writeFile(S6_HALT, `#!/bin/sh\n# s6-overlay's halt, on warden: stop the container; the exit code comes from ${S6_EXITCODE_FILE}.\nWARDEN_SOCKET=${shellQuote(opts.socketPath)} exec ${argv} halt\n`);
+    await chmod(S6_HALT, 0o755);
+  });
+}
+
+/** The code a script left in the exitcode file: a whole number 0–255 on its first line, else null. */
+export async function readExitCodeFile(file = S6_EXITCODE_FILE): Promise<number | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return null;
+  }
+  const line = text.split('\n', 1)[0]!.trim();
+  if (!/^\d+$/.test(line)) return null;
+  const code = Number(line);
+  return code <= 255 ? code : null;
+}
+
+/** Records CMD's exit code where s6-overlay does, so cont-finish.d scripts can read (or change) it. */
+export async function writeExitCodeFile(code: number, file = S6_EXITCODE_FILE): Promise<void> {
+  await writeFile(file, `${code}\n`).catch(() => undefined);
+}
+
+function shellQuote(word: string): string {
+  return `'${word.replaceAll("'", "'\\''")}'`;
+}

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { bootSettings, logLevel } from '../../../src/config/boot-settings.js';
+import { overlaySettings } from '../../../src/config/overlay-env.js';
+
+const boot = (env: Record<string, string>, command: string[] = []) => bootSettings({ command }, env);
+
+describe('S6_* variables', () => {
+  it('give the WARDEN_* timings when those are unset', () => {
+    const s = boot({ S6_SERVICES_GRACETIME: '1200', S6_KILL_GRACETIME: '700', S6_KILL_FINISH_MAXTIME: '9000', S6_CMD_WAIT_FOR_SERVICES_MAXTIME: '20000' });
+    assert.deepEqual([s.servicesGraceMs, s.serviceDefaults.timeoutKillMs, s.killGraceMs, s.contFinishMaxMs, s.cmdWaitMs], [1200, 1200, 700, 9000, 20000]);
+  });
+
+  it('lose to the WARDEN_* variable, and say so', () => {
+    const env = { S6_KILL_GRACETIME: '700', WARDEN_KILL_GRACETIME: '100' };
+    assert.equal(boot(env).killGraceMs, 100);
+    assert.deepEqual(overlaySettings(env).notes, [
+      { variable: 'S6_KILL_GRACETIME', value: '700', honoured: false, message: 'ignored: WARDEN_KILL_GRACETIME is set and wins' },
+    ]);
+  });
+
+  it('S6_CMD_WAIT_FOR_SERVICES_MAXTIME=0 waits for ever, as s6-rc -t 0 does', () => {
+    assert.equal(boot({ S6_CMD_WAIT_FOR_SERVICES_MAXTIME: '0' }).cmdWaitMs, Infinity);
+  });
+
+  it('S6_BEHAVIOUR_IF_STAGE2_FAILS maps 0, 1, 2; warden stops by default', () => {
+    assert.equal(boot({}).stage2Failure, 'stop');
+    assert.equal(boot({ S6_BEHAVIOUR_IF_STAGE2_FAILS: '0' }).stage2Failure, 'continue-silently');
+    assert.equal(boot({ S6_BEHAVIOUR_IF_STAGE2_FAILS: '1' }).stage2Failure, 'continue');
+    assert.equal(boot({ S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' }).stage2Failure, 'stop');
+    const bad = overlaySettings({ S6_BEHAVIOUR_IF_STAGE2_FAILS: 'exit' });
+    assert.equal(bad.stage2Failure, undefined);
+    assert.equal(bad.notes[0]!.honoured, false);
+  });
+
+  it('S6_VERBOSITY sets the log level unless WARDEN_LOG_LEVEL does', () => {
+    assert.deepEqual(['0', '1', '2', '3', '5'].map((v) => logLevel({ S6_VERBOSITY: v })), ['error', 'warn', 'info', 'debug', 'debug']);
+    assert.equal(logLevel({ S6_VERBOSITY: '0', WARDEN_LOG_LEVEL: 'warn' }), 'warn');
+    assert.equal(logLevel({}), 'info');
+  });
+
+  it('S6_LOGGING=1 keeps services off stdout; S6_READ_ONLY_ROOT moves the log dir under /run', () => {
+    assert.equal(boot({ S6_LOGGING: '1' }).consoleFormat, 'none');
+    assert.equal(boot({ S6_LOGGING: '0' }).consoleFormat, 'prefix');
+    assert.equal(boot({ S6_READ_ONLY_ROOT: '1' }).logDir, '/run/warden/log');
+    assert.equal(boot({ S6_READ_ONLY_ROOT: '1', WARDEN_LOG_DIR: '/data/log' }).logDir, '/data/log');
+  });
+
+  it('S6_CMD_ARG0 goes before CMD, only when there is one', () => {
+    assert.deepEqual(boot({ S6_CMD_ARG0: 'with-contenv  tini' }, ['node', 'app.js']).command, ['with-contenv', 'tini', 'node', 'app.js']);
+    assert.deepEqual(boot({ S6_CMD_ARG0: 'with-contenv' }).command, []);
+  });
+
+  it('S6_SYNC_DISKS and S6_RUNTIME_PROFILE are honoured', () => {
+    assert.equal(boot({ S6_SYNC_DISKS: '1' }).syncDisks, true);
+    assert.equal(boot({}).syncDisks, false);
+    assert.deepEqual(boot({ S6_RUNTIME_PROFILE: 'dev' }).s6RcDirs, ['/etc/cont-profile.d/dev/s6-overlay/s6-rc.d']);
+    assert.deepEqual(boot({}).s6RcDirs, ['/etc/s6-overlay/s6-rc.d']);
+  });
+
+  it('one note per S6_* variable set, unknown ones included; none for unset or empty ones', () => {
+    const notes = overlaySettings({ S6_KEEP_ENV: '1', S6_STAGE2_HOOK: '/hook', S6_SOMETHING_NEW: 'x', S6_LOGGING: '', PATH: '/bin' }).notes;
+    assert.deepEqual(
+      notes.map((n) => [n.variable, n.honoured]),
+      [['S6_KEEP_ENV', true], ['S6_SOMETHING_NEW', false], ['S6_STAGE2_HOOK', false]],
+    );
+    assert.match(notes[1]!.message, /warden does not know this s6-overlay setting/);
+    assert.match(notes[2]!.message, /put the hook in a cont-init.d script/);
+  });
+
+  it('a bad number is ignored with a note, never a boot failure', () => {
+    const s = overlaySettings({ S6_KILL_GRACETIME: '3s' });
+    assert.equal(s.killGraceMs, undefined);
+    assert.deepEqual(s.notes.map((n) => n.message), ['ignored: expected a whole number of milliseconds']);
+  });
+});
