@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 if [ "$(id -u)" != 0 ]; then echo "the PID 1 and cluster tests need root (unshare, ip netns): run as root" >&2; exit 1; fi
-# The cluster tests run real HAProxy, Serf and webapps, each node in its own network namespace.
+# The cluster tests run real HAProxy, Serf and webapps, each node in its own network namespace;
+# the container tests the same stack as podman containers (images built locally when missing).
 sh scripts/install-stack-deps.sh
+sh scripts/install-container-deps.sh
 echo "== lint"
 npm run --silent lint
 echo "== tests"
