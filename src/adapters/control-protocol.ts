@@ -68,6 +68,8 @@ export interface ServiceStatus {
   readonly crashLoop: boolean;
   /** Why it is down: wanted · exited · permanent-failure; null when not down. */
   readonly downReason: string | null;
+  /** The last `STATUS=` the service sent over NOTIFY_SOCKET (cleared at each start), or null. */
+  readonly statusText: string | null;
 }
 
 const SERVICE_COMMANDS = new Set(['status', 'up', 'down', 'restart', 'once', 'signal', 'wait']);

@@ -31,6 +31,7 @@ function note(s: ServiceStatus, now: number): string {
   if (s.crashLoop) parts.push(`crash loop (${s.deaths} quick deaths)`);
   if (s.downReason === 'permanent-failure') parts.push('permanent failure (finish exited 125)');
   if (s.goal !== 'up' && s.state !== 'down') parts.push(`wanted ${s.goal}`);
+  if (s.statusText) parts.push(s.statusText);
   return parts.join('; ');
 }
 

@@ -1,12 +1,15 @@
 import { createHash } from 'node:crypto';
 import { lstat, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { ServiceSpec } from '../core/service-spec.js';
+import type { CheckSpec, ServiceSpec } from '../core/service-spec.js';
 import { problem, type ConfigProblem } from './config-problem.js';
 import { readEnvDir } from './env-dir.js';
 import { describeError, isMissing, readSettingFile } from './read-setting.js';
 import { serviceNameError } from './service-name.js';
 import {
+  parseCheckInterval,
+  parseCheckRetries,
+  parseCheckTimeout,
   parseDependencies,
   parseDownSignal,
   parseMaxDeathTally,
@@ -100,7 +103,8 @@ export async function loadServiceDir(dir: string, defaults: ServiceDefaults): Pr
   const file = (f: string): string => join(abs, f);
   const run = await executable(file('run'), 'run', true);
   const finish = await executable(file('finish'), 'finish', false);
-  for (const r of [run, finish]) if (!r.ok) problems.push(...r.problems);
+  const check = await executable(file('check'), 'check', false);
+  for (const r of [run, finish, check]) if (!r.ok) problems.push(...r.problems);
 
   const spec: ServiceSpec = {
     name,
@@ -123,9 +127,36 @@ export async function loadServiceDir(dir: string, defaults: ServiceDefaults): Pr
       maxBytes: await setting(file('log-max-bytes'), defaults.logMaxBytes, (f, t) => parseWholeNumber(f, t, 'bytes', 4096, 1 << 30), problems),
       keep: await setting(file('log-keep'), defaults.logKeep, (f, t) => parseWholeNumber(f, t, 'archives', 0, 1000), problems),
     },
-    scriptsDigest: await digestOf([file('run'), file('finish')]),
+    scriptsDigest: await digestOf([file('run'), file('finish'), file('check')]),
+    notifySocket: await exists(file('notify-socket')),
+    // A bad check file is reported once, not again as settings without a check.
+    check: check.ok ? await checkSpec(abs, check.value, problems) : null,
   };
   return problems.length > 0 ? { spec: null, problems } : { spec, problems };
+}
+
+const CHECK_SETTINGS = ['check-interval', 'check-timeout', 'check-retries'] as const;
+
+/**
+ * The `check` probe with its settings. Settings without a `check` file are a problem, not
+ * ignored: they are most likely a check saved under another name (`check.sh`).
+ */
+async function checkSpec(dir: string, file: string | null, problems: ConfigProblem[]): Promise<CheckSpec | null> {
+  const path = (f: string): string => join(dir, f);
+  if (file === null) {
+    for (const name of CHECK_SETTINGS) {
+      if (await exists(path(name))) {
+        problems.push(problem(path(name), `${name} without a check file: add an executable ${path('check')} or remove ${name}`));
+      }
+    }
+    return null;
+  }
+  return {
+    file,
+    intervalMs: await setting(path('check-interval'), 5000, parseCheckInterval, problems),
+    timeoutMs: await setting(path('check-timeout'), 2000, parseCheckTimeout, problems),
+    retries: await setting(path('check-retries'), 3, parseCheckRetries, problems),
+  };
 }
 
 /** sha256 over the files' contents (a missing file counts as empty). */

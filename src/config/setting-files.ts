@@ -67,6 +67,21 @@ export function parseNotificationFd(file: string, text: string): Parsed<number> 
   return ok(fd);
 }
 
+/** Parses `check-interval`: ms between the end of one check run and the start of the next (at least 10). */
+export function parseCheckInterval(file: string, text: string): Parsed<number> {
+  return parseWholeNumber(file, text, 'milliseconds', 10, MAX_TIMER_MS);
+}
+
+/** Parses `check-timeout`: ms a check run may take; 0 = no limit. */
+export function parseCheckTimeout(file: string, text: string): Parsed<number> {
+  return parseMilliseconds(file, text, 2000);
+}
+
+/** Parses `check-retries`: failed runs in a row that restart the service (1 to 1000). */
+export function parseCheckRetries(file: string, text: string): Parsed<number> {
+  return parseWholeNumber(file, text, 'failed runs', 1, 1000);
+}
+
 /** Parses a count within MIN..MAX (`log-max-bytes`, `log-keep`); `unit` names what is counted. */
 export function parseWholeNumber(file: string, text: string, unit: string, min: number, max: number): Parsed<number> {
   const expected = `a whole number of ${unit} from ${min} to ${max}`;

@@ -12,13 +12,26 @@ export type Goal = 'up' | 'down' | 'once';
 
 export type DownReason = 'wanted' | 'exited' | 'permanent-failure';
 
+/**
+ * A service has two timers: `main` (kill timeout, finish timeout or backoff: the state says
+ * which) and `check` (the next probe run, or the running probe's timeout: the probe says which).
+ */
+export type TimerId = 'main' | 'check';
+
+/** The `check` probe of a running service; null in the state when the service has no check. */
+export type Probe =
+  /** The check timer starts the next run. */
+  | { readonly kind: 'idle'; readonly failures: number }
+  /** A run is out; the check timer (if the check has a timeout) kills it. */
+  | { readonly kind: 'running'; readonly failures: number; readonly since: number };
+
 export type ServiceState =
   | { readonly kind: 'down'; readonly since: number; readonly reason: DownReason }
   /** The spawn effect is out; `spawned` or `spawn-failed` comes next. */
   | { readonly kind: 'spawning'; readonly since: number }
-  /** Running, waiting for its readiness notification. */
-  | { readonly kind: 'starting'; readonly pid: number; readonly since: number }
-  | { readonly kind: 'up'; readonly pid: number; readonly since: number; readonly readyAt: number }
+  /** Running, waiting for its readiness: notification fd, NOTIFY_SOCKET `READY=1`, or a passing check. */
+  | { readonly kind: 'starting'; readonly pid: number; readonly since: number; readonly probe: Probe | null }
+  | { readonly kind: 'up'; readonly pid: number; readonly since: number; readonly readyAt: number; readonly probe: Probe | null }
   /** Down signal sent; SIGKILL follows at the timer unless it exits first. */
   | { readonly kind: 'stopping'; readonly pid: number; readonly since: number; readonly killed: boolean }
   /** `finish` is running for the death in `status`. */
@@ -46,6 +59,8 @@ export interface Service {
   readonly streak: number;
   readonly crashLoop: boolean;
   readonly restarts: number;
+  /** The last `STATUS=` its current (or last) process sent over NOTIFY_SOCKET; cleared at each start. */
+  readonly statusText: string | null;
 }
 
 export type ServiceEvent =
@@ -60,7 +75,15 @@ export type ServiceEvent =
   | { readonly type: 'ready' }
   | { readonly type: 'exited'; readonly status: ExitStatus }
   | { readonly type: 'finish-exited'; readonly status: ExitStatus }
-  | { readonly type: 'timer' };
+  | { readonly type: 'timer'; readonly timer: TimerId }
+  /** The check run exited 0. */
+  | { readonly type: 'check-passed' }
+  /** The check run exited non-zero, was killed, or could not start; `output` is the tail of what it printed. */
+  | { readonly type: 'check-failed'; readonly status: ExitStatus; readonly output: string }
+  /** NOTIFY_SOCKET `STATUS=…` (`READY=1` comes as `ready`). */
+  | { readonly type: 'notify-status'; readonly text: string }
+  /** NOTIFY_SOCKET `STOPPING=1`: the program says it is shutting down. */
+  | { readonly type: 'notify-stopping' };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Readonly<Record<string, string | number | boolean | null>>;
@@ -70,9 +93,13 @@ export type Effect =
   | { readonly type: 'signal'; readonly pid: number; readonly signal: string }
   | { readonly type: 'run-finish'; readonly args: readonly [string, string] }
   | { readonly type: 'kill-finish' }
-  /** Arms the service's one timer at `at`, replacing any armed one. */
-  | { readonly type: 'set-timer'; readonly at: number }
-  | { readonly type: 'clear-timer' }
+  /** Arms the service's timer `timer` at `at`, replacing the one armed there. */
+  | { readonly type: 'set-timer'; readonly timer: TimerId; readonly at: number }
+  | { readonly type: 'clear-timer'; readonly timer: TimerId }
+  /** Starts the `check` probe; its end comes back as `check-passed` or `check-failed`. */
+  | { readonly type: 'run-check' }
+  /** Kills the running probe (its process group) and forgets it: no result comes back. */
+  | { readonly type: 'stop-check' }
   | { readonly type: 'log'; readonly level: LogLevel; readonly event: string; readonly fields: LogFields }
   /** The service's `on-exit` is `halt`: stop the container with this code. */
   | { readonly type: 'halt'; readonly code: number };
@@ -92,6 +119,7 @@ export function initialService(spec: ServiceSpec, now: number): Service {
     streak: 0,
     crashLoop: false,
     restarts: 0,
+    statusText: null,
   };
 }
 
@@ -115,8 +143,39 @@ function illegal(service: Service, event: ServiceEvent): Step {
 }
 
 function spawn(service: Service, now: number): Step {
-  return { service: { ...service, state: { kind: 'spawning', since: now } }, effects: [{ type: 'spawn' }] };
+  return { service: { ...service, statusText: null, state: { kind: 'spawning', since: now } }, effects: [{ type: 'spawn' }] };
 }
+
+const setTimer = (timer: TimerId, at: number): Effect => ({ type: 'set-timer', timer, at });
+const clearTimer = (timer: TimerId): Effect => ({ type: 'clear-timer', timer });
+
+/** Readiness comes from the check only when neither notification-fd nor notify-socket reports it. */
+function readyByCheck(spec: ServiceSpec): boolean {
+  return spec.check !== null && spec.notificationFd === null && !spec.notifySocket;
+}
+
+/** Starts a check run now: the probe, its effects, and its timeout on the check timer. */
+function runProbe(spec: ServiceSpec, failures: number, now: number): { probe: Probe; effects: Effect[] } {
+  const timeoutMs = spec.check?.timeoutMs ?? 0;
+  const effects: Effect[] = [{ type: 'run-check' }];
+  if (timeoutMs > 0) effects.push(setTimer('check', now + timeoutMs));
+  return { probe: { kind: 'running', failures, since: now }, effects };
+}
+
+/** The probe goes idle until the next run, `check-interval` from now. */
+function idleProbe(spec: ServiceSpec, failures: number, now: number): { probe: Probe; effects: Effect[] } {
+  return { probe: { kind: 'idle', failures }, effects: [setTimer('check', now + (spec.check?.intervalMs ?? 0))] };
+}
+
+/** Ends the probe of a process that stops running: no timer left, no run left behind. */
+function endProbe(probe: Probe | null): Effect[] {
+  if (probe === null) return [];
+  return probe.kind === 'running' ? [clearTimer('check'), { type: 'stop-check' }] : [clearTimer('check')];
+}
+
+type Running = Extract<ServiceState, { kind: 'starting' | 'up' }>;
+
+const withProbe = (state: Running, probe: Probe): Running => ({ ...state, probe });
 
 function withGoal(service: Service, goal: Goal): Step {
   return { service: { ...service, goal }, effects: [] };
@@ -130,7 +189,7 @@ function stop(service: Service, pid: number, since: number, now: number): Step {
     { type: 'signal', pid, signal: downSignal },
   ];
   if (downSignal !== 'SIGCONT' && downSignal !== 'SIGKILL') effects.push({ type: 'signal', pid, signal: 'SIGCONT' });
-  if (timeoutKillMs > 0 && downSignal !== 'SIGKILL') effects.push({ type: 'set-timer', at: now + timeoutKillMs });
+  if (timeoutKillMs > 0 && downSignal !== 'SIGKILL') effects.push(setTimer('main', now + timeoutKillMs));
   return { service: { ...service, state: { kind: 'stopping', pid, since, killed: false } }, effects };
 }
 
@@ -180,7 +239,7 @@ function afterDeath(service: Service, status: ExitStatus, requested: boolean, no
   if (until <= now) return respawn(service, now);
   return {
     service: { ...service, state: { kind: 'backoff', until } },
-    effects: [log('info', 'backoff', { delayMs: Math.round(until - now), deaths: service.streak }), { type: 'set-timer', at: until }],
+    effects: [log('info', 'backoff', { delayMs: Math.round(until - now), deaths: service.streak }), setTimer('main', until)],
   };
 }
 
@@ -197,11 +256,72 @@ function died(service: Service, status: ExitStatus, since: number, requested: bo
     return { service: next.service, effects: [...recorded.effects, ...next.effects] };
   }
   const effects: Effect[] = [...recorded.effects, { type: 'run-finish', args: finishArgs(status) }];
-  if (timeoutFinishMs > 0) effects.push({ type: 'set-timer', at: now + timeoutFinishMs });
-  else effects.push({ type: 'clear-timer' });
+  if (timeoutFinishMs > 0) effects.push(setTimer('main', now + timeoutFinishMs));
+  else effects.push(clearTimer('main'));
   return {
     service: { ...recorded.service, state: { kind: 'finishing', status, requested, killed: false } },
     effects,
+  };
+}
+
+/** starting → up, with the `ready` log line (how long readiness took). */
+function becomeReady(service: Service, state: Running, probe: Probe | null, effects: readonly Effect[], now: number): Step {
+  return {
+    service: { ...service, state: { kind: 'up', pid: state.pid, since: state.since, readyAt: now, probe } },
+    effects: [log('info', 'ready', { pid: state.pid, afterMs: Math.round(now - state.since) }), ...effects],
+  };
+}
+
+/** Keeps the program's `STATUS=` text; logged at debug, since some programs update it often. */
+function notifyStatus(service: Service, text: string): Step {
+  return { service: { ...service, statusText: text }, effects: [log('debug', 'status', { text })] };
+}
+
+/** The check timer: start the next run, or kill a run that outlived `check-timeout` (a failure). */
+function probeTimer(service: Service, state: Running, probe: Probe, now: number): Step {
+  if (probe.kind === 'idle') {
+    const run = runProbe(service.spec, probe.failures, now);
+    return { service: { ...service, state: withProbe(state, run.probe) }, effects: run.effects };
+  }
+  const afterMs = Math.round(now - probe.since);
+  return probeFailed(service, state, probe, { timedOut: true, afterMs }, [{ type: 'stop-check' }], now);
+}
+
+function probePassed(service: Service, state: Running, probe: Probe, now: number): Step {
+  const idle = idleProbe(service.spec, 0, now);
+  if (state.kind === 'starting' && readyByCheck(service.spec)) return becomeReady(service, state, idle.probe, idle.effects, now);
+  const effects = probe.failures > 0 ? [log('info', 'check-recovered', { failures: probe.failures }), ...idle.effects] : idle.effects;
+  return { service: { ...service, state: withProbe(state, idle.probe) }, effects };
+}
+
+/**
+ * A failed run. Before the service is ready, failures are expected (it is still booting) and do
+ * not count; once it is up, `check-retries` failures in a row restart it, as `warden restart`
+ * would: down signal, kill timeout, finish, then a fresh start.
+ */
+function probeFailed(service: Service, state: Running, probe: Probe, detail: LogFields, first: readonly Effect[], now: number): Step {
+  const { spec } = service;
+  if (state.kind === 'starting') {
+    const idle = idleProbe(spec, 0, now);
+    return {
+      service: { ...service, state: withProbe(state, idle.probe) },
+      effects: [...first, log('debug', 'check-not-ready', detail), ...idle.effects],
+    };
+  }
+  const failures = probe.failures + 1;
+  const retries = spec.check?.retries ?? 1;
+  if (failures < retries) {
+    const idle = idleProbe(spec, failures, now);
+    return {
+      service: { ...service, state: withProbe(state, idle.probe) },
+      effects: [...first, log('warn', 'check-failure', { ...detail, failures, retries }), ...idle.effects],
+    };
+  }
+  // The run's timeout may still be armed on the check timer: nothing runs on it any more.
+  const stopped = stop(service, state.pid, state.since, now);
+  return {
+    service: stopped.service,
+    effects: [...first, clearTimer('check'), log('error', 'check-failed', { ...detail, failures }), ...stopped.effects],
   };
 }
 
@@ -231,11 +351,14 @@ export function step(service: Service, event: ServiceEvent, now: number): Step {
             const stopped = stop(service, event.pid, now, now);
             return { service: stopped.service, effects: [started, ...stopped.effects] };
           }
-          const next: ServiceState =
-            service.spec.notificationFd === null
-              ? { kind: 'up', pid: event.pid, since: now, readyAt: now }
-              : { kind: 'starting', pid: event.pid, since: now };
-          return { service: { ...service, state: next }, effects: [started] };
+          const { spec } = service;
+          const first = spec.check === null ? null : runProbe(spec, 0, now);
+          const probe = first?.probe ?? null;
+          const waits = spec.notificationFd !== null || spec.notifySocket || spec.check !== null;
+          const next: ServiceState = waits
+            ? { kind: 'starting', pid: event.pid, since: now, probe }
+            : { kind: 'up', pid: event.pid, since: now, readyAt: now, probe };
+          return { service: { ...service, state: next }, effects: [started, ...(first?.effects ?? [])] };
         }
         case 'spawn-failed': {
           // A program that cannot start is a quick death like any other: it backs off.
@@ -261,19 +384,32 @@ export function step(service: Service, event: ServiceEvent, now: number): Step {
         case 'once':
           return withGoal(service, event.type);
         case 'down':
-          return stop({ ...service, goal: 'down' }, state.pid, state.since, now);
-        case 'restart':
-          return stop(service, state.pid, state.since, now);
+        case 'restart': {
+          const stopped = stop(event.type === 'down' ? { ...service, goal: 'down' } : service, state.pid, state.since, now);
+          return { service: stopped.service, effects: [...endProbe(state.probe), ...stopped.effects] };
+        }
         case 'signal':
           return { service, effects: [{ type: 'signal', pid: state.pid, signal: event.signal }] };
         case 'ready':
           if (state.kind === 'up') return { service, effects: [] };
-          return {
-            service: { ...service, state: { kind: 'up', pid: state.pid, since: state.since, readyAt: now } },
-            effects: [log('info', 'ready', { pid: state.pid, afterMs: Math.round(now - state.since) })],
-          };
-        case 'exited':
-          return died(service, event.status, state.since, false, now);
+          return becomeReady(service, state, state.probe, [], now);
+        case 'exited': {
+          const next = died(service, event.status, state.since, false, now);
+          return { service: next.service, effects: [...endProbe(state.probe), ...next.effects] };
+        }
+        case 'timer':
+          if (event.timer !== 'check' || state.probe === null) return illegal(service, event);
+          return probeTimer(service, state, state.probe, now);
+        case 'check-passed':
+          if (state.probe?.kind !== 'running') return illegal(service, event);
+          return probePassed(service, state, state.probe, now);
+        case 'check-failed':
+          if (state.probe?.kind !== 'running') return illegal(service, event);
+          return probeFailed(service, state, state.probe, { ...statusFields(event.status), output: event.output }, [], now);
+        case 'notify-status':
+          return notifyStatus(service, event.text);
+        case 'notify-stopping':
+          return { service, effects: [log('info', 'notify-stopping', { pid: state.pid })] };
         default:
           return illegal(service, event);
       }
@@ -283,10 +419,11 @@ export function step(service: Service, event: ServiceEvent, now: number): Step {
         case 'exited': {
           const next = died(service, event.status, state.since, true, now);
           // The kill timer is moot once it is dead (finish re-arms its own).
-          const timer = next.effects.some((e) => e.type === 'set-timer') ? [] : [{ type: 'clear-timer' } as const];
+          const timer = next.effects.some((e) => e.type === 'set-timer' && e.timer === 'main') ? [] : [clearTimer('main')];
           return { service: next.service, effects: [...timer, ...next.effects] };
         }
         case 'timer':
+          if (event.timer !== 'main') return illegal(service, event);
           if (state.killed) return { service, effects: [] };
           return {
             service: { ...service, state: { ...state, killed: true } },
@@ -304,6 +441,10 @@ export function step(service: Service, event: ServiceEvent, now: number): Step {
         case 'restart':
         case 'ready':
           return { service, effects: [] };
+        case 'notify-status':
+          return notifyStatus(service, event.text);
+        case 'notify-stopping':
+          return { service, effects: [log('info', 'notify-stopping', { pid: state.pid })] };
         default:
           return illegal(service, event);
       }
@@ -311,7 +452,7 @@ export function step(service: Service, event: ServiceEvent, now: number): Step {
     case 'finishing':
       switch (event.type) {
         case 'finish-exited': {
-          const effects: Effect[] = [{ type: 'clear-timer' }];
+          const effects: Effect[] = [clearTimer('main')];
           if (event.status.kind === 'exited' && event.status.code === 125) {
             effects.push(log('error', 'permanent-failure', { reason: 'finish exited 125' }));
             return {
@@ -323,6 +464,7 @@ export function step(service: Service, event: ServiceEvent, now: number): Step {
           return { service: next.service, effects: [...effects, ...next.effects] };
         }
         case 'timer':
+          if (event.timer !== 'main') return illegal(service, event);
           if (state.killed) return { service, effects: [] };
           return {
             service: { ...service, state: { ...state, killed: true } },
@@ -342,15 +484,16 @@ export function step(service: Service, event: ServiceEvent, now: number): Step {
     case 'backoff':
       switch (event.type) {
         case 'timer':
+          if (event.timer !== 'main') return illegal(service, event);
           return respawn(service, now);
         case 'restart': {
           const next = respawn(service, now);
-          return { service: next.service, effects: [{ type: 'clear-timer' }, ...next.effects] };
+          return { service: next.service, effects: [clearTimer('main'), ...next.effects] };
         }
         case 'down':
           return {
             service: { ...service, goal: 'down', state: { kind: 'down', since: now, reason: 'wanted' } },
-            effects: [{ type: 'clear-timer' }],
+            effects: [clearTimer('main')],
           };
         case 'up':
         case 'once':

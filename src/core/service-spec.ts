@@ -10,6 +10,18 @@ export interface RestartDelay {
   readonly maxMs: number;
 }
 
+/** The `check` probe: readiness (when nothing else reports it) and liveness. */
+export interface CheckSpec {
+  /** Absolute path of the executable `check` file. */
+  readonly file: string;
+  /** ms from the end of one run to the start of the next (`check-interval`, default 5000). */
+  readonly intervalMs: number;
+  /** ms a run may take before it is killed and counts as failed; 0 = no limit (`check-timeout`, default 2000). */
+  readonly timeoutMs: number;
+  /** Failed runs in a row, once ready, that restart the service (`check-retries`, default 3). */
+  readonly retries: number;
+}
+
 export interface ServiceSpec {
   readonly name: string;
   /** Absolute path of the service directory; `run` and `finish` start with it as cwd. */
@@ -43,4 +55,8 @@ export interface ServiceSpec {
   readonly logLimits: { readonly maxBytes: number; readonly keep: number };
   /** A digest of the `run` and `finish` contents: an edited script is a changed service. */
   readonly scriptsDigest: string;
+  /** A `notify-socket` file is present: the service gets NOTIFY_SOCKET and reports `READY=1` (sd_notify). */
+  readonly notifySocket: boolean;
+  /** The `check` probe, or null when the dir has no `check` file. */
+  readonly check: CheckSpec | null;
 }

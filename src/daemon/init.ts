@@ -12,6 +12,7 @@ import { Launcher } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
 import { setChildSubreaper } from '../adapters/native.js';
 import { Reaper } from '../adapters/reaper.js';
+import { notifyDir } from '../adapters/notify-socket.js';
 import { ServiceLogs } from '../adapters/service-logs.js';
 import type { BootSettings } from '../config/boot-settings.js';
 import { formatProblem } from '../config/config-problem.js';
@@ -78,6 +79,7 @@ export class Init {
       launcher: this.launcher,
       logs: this.logs,
       logger,
+      notifyDir: notifyDir(settings.runDir),
       baseEnv: currentEnv(),
       onHalt: (code, by) => void this.stop({ kind: 'halt', code, by }),
     });
@@ -270,6 +272,8 @@ export class Init {
     if (settings.s6Runtime && reason.kind === 'command-exited') await writeExitCodeFile(exitCodeOf(reason.status));
     const commandStatus = await this.command.stop(settings.servicesGraceMs);
     await this.services.stopAll();
+    // No service runs any more: end the notify wait (a blocked threadpool thread) and any check.
+    this.supervisor.close();
     await runScripts(await listScripts(settings.contFinishDirs), {
       launcher: this.launcher,
       logger,

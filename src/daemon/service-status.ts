@@ -32,6 +32,7 @@ export function serviceStatus(service: Service, now: number, wallNow: number): S
     deaths: service.streak,
     crashLoop: service.crashLoop,
     downReason: state.kind === 'down' ? state.reason : null,
+    statusText: service.statusText,
   };
 }
 
@@ -50,5 +51,6 @@ export function waitingStatus(name: string, goal: 'up' | 'down'): ServiceStatus 
     deaths: 0,
     crashLoop: false,
     downReason: null,
+    statusText: null,
   };
 }

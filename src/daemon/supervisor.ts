@@ -3,12 +3,23 @@
  * effects it returns. Events are queued and handled one at a time ("collect, then act"), so an
  * effect that produces an event (a spawn reporting its pid) never re-enters a transition.
  */
+import { runCheck, type CheckRun } from '../adapters/check-probe.js';
 import type { Clock } from '../adapters/clock.js';
 import type { Launcher, LaunchRequest } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
+import { notifyDir, NotifySockets, parseNotifyMessage, runDirOf, type NotifyEndpoint } from '../adapters/notify-socket.js';
 import type { ServiceLogs } from '../adapters/service-logs.js';
 import { sendSignal } from '../adapters/signals.js';
-import { boot, initialService, step, type Effect, type Goal, type Service, type ServiceEvent } from '../core/service-machine.js';
+import {
+  boot,
+  initialService,
+  step,
+  type Effect,
+  type Goal,
+  type Service,
+  type ServiceEvent,
+  type TimerId,
+} from '../core/service-machine.js';
 import type { ServiceSpec } from '../core/service-spec.js';
 
 export interface SupervisorDeps {
@@ -21,17 +32,37 @@ export interface SupervisorDeps {
   readonly logs?: ServiceLogs;
   /** A service whose `on-exit` is `halt` ended: stop the container with `code`. */
   readonly onHalt: (code: number, service: string) => void;
+  /** Where NOTIFY_SOCKET sockets are made; default `$WARDEN_RUN_DIR/notify` (/run/warden/notify). */
+  readonly notifyDir?: string;
 }
 
 export class Supervisor {
   private readonly services = new Map<string, Service>();
+  /** Keyed `NAME/TIMER`: each service has a main and a check timer. */
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly finishers = new Map<string, number>();
+  /** The running `check` of each service. */
+  private readonly checks = new Map<string, CheckRun>();
+  private readonly notify: NotifySockets;
   private readonly queue: [string, ServiceEvent][] = [];
   private readonly listeners = new Set<() => void>();
   private draining = false;
 
-  constructor(private readonly deps: SupervisorDeps) {}
+  constructor(private readonly deps: SupervisorDeps) {
+    this.notify = new NotifySockets(deps.notifyDir ?? notifyDir(runDirOf(process.env)), (err) =>
+      deps.logger.error({ event: 'notify-socket-error', err }, 'notify-socket-error'),
+    );
+  }
+
+  /**
+   * Stops reading NOTIFY_SOCKETs and kills running checks. Call it at shutdown, after the
+   * services stopped: the notify wait holds a threadpool thread that Node's exit would wait for
+   * (an exit hook wakes it too, but closing here is the orderly way).
+   */
+  close(): void {
+    this.notify.close();
+    for (const name of [...this.checks.keys()]) this.stopCheck(name);
+  }
 
   /** Takes a service into supervision and brings it to its boot goal (or `goal`, when given). */
   add(spec: ServiceSpec, goal?: Goal): void {
@@ -47,8 +78,9 @@ export class Supervisor {
   /** Stops the service (if running) and forgets it. */
   async retire(name: string, timeoutMs: number): Promise<void> {
     await this.bringDown(name, timeoutMs);
-    clearTimeout(this.timers.get(name));
-    this.timers.delete(name);
+    this.clearTimer(name, 'main');
+    this.clearTimer(name, 'check');
+    this.stopCheck(name);
     this.services.delete(name);
     for (const listener of this.listeners) listener();
   }
@@ -133,20 +165,53 @@ export class Supervisor {
     const spec = this.services.get(name)!.spec;
     switch (effect.type) {
       case 'spawn': {
+        const env = this.envFor(spec);
+        let endpoint: NotifyEndpoint | null = null;
+        if (spec.notifySocket) {
+          try {
+            // One socket per run: it lives exactly as long as the process it was made for.
+            endpoint = this.notify.open(name, (text) => this.fromNotify(name, pid, text));
+          } catch (err) {
+            const error = `cannot make its NOTIFY_SOCKET: ${err instanceof Error ? err.message : String(err)}`;
+            this.queue.push([name, { type: 'spawn-failed', error }]);
+            return;
+          }
+          env.NOTIFY_SOCKET = endpoint.path;
+        }
         const result = this.deps.launcher.launch({
           file: spec.run,
           cwd: spec.dir,
-          env: this.envFor(spec),
+          env,
           detached: true,
           notificationFd: spec.notificationFd,
-          onExit: (status) => this.fromPid(name, pid, { type: 'exited', status }),
+          onExit: (status) => {
+            endpoint?.close();
+            this.fromPid(name, pid, { type: 'exited', status });
+          },
           onReady: () => this.fromPid(name, pid, { type: 'ready' }),
           onOutput: this.outputOf(spec),
         });
         const pid = result.ok ? result.pid : -1;
+        if (!result.ok) endpoint?.close();
         this.queue.push([name, result.ok ? { type: 'spawned', pid } : { type: 'spawn-failed', error: result.error }]);
         return;
       }
+      case 'run-check': {
+        this.stopCheck(name);
+        const started = runCheck(this.deps.launcher, { file: spec.check!.file, cwd: spec.dir, env: this.envFor(spec) }, (result) => {
+          if (this.checks.get(name) !== run) return;
+          this.checks.delete(name);
+          const passed = result.status.kind === 'exited' && result.status.code === 0;
+          this.send(name, passed ? { type: 'check-passed' } : { type: 'check-failed', status: result.status, output: result.output });
+        });
+        const run = started.ok ? started.run : null;
+        if (run !== null) this.checks.set(name, run);
+        else this.queue.push([name, { type: 'check-failed', status: { kind: 'exited', code: 111 }, output: started.ok ? '' : started.error }]);
+        return;
+      }
+      case 'stop-check':
+        this.stopCheck(name);
+        return;
       case 'signal':
         sendSignal(effect.pid, effect.signal);
         return;
@@ -174,20 +239,21 @@ export class Supervisor {
         return;
       }
       case 'set-timer': {
-        clearTimeout(this.timers.get(name));
+        const { timer } = effect;
+        const key = timerKey(name, timer);
+        clearTimeout(this.timers.get(key));
         const delay = Math.max(0, effect.at - this.deps.clock.now());
         this.timers.set(
-          name,
+          key,
           setTimeout(() => {
-            this.timers.delete(name);
-            this.send(name, { type: 'timer' });
+            this.timers.delete(key);
+            this.send(name, { type: 'timer', timer });
           }, delay),
         );
         return;
       }
       case 'clear-timer':
-        clearTimeout(this.timers.get(name));
-        this.timers.delete(name);
+        this.clearTimer(name, effect.timer);
         return;
       case 'log':
         this.deps.logger[effect.level]({ service: name, event: effect.event, ...effect.fields }, effect.event);
@@ -199,6 +265,32 @@ export class Supervisor {
         const unreachable: never = effect;
         return unreachable;
       }
+    }
+  }
+
+  private clearTimer(name: string, timer: TimerId): void {
+    const key = timerKey(name, timer);
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+  }
+
+  private stopCheck(name: string): void {
+    const run = this.checks.get(name);
+    if (run === undefined) return;
+    this.checks.delete(name);
+    run.stop();
+  }
+
+  /**
+   * An sd_notify message: `READY=1`, `STATUS=` and `STOPPING=1` become events, in the order
+   * sent; the rest (`MAINPID=`, `WATCHDOG=1`, `RELOADING=1`, `ERRNO=` …) is ignored: warden
+   * supervises the process it started, whatever pid a message names.
+   */
+  private fromNotify(name: string, pid: number, text: string): void {
+    for (const { key, value } of parseNotifyMessage(text)) {
+      if (key === 'READY' && value === '1') this.fromPid(name, pid, { type: 'ready' });
+      else if (key === 'STATUS') this.fromPid(name, pid, { type: 'notify-status', text: value });
+      else if (key === 'STOPPING' && value === '1') this.fromPid(name, pid, { type: 'notify-stopping' });
     }
   }
 
@@ -221,4 +313,8 @@ export class Supervisor {
     }
     return env;
   }
+}
+
+function timerKey(name: string, timer: TimerId): string {
+  return `${name}/${timer}`;
 }

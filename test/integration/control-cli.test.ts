@@ -39,7 +39,7 @@ function assertStatusShape(s: unknown): asserts s is ServiceStatus {
     assert.ok(o[field] === null || typeof o[field] === type, `${field} is ${type} | null in ${JSON.stringify(o)}`);
   assert.deepEqual(
     Object.keys(o).sort(),
-    ['backoffUntil', 'crashLoop', 'deaths', 'downReason', 'goal', 'lastExit', 'name', 'pid', 'ready', 'restarts', 'state', 'uptimeMs'],
+    ['backoffUntil', 'crashLoop', 'deaths', 'downReason', 'goal', 'lastExit', 'name', 'pid', 'ready', 'restarts', 'state', 'statusText', 'uptimeMs'],
     'exactly the documented fields',
   );
   assert.equal(typeof o.name, 'string');
@@ -62,6 +62,7 @@ function assertStatusShape(s: unknown): asserts s is ServiceStatus {
   assert.ok(Number.isInteger(o.deaths), 'deaths is a whole number');
   assert.equal(typeof o.crashLoop, 'boolean');
   nullable('downReason', 'string');
+  nullable('statusText', 'string');
 }
 
 function parseStatuses(stdout: string): ServiceStatus[] {

@@ -27,6 +27,7 @@ function status(over: Partial<ServiceStatus> & { name: string }): ServiceStatus 
     deaths: 0,
     crashLoop: false,
     downReason: null,
+    statusText: null,
     ...over,
   };
 }

@@ -40,9 +40,9 @@ export async function writeService(parent: string, name: string, files: Readonly
   return writeTree(join(parent, name), { run: RUN, ...files });
 }
 
-/** What the loader records for a dir whose run holds `run` and whose finish holds `finish`. */
-export function scriptsDigest(run: string, finish = ''): string {
-  return createHash('sha256').update(run).update('\0').update(finish).update('\0').digest('hex');
+/** What the loader records for a dir whose run, finish and check hold these texts. */
+export function scriptsDigest(run: string, finish = '', check = ''): string {
+  return createHash('sha256').update(run).update('\0').update(finish).update('\0').update(check).update('\0').digest('hex');
 }
 
 export const DEFAULTS = { timeoutKillMs: 7000, logMaxBytes: 1048576, logKeep: 10 } as const;
@@ -68,6 +68,8 @@ export function defaultSpec(dir: string, name: string): ServiceSpec {
     dependencies: [],
     logLimits: { maxBytes: 1048576, keep: 10 },
     scriptsDigest: scriptsDigest(RUN.content),
+    notifySocket: false,
+    check: null,
   };
 }
 

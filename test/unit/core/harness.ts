@@ -36,6 +36,8 @@ export function makeSpec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
     dependencies: [],
     logLimits: { maxBytes: 1048576, keep: 10 },
     scriptsDigest: '0',
+    notifySocket: false,
+    check: null,
     ...overrides,
   };
 }
@@ -98,7 +100,14 @@ export const ev = {
   once: { type: 'once' },
   restart: { type: 'restart' },
   ready: { type: 'ready' },
-  timer: { type: 'timer' },
+  /** The main timer (kill timeout, finish timeout, backoff). */
+  timer: { type: 'timer', timer: 'main' },
+  /** The check timer (next probe run, or the running probe's timeout). */
+  checkTimer: { type: 'timer', timer: 'check' },
+  checkPassed: { type: 'check-passed' },
+  checkFailed: (code: number, output = ''): ServiceEvent => ({ type: 'check-failed', status: exited(code), output }),
+  status: (text: string): ServiceEvent => ({ type: 'notify-status', text }),
+  stoppingNotified: { type: 'notify-stopping' },
   spawned: (pid: number): ServiceEvent => ({ type: 'spawned', pid }),
   spawnFailed: (error: string): ServiceEvent => ({ type: 'spawn-failed', error }),
   exited: (code: number): ServiceEvent => ({ type: 'exited', status: exited(code) }),
@@ -141,7 +150,7 @@ export function quickDeaths(spec: ServiceSpec, n: number, runMs = 10, firstPid =
     events.push([t, ev.exited(1)]);
     if (i === n - 1) break;
     const trace = run(spec, events);
-    const timer = trace.last.find((e) => e.type === 'set-timer');
+    const timer = trace.last.find((e): e is Extract<Effect, { type: 'set-timer' }> => e.type === 'set-timer' && e.timer === 'main');
     if (timer !== undefined) {
       t = timer.at;
       events.push([t, ev.timer]);

@@ -62,14 +62,14 @@ table('boot', [
   {
     name: 'spawned without notification-fd is up and ready at once',
     events: [[1, ev.spawned(100)]],
-    state: { kind: 'up', pid: 100, since: 1, readyAt: 1 },
+    state: { kind: 'up', pid: 100, since: 1, readyAt: 1, probe: null },
     last: [started(100)],
   },
   {
     name: 'spawned with notification-fd is starting',
     spec: { notificationFd: 3 },
     events: [[1, ev.spawned(100)]],
-    state: { kind: 'starting', pid: 100, since: 1 },
+    state: { kind: 'starting', pid: 100, since: 1, probe: null },
     last: [started(100)],
   },
   {
@@ -79,7 +79,7 @@ table('boot', [
       [1, ev.spawned(100)],
       [251, ev.ready],
     ],
-    state: { kind: 'up', pid: 100, since: 1, readyAt: 251 },
+    state: { kind: 'up', pid: 100, since: 1, readyAt: 251, probe: null },
     last: [logged('info', 'ready', { pid: 100, afterMs: 250 })],
   },
   {
@@ -90,7 +90,7 @@ table('boot', [
       [251, ev.ready],
       [300, ev.ready],
     ],
-    state: { kind: 'up', pid: 100, since: 1, readyAt: 251 },
+    state: { kind: 'up', pid: 100, since: 1, readyAt: 251, probe: null },
     last: [],
   },
 ]);
@@ -122,7 +122,7 @@ table('crash and restart', [
     // deaths at 11 and 22
     state: { kind: 'backoff', until: 122 },
     service: { restarts: 1, streak: 2 },
-    last: [logged('warn', 'exited', { code: 1, ranMs: 10 }), logged('info', 'backoff', { delayMs: 100, deaths: 2 }), { type: 'set-timer', at: 122 }],
+    last: [logged('warn', 'exited', { code: 1, ranMs: 10 }), logged('info', 'backoff', { delayMs: 100, deaths: 2 }), { type: 'set-timer', timer: 'main', at: 122 }],
   },
   {
     name: 'the backoff timer spawns and counts a restart',
@@ -143,7 +143,7 @@ table('crash and restart', [
     events: [...quickDeaths(makeSpec(), 3), [1000, ev.timer], [1001, ev.spawned(200)], [11_000, ev.exited(1)]],
     state: { kind: 'backoff', until: 11_000 + 400 },
     service: { streak: 4 },
-    last: [logged('warn', 'exited', { code: 1, ranMs: 9_999 }), logged('info', 'backoff', { delayMs: 400, deaths: 4 }), { type: 'set-timer', at: 11_400 }],
+    last: [logged('warn', 'exited', { code: 1, ranMs: 9_999 }), logged('info', 'backoff', { delayMs: 400, deaths: 4 }), { type: 'set-timer', timer: 'main', at: 11_400 }],
   },
 ]);
 
@@ -355,7 +355,7 @@ table('restart policies and on-exit', [
       [60, ev.exited(0)],
     ],
     state: { kind: 'down', since: 60, reason: 'wanted' },
-    last: [{ type: 'clear-timer' }, logged('info', 'exited', { code: 0, ranMs: 59 })],
+    last: [{ type: 'clear-timer', timer: 'main' }, logged('info', 'exited', { code: 0, ranMs: 59 })],
   },
 ]);
 
@@ -368,7 +368,7 @@ table('finish', [
       [101, ev.exited(1)],
     ],
     state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: false },
-    last: [logged('warn', 'exited', { code: 1, ranMs: 100 }), { type: 'run-finish', args: ['1', '0'] }, { type: 'set-timer', at: 5101 }],
+    last: [logged('warn', 'exited', { code: 1, ranMs: 100 }), { type: 'run-finish', args: ['1', '0'] }, { type: 'set-timer', timer: 'main', at: 5101 }],
   },
   {
     name: 'SIGKILL death runs finish with 256 9',
@@ -378,7 +378,7 @@ table('finish', [
       [101, ev.killed(9)],
     ],
     state: { kind: 'finishing', status: { kind: 'killed', signal: 9 }, requested: false, killed: false },
-    last: [logged('warn', 'exited', { signal: 9, ranMs: 100 }), { type: 'run-finish', args: ['256', '9'] }, { type: 'set-timer', at: 801 }],
+    last: [logged('warn', 'exited', { signal: 9, ranMs: 100 }), { type: 'run-finish', args: ['256', '9'] }, { type: 'set-timer', timer: 'main', at: 801 }],
   },
   {
     name: 'timeoutFinishMs 0 arms no finish timer',
@@ -388,7 +388,7 @@ table('finish', [
       [101, ev.exited(1)],
     ],
     state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: false },
-    last: [logged('warn', 'exited', { code: 1, ranMs: 100 }), { type: 'run-finish', args: ['1', '0'] }, { type: 'clear-timer' }],
+    last: [logged('warn', 'exited', { code: 1, ranMs: 100 }), { type: 'run-finish', args: ['1', '0'] }, { type: 'clear-timer', timer: 'main' }],
   },
   {
     name: 'finish exiting 125 is a permanent failure: down, no restart',
@@ -400,7 +400,7 @@ table('finish', [
     ],
     state: { kind: 'down', since: 150, reason: 'permanent-failure' },
     service: { goal: 'down', restarts: 0 },
-    last: [{ type: 'clear-timer' }, logged('error', 'permanent-failure', { reason: 'finish exited 125' })],
+    last: [{ type: 'clear-timer', timer: 'main' }, logged('error', 'permanent-failure', { reason: 'finish exited 125' })],
     check: noSpawn,
   },
   {
@@ -437,7 +437,7 @@ table('finish', [
     ],
     state: { kind: 'spawning', since: 5102 },
     service: { restarts: 1 },
-    last: [{ type: 'clear-timer' }, spawnEffect],
+    last: [{ type: 'clear-timer', timer: 'main' }, spawnEffect],
   },
   {
     name: 'finish exiting 0 then restarts (first quick death: at once)',
@@ -449,7 +449,7 @@ table('finish', [
     ],
     state: { kind: 'spawning', since: 120 },
     service: { restarts: 1, streak: 1 },
-    last: [{ type: 'clear-timer' }, spawnEffect],
+    last: [{ type: 'clear-timer', timer: 'main' }, spawnEffect],
   },
   {
     name: 'finish then restart policy never: down',
@@ -461,7 +461,7 @@ table('finish', [
     ],
     state: { kind: 'down', since: 120, reason: 'exited' },
     service: { goal: 'down' },
-    last: [{ type: 'clear-timer' }],
+    last: [{ type: 'clear-timer', timer: 'main' }],
   },
   {
     name: 'finish then on-exit halt: halts with the service code, not finish’s',
@@ -472,7 +472,7 @@ table('finish', [
       [120, ev.finishExited(0)],
     ],
     state: { kind: 'down', since: 120, reason: 'exited' },
-    last: [{ type: 'clear-timer' }, logged('warn', 'halt', { code: 4 }), { type: 'halt', code: 4 }],
+    last: [{ type: 'clear-timer', timer: 'main' }, logged('warn', 'halt', { code: 4 }), { type: 'halt', code: 4 }],
   },
   {
     name: 'a finish shorter than the backoff delay leaves the rest of the delay',
@@ -487,7 +487,7 @@ table('finish', [
     ],
     // second quick death at 23 waits 100 from the death, not from finish
     state: { kind: 'backoff', until: 123 },
-    last: [{ type: 'clear-timer' }, logged('info', 'backoff', { delayMs: 50, deaths: 2 }), { type: 'set-timer', at: 123 }],
+    last: [{ type: 'clear-timer', timer: 'main' }, logged('info', 'backoff', { delayMs: 50, deaths: 2 }), { type: 'set-timer', timer: 'main', at: 123 }],
   },
   {
     name: 'a finish longer than the backoff delay restarts at once',
@@ -502,7 +502,7 @@ table('finish', [
     ],
     state: { kind: 'spawning', since: 300 },
     service: { restarts: 2 },
-    last: [{ type: 'clear-timer' }, spawnEffect],
+    last: [{ type: 'clear-timer', timer: 'main' }, spawnEffect],
   },
   {
     name: 'a requested stop runs finish, then stays down',
@@ -515,13 +515,13 @@ table('finish', [
     ],
     state: { kind: 'down', since: 70, reason: 'wanted' },
     service: { goal: 'down', restarts: 0 },
-    last: [{ type: 'clear-timer' }],
+    last: [{ type: 'clear-timer', timer: 'main' }],
     check: (trace) => {
       // The finish timer replaces the kill timer: no separate clear-timer before it.
       assert.deepEqual(trace.steps[3]!.effects, [
         logged('info', 'exited', { signal: 15, ranMs: 59 }),
         { type: 'run-finish', args: ['256', '15'] },
-        { type: 'set-timer', at: 5060 },
+        { type: 'set-timer', timer: 'main', at: 5060 },
       ]);
       assert.equal(trace.steps[3]!.kind, 'finishing');
     },
@@ -541,7 +541,7 @@ table('stop', [
       logged('info', 'stopping', { pid: 100, signal: 'SIGTERM' }),
       { type: 'signal', pid: 100, signal: 'SIGTERM' },
       { type: 'signal', pid: 100, signal: 'SIGCONT' },
-      { type: 'set-timer', at: 3050 },
+      { type: 'set-timer', timer: 'main', at: 3050 },
     ],
   },
   {
@@ -576,7 +576,7 @@ table('stop', [
     ],
     state: { kind: 'down', since: 60, reason: 'wanted' },
     service: { goal: 'down', restarts: 0, streak: 0 },
-    last: [{ type: 'clear-timer' }, logged('info', 'exited', { signal: 15, ranMs: 59 })],
+    last: [{ type: 'clear-timer', timer: 'main' }, logged('info', 'exited', { signal: 15, ranMs: 59 })],
     check: noSpawn,
   },
   {
@@ -589,7 +589,7 @@ table('stop', [
     ],
     state: { kind: 'down', since: 3051, reason: 'wanted' },
     service: { streak: 0 },
-    last: [{ type: 'clear-timer' }, logged('info', 'exited', { signal: 9, ranMs: 3050 })],
+    last: [{ type: 'clear-timer', timer: 'main' }, logged('info', 'exited', { signal: 9, ranMs: 3050 })],
     check: noSpawn,
   },
   {
@@ -604,7 +604,7 @@ table('stop', [
       logged('info', 'stopping', { pid: 100, signal: 'SIGINT' }),
       { type: 'signal', pid: 100, signal: 'SIGINT' },
       { type: 'signal', pid: 100, signal: 'SIGCONT' },
-      { type: 'set-timer', at: 3050 },
+      { type: 'set-timer', timer: 'main', at: 3050 },
     ],
   },
   {
@@ -642,7 +642,7 @@ table('stop', [
     last: [
       logged('info', 'stopping', { pid: 100, signal: 'SIGCONT' }),
       { type: 'signal', pid: 100, signal: 'SIGCONT' },
-      { type: 'set-timer', at: 3050 },
+      { type: 'set-timer', timer: 'main', at: 3050 },
     ],
   },
   {
@@ -658,7 +658,7 @@ table('stop', [
       logged('info', 'stopping', { pid: 100, signal: 'SIGTERM' }),
       { type: 'signal', pid: 100, signal: 'SIGTERM' },
       { type: 'signal', pid: 100, signal: 'SIGCONT' },
-      { type: 'set-timer', at: 3050 },
+      { type: 'set-timer', timer: 'main', at: 3050 },
     ],
   },
   {
@@ -674,7 +674,7 @@ table('stop', [
       logged('info', 'stopping', { pid: 100, signal: 'SIGTERM' }),
       { type: 'signal', pid: 100, signal: 'SIGTERM' },
       { type: 'signal', pid: 100, signal: 'SIGCONT' },
-      { type: 'set-timer', at: 3001 },
+      { type: 'set-timer', timer: 'main', at: 3001 },
     ],
   },
   {
@@ -687,7 +687,7 @@ table('stop', [
     ],
     state: { kind: 'spawning', since: 60 },
     service: { goal: 'up', restarts: 1, streak: 0 },
-    last: [{ type: 'clear-timer' }, logged('info', 'exited', { code: 0, ranMs: 59 }), spawnEffect],
+    last: [{ type: 'clear-timer', timer: 'main' }, logged('info', 'exited', { code: 0, ranMs: 59 }), spawnEffect],
   },
   {
     name: 'restart while up stops with the down signal',
@@ -701,7 +701,7 @@ table('stop', [
       logged('info', 'stopping', { pid: 100, signal: 'SIGTERM' }),
       { type: 'signal', pid: 100, signal: 'SIGTERM' },
       { type: 'signal', pid: 100, signal: 'SIGCONT' },
-      { type: 'set-timer', at: 3050 },
+      { type: 'set-timer', timer: 'main', at: 3050 },
     ],
   },
   {
@@ -715,7 +715,7 @@ table('stop', [
     ],
     state: { kind: 'spawning', since: 135 },
     service: { goal: 'up', restarts: 3, streak: 2, crashLoop: false },
-    last: [{ type: 'clear-timer' }, logged('info', 'exited', { signal: 15, ranMs: 12 }), spawnEffect],
+    last: [{ type: 'clear-timer', timer: 'main' }, logged('info', 'exited', { signal: 15, ranMs: 12 }), spawnEffect],
   },
   {
     name: 'restart does not count toward a crash loop',
@@ -727,7 +727,7 @@ table('stop', [
         [12 + i * 10, ev.spawned(101 + i)],
       ]),
     ],
-    state: { kind: 'up', pid: 106, since: 62, readyAt: 62 },
+    state: { kind: 'up', pid: 106, since: 62, readyAt: 62, probe: null },
     service: { restarts: 6, streak: 0, crashLoop: false },
     last: [started(106, 6)],
   },
@@ -793,7 +793,7 @@ table('spawn failures', [
       logged('error', 'spawn-failed', { error: 'ENOENT' }),
       logged('warn', 'exited', { code: 111, ranMs: 0 }),
       logged('info', 'backoff', { delayMs: 100, deaths: 2 }),
-      { type: 'set-timer', at: 102 },
+      { type: 'set-timer', timer: 'main', at: 102 },
     ],
   },
   {
@@ -815,7 +815,7 @@ table('spawn failures', [
       logged('warn', 'exited', { code: 111, ranMs: 0 }),
       logged('error', 'crash-loop', { deaths: 5, maxDelayMs: 30_000 }),
       logged('info', 'backoff', { delayMs: 800, deaths: 5 }),
-      { type: 'set-timer', at: 1505 },
+      { type: 'set-timer', timer: 'main', at: 1505 },
     ],
   },
 ]);
@@ -826,14 +826,14 @@ table('backoff commands', [
     events: [...quickDeaths(makeSpec(), 2), [50, ev.down]],
     state: { kind: 'down', since: 50, reason: 'wanted' },
     service: { goal: 'down' },
-    last: [{ type: 'clear-timer' }],
+    last: [{ type: 'clear-timer', timer: 'main' }],
   },
   {
     name: 'restart during backoff: spawns now, timer cleared',
     events: [...quickDeaths(makeSpec(), 2), [50, ev.restart]],
     state: { kind: 'spawning', since: 50 },
     service: { goal: 'up', restarts: 2 },
-    last: [{ type: 'clear-timer' }, spawnEffect],
+    last: [{ type: 'clear-timer', timer: 'main' }, spawnEffect],
   },
   {
     name: 'up during backoff changes nothing',
@@ -892,7 +892,7 @@ table('commands that mean nothing in a state', [
       [1, ev.spawned(100)],
       [5, ev.signal('SIGHUP')],
     ],
-    state: { kind: 'up', pid: 100, since: 1, readyAt: 1 },
+    state: { kind: 'up', pid: 100, since: 1, readyAt: 1, probe: null },
     last: [{ type: 'signal', pid: 100, signal: 'SIGHUP' }],
   },
   {
@@ -974,7 +974,7 @@ table('impossible events are illegal-event warnings', [
       [5, ev.timer],
     ],
     allowIllegal: true,
-    state: { kind: 'up', pid: 100, since: 1, readyAt: 1 },
+    state: { kind: 'up', pid: 100, since: 1, readyAt: 1, probe: null },
     last: illegalIn('up', 'timer'),
   },
   {
@@ -984,7 +984,7 @@ table('impossible events are illegal-event warnings', [
       [5, ev.finishExited(0)],
     ],
     allowIllegal: true,
-    state: { kind: 'up', pid: 100, since: 1, readyAt: 1 },
+    state: { kind: 'up', pid: 100, since: 1, readyAt: 1, probe: null },
     last: illegalIn('up', 'finish-exited'),
   },
   {
