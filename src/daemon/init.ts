@@ -54,6 +54,7 @@ export class Init {
   private readonly command: Command;
   private readonly control: ControlServer;
   private readonly watcher: DirWatcher;
+  private readonly watchedDirs: readonly string[];
   private readonly logs: ServiceLogs;
   private readonly console = consoleStream();
   private stopping: Promise<number> | null = null;
@@ -105,9 +106,10 @@ export class Init {
       reload: () => this.services.rescan(),
       stopping: () => this.stopping !== null,
     });
-    // Only s6-rc dirs that exist: s6-rc.d comes with the image, and chokidar watching a path
-    // that is not there watches its parents instead, which makes rescans from unrelated changes.
-    this.watcher = new DirWatcher([...settings.serviceDirs, ...settings.s6RcDirs.filter((d) => existsSync(d))], {
+    // Only dirs that exist (they come with the image): chokidar watching a path that is not
+    // there watches its parents instead (all of /etc), which makes rescans from unrelated changes.
+    this.watchedDirs = [...settings.serviceDirs, ...settings.s6RcDirs].filter((d) => existsSync(d));
+    this.watcher = new DirWatcher(this.watchedDirs, {
       settleMs: WATCH_SETTLE_MS,
       onChange: () => void this.services.rescan(),
       onError: (err) => logger.warn({ event: 'watch-error', err }, 'watch-error'),
@@ -185,6 +187,7 @@ export class Init {
     void this.watcher
       .start()
       .then(() => this.services.rescan())
+      .then(() => logger.info({ event: 'watching', dirs: this.watchedDirs.join(',') }, 'watching'))
       .catch((err: unknown) => logger.warn({ event: 'watch-unavailable', err }, 'watch-unavailable'));
     if (settings.command.length > 0) {
       const ready = await this.supervisor.waitUntil(() => this.services.allReady(), settings.cmdWaitMs);

@@ -177,6 +177,8 @@ export async function startWarden(
     15_000,
     50,
   );
+  // Tests that time their own changes need the watcher on, and its catch-up rescan done.
+  await warden.waitForEvent((e) => e.event === 'watching', 15_000, 'the dir watcher to start');
   return { box, warden, socket };
 }
 
