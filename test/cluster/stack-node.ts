@@ -5,12 +5,13 @@
  * handler's JSON lines, and the services' own output) is kept in memory and in a file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { eventually } from '../integration/harness.js';
 import type { NodeNet } from './netns.js';
+import { directChildren } from '../../src/adapters/process-tree.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const WARDEN_MAIN = join(REPO_ROOT, 'dist/src/cli/main.js');
@@ -177,7 +178,7 @@ export class StackNode {
   /** warden's pid on the host: the child of unshare. */
   async hostPid(): Promise<number> {
     if (this.wardenPid !== null) return this.wardenPid;
-    const pid = await eventually('the child of unshare', () => childrenOf(this.child.pid ?? -1)[0], 10_000, 10);
+    const pid = await eventually('the child of unshare', () => directChildren(this.child.pid ?? -1)[0], 10_000, 10);
     this.wardenPid = pid;
     return pid;
   }
@@ -197,7 +198,7 @@ export class StackNode {
   /** SIGKILLs warden (its PID namespace dies with it) and waits for unshare to go. */
   async kill(): Promise<void> {
     if (this.exitInfo === null) {
-      const targets = [this.wardenPid ?? childrenOf(this.child.pid ?? -1)[0], this.child.pid];
+      const targets = [this.wardenPid ?? directChildren(this.child.pid ?? -1)[0], this.child.pid];
       for (const pid of targets) {
         if (pid === undefined) continue;
         try {
@@ -212,15 +213,3 @@ export class StackNode {
   }
 }
 
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
-      for (const field of text.trim().split(/\s+/)) if (field !== '') out.push(Number(field));
-    }
-  } catch {
-    // Gone, or not forked yet.
-  }
-  return out;
-}

@@ -8,11 +8,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, readdir, readlink, rm, writeFile } from 'node:fs/promises';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { directChildren } from '../../src/adapters/process-tree.js';
 
 /** The repo root, from dist/test/integration/harness.js. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -327,7 +328,7 @@ export class Warden {
       'the child of unshare',
       () => {
         if (this.exit !== null) throw new Error(`warden exited before its host pid was found; ${this.tail()}`);
-        return childrenOf(unsharePid)[0];
+        return directChildren(unsharePid)[0];
       },
       timeoutMs,
       10,
@@ -405,7 +406,7 @@ export class Warden {
   /** SIGKILLs warden (the namespace dies with its init) and waits for unshare to go. */
   async kill(): Promise<void> {
     if (this.exit !== null) return;
-    const pid = this.hostPidCache ?? childrenOf(this.child.pid ?? -1)[0];
+    const pid = this.hostPidCache ?? directChildren(this.child.pid ?? -1)[0];
     for (const target of [pid, this.child.pid]) {
       if (target === undefined) continue;
       try {
@@ -418,19 +419,6 @@ export class Warden {
   }
 }
 
-/** The direct children of `pid`, from every thread's /proc children file. */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  try {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8');
-      for (const field of text.trim().split(/\s+/)) if (field !== '') out.push(Number(field));
-    }
-  } catch {
-    // unshare is gone, or has not forked yet.
-  }
-  return out;
-}
 
 /** The innermost pid of `hostPid` (the NSpid line of /proc/PID/status), or null. */
 function nsPidOf(hostPid: number): number | null {
