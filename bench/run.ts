@@ -299,8 +299,8 @@ function notes(r: Omit<Results, 'notes'>, failures: ReadonlyMap<string, string>)
     );
   }
   out.push(
-    `Other engineers' builds and tests ran on this ${r.machine.cpus}-CPU machine during the run, so p95 values carry ` +
-      `some noise from them; medians are robust to it.`,
+    `All peers share this ${r.machine.cpus}-CPU machine in one run: whatever else runs on it adds the same noise to ` +
+      `each of them, mostly to the p95 values; compare medians and ratios.`,
   );
   return out;
 }
