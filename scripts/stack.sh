@@ -90,13 +90,12 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 else
   info "node_modules up to date"
 fi
-info "npx tsc -p . (dist/)"
-if ! npx tsc -p . > "/tmp/warden-stack-tsc.log" 2>&1; then
-  # tsc emits even with type errors: go on when the stack's code is there, and say so.
-  info "tsc reported $(grep -c 'error TS' /tmp/warden-stack-tsc.log) type errors (first ones below; all in /tmp/warden-stack-tsc.log)"
-  grep 'error TS' /tmp/warden-stack-tsc.log | head -n 5 | cut -c1-160 | sed 's/^/      /'
+info "npm run build (dist/: tsc, then the bundled boot path)"
+if ! npm run --silent build > "/tmp/warden-stack-build.log" 2>&1; then
+  grep -E 'error|Error' /tmp/warden-stack-build.log | head -n 5 | cut -c1-160 | sed 's/^/      /'
+  die "the build failed (all of it in /tmp/warden-stack-build.log)"
 fi
-[ -f dist/src/cli/main.js ] && [ -f "$TOOLS/load-client.js" ] || die "the build did not produce dist/ (tsc output above)"
+[ -f dist/src/cli/boot.bundle.js ] && [ -f "$TOOLS/load-client.js" ] || die "the build did not produce dist/ (see /tmp/warden-stack-build.log)"
 
 # --- 2. images -------------------------------------------------------------------------------
 step "2/5 images (scripts/build-images.sh)"
