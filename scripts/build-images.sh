@@ -11,7 +11,7 @@
 # An app image is rebuilt only when its inputs changed: the label warden.inputs holds a hash of
 # its Dockerfile, .dockerignore, package*.json, dist/src, the templates, services.d and the base
 # image's id. Needs root, podman (scripts/install-container-deps.sh) and a built dist/
-# (`npx tsc -p .`).
+# (`npm run build`).
 #
 # usage: scripts/build-images.sh [--force] [--base-only]
 #   --force      rebuild the app images even when their inputs are unchanged
@@ -237,8 +237,8 @@ build_app() {
 
 cd "$REPO"
 if [ -z "$base_only" ]; then
-  [ -f dist/src/cli/main.js ] && [ -f dist/src/stack/webapp/main.js ] \
-    || die "dist/ is not built: run \`npm ci && npx tsc -p .\` first"
+  [ -f dist/src/cli/boot.bundle.js ] && [ -f dist/src/stack/webapp/main.js ] \
+    || die "dist/ is not built: run \`npm ci && npm run build\` first"
 fi
 
 step "base images"
