@@ -8,10 +8,14 @@ bash scripts/setup.sh
 [ "$(id -u)" = 0 ] || { echo "run as root: a PID namespace needs it" >&2; exit 1; }
 
 log=$(mktemp)
+# The demo's own control socket and log dir, not the host's /run and /var/log.
+state=$(mktemp -d)
+export WARDEN_SOCKET=$state/control.sock WARDEN_LOG_DIR=$state/log
+warden() { node dist/src/cli/main.js "$@"; }
 WARDEN_LOG_FORMAT=pretty unshare --pid --fork --mount-proc \
   node dist/src/cli/main.js boot --services examples/services.d 2>"$log" >"$log.out" &
 unshare_pid=$!
-cleanup() { kill -9 "$unshare_pid" 2>/dev/null || true; rm -f "$log" "$log.out"; }
+cleanup() { kill -9 "$unshare_pid" 2>/dev/null || true; rm -rf "$log" "$log.out" "$state"; }
 trap cleanup EXIT
 
 # warden is PID 1 inside; outside it is the child of unshare.
@@ -26,6 +30,9 @@ sleep 2
 echo; echo "== the container's processes, as PID 1 sees them"
 inside ps -o pid,ppid,stat,etime,args -e --forest
 
+echo; echo "== warden status (the control socket)"
+warden status --json | node -e 'for (const s of JSON.parse(require("fs").readFileSync(0, "utf8"))) console.log(`${s.name.padEnd(8)} ${s.state.padEnd(9)} pid ${String(s.pid).padEnd(5)} ready ${s.ready} restarts ${s.restarts}`)'
+
 echo; echo "== the web service answers"
 curl -s http://127.0.0.1:8099/ || echo "(web did not answer)"
 
@@ -39,6 +46,9 @@ curl -s http://127.0.0.1:8099/ || echo "(web did not answer)"
 
 echo; echo "== the flaky service crashes every 3 s: warden restarts it with backoff (see the log)"
 sleep 4
+
+echo; echo "== warden logs -n 6 (every service's captured output, merged in time order)"
+warden logs -n 6
 
 echo; echo "== SIGTERM to PID 1, as docker stop does"
 kill -TERM "$warden"
