@@ -7,7 +7,8 @@
  *   main.js wait-ready   report readiness on NOTIFY_FD once HAProxy answers on its admin socket
  *
  * Env: STACK_RUN_DIR, STACK_TEMPLATE_DIR, SERF_RPC_ADDR, SERF_BIN, HAPROXY_BIN, STACK_DRAIN_TIMEOUT_MS,
- * STACK_LOG_FD and the HAPROXY_* settings (see settings.ts). Exit: 0 done, 1 failed (logged), 100 usage.
+ * STACK_LOG_FD and the HAPROXY_* settings (see settings.ts); STACK_APPLY=reload-sf switches to the
+ * lab's apply method, for the benchmark (reload-sf.ts). Exit: 0 done, 1 failed (logged), 100 usage.
  */
 import { closeSync, existsSync, fstatSync, mkdirSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +21,7 @@ import { coalesceFiles, runCoalesced, tryLock, unlock } from './coalesce.js';
 import { handlerLogger } from './log.js';
 import { serfMembers } from './members.js';
 import { reconcile, ReconcileError, type ReconcileDeps } from './reconcile.js';
+import { applyMode, reloadSfSettings } from './reload-sf.js';
 
 const MEMBER_EVENTS = new Set(['member-join', 'member-leave', 'member-failed', 'member-update', 'member-reap']);
 
@@ -33,6 +35,8 @@ function deps(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger): R
     api: new RuntimeApi(settings.adminSocket, settings.masterSocket),
     log,
     drainTimeoutMs: Number(env.STACK_DRAIN_TIMEOUT_MS || 5000),
+    // The lab's method, for bench/stack-scaling.ts: a new `haproxy -sf OLDPID` on every change.
+    ...(applyMode(env) === 'reload-sf' ? { reloadSf: reloadSfSettings(env, settings.runDir) } : {}),
   };
 }
 

@@ -14,6 +14,7 @@ import { RuntimeApi } from '../haproxy/runtime-api.js';
 import type { HaproxySettings } from '../haproxy/settings.js';
 import { describeAction, diffServers, type ServerAction } from './diff.js';
 import { desiredServers, type SerfMember } from './members.js';
+import { currentPid, startReplacement, type ReloadSfSettings } from './reload-sf.js';
 
 export interface ReconcileDeps {
   readonly settings: HaproxySettings;
@@ -25,6 +26,11 @@ export interface ReconcileDeps {
   readonly log: Logger;
   /** How long a removed server may finish its in-flight requests before its sessions are cut. */
   readonly drainTimeoutMs: number;
+  /**
+   * Set with STACK_APPLY=reload-sf: apply every change the lab's way, a new `haproxy -sf OLDPID`
+   * process with the whole config (reload-sf.ts), instead of the runtime API / master-worker reload.
+   */
+  readonly reloadSf?: ReloadSfSettings;
 }
 
 export type ReconcileOutcome =
@@ -34,7 +40,11 @@ export type ReconcileOutcome =
   | { readonly kind: 'kept'; readonly reason: string }
   | { readonly kind: 'not-running'; readonly servers: readonly string[] }
   | { readonly kind: 'reloaded'; readonly servers: readonly string[] }
-  | { readonly kind: 'applied'; readonly servers: readonly string[]; readonly actions: readonly string[]; readonly failed: number };
+  | { readonly kind: 'applied'; readonly servers: readonly string[]; readonly actions: readonly string[]; readonly failed: number }
+  /** reload-sf: a new HAProxy process took over from `oldPid`. */
+  | { readonly kind: 'replaced'; readonly servers: readonly string[]; readonly oldPid: number | null; readonly newPid: number | null }
+  /** reload-sf: the running process already has this config. */
+  | { readonly kind: 'unchanged'; readonly servers: readonly string[] };
 
 /** Step that failed, for the log and the exit code. */
 export class ReconcileError extends Error {
@@ -48,6 +58,8 @@ export class ReconcileError extends Error {
 }
 
 const skeletonPath = (s: HaproxySettings): string => `${s.configPath}.skeleton`;
+/** reload-sf: the config the current HAProxy process was started with. */
+const runningPath = (s: HaproxySettings): string => `${s.configPath}.running`;
 
 async function readOrNull(path: string): Promise<string | null> {
   try {
@@ -106,7 +118,21 @@ export async function reconcile(deps: ReconcileDeps, mode: 'apply' | 'render-onl
 
   if (mode === 'render-only') {
     await writeAtomic(skeletonPath(settings), skeleton);
+    if (deps.reloadSf) await writeAtomic(runningPath(settings), config);
     return { kind: 'rendered', servers: names };
+  }
+
+  if (deps.reloadSf) {
+    if (currentPid(deps.reloadSf) === null) return { kind: 'not-running', servers: names };
+    if ((await readOrNull(runningPath(settings))) === config) return { kind: 'unchanged', servers: names };
+    let pids: { oldPid: number | null; newPid: number | null };
+    try {
+      pids = await startReplacement(deps.reloadSf, settings.configPath, deps.api);
+    } catch (err) {
+      throw new ReconcileError('reload', (err as Error).message);
+    }
+    await writeAtomic(runningPath(settings), config);
+    return { kind: 'replaced', servers: names, ...pids };
   }
 
   const workerPid = await deps.api.workerPid();
