@@ -15,19 +15,12 @@ import { PidLines } from './pid-lines.js';
 import { alive, rssKb, tree } from './procs.js';
 import { goalsText, markdown, textTable, type Results } from './report.js';
 import { median } from './stats.js';
+import { envInt } from './env.js';
 
 const PEER_BINARIES = ['s6-svscan', 's6-svscanctl', 'runsvdir', 'runsv', 'supervisord', 'tini'];
 /** Above warden's longest backoff (30 s), so a backing-off restart is still measured. */
 const RESTART_TIMEOUT_MS = 40_000;
 const BOOT_TIMEOUT_MS = 15_000;
-
-function envInt(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name}=${raw}: expected an integer ≥ ${min}`);
-  return value;
-}
 
 function settings() {
   return {

@@ -38,6 +38,7 @@ import { removeStaleNamespaces } from '../test/cluster/netns.js';
 import { eventually, REPO_ROOT, StackNode } from '../test/cluster/stack-node.js';
 import { describeMachine } from './machine.js';
 import { median, ms, p95 } from './stats.js';
+import { envInt } from './env.js';
 
 type Method = 'runtime-api' | 'reload-sf' | 'reload-sf-plain';
 const METHODS: readonly Method[] = ['runtime-api', 'reload-sf', 'reload-sf-plain'];
@@ -54,14 +55,6 @@ const FRONTEND = 'http://127.0.0.1:80/';
 const BASE = ['web1', 'web2'];
 /** Cluster hosts are 10.77.0.10 and up (≤ 254): two base nodes, then one per cycle. */
 const HOST_LIMIT = 240;
-
-function envInt(name: string, fallback: number, min: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min) throw new Error(`${name}=${raw}: expected an integer ≥ ${min}`);
-  return value;
-}
 
 function settings() {
   const methods = (process.env.STACK_BENCH_METHODS || 'runtime-api,reload-sf').split(',').map((m) => m.trim());
