@@ -3,6 +3,7 @@
  * which boots a service at t=0 and feeds it timed events, recording every step.
  */
 import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
 import type { ExitStatus } from '../../../src/core/exit-status.js';
 import {
   boot,
@@ -170,3 +171,37 @@ export function logged(
 ): Effect {
   return { type: 'log', level, event, fields };
 }
+
+export interface Case {
+  readonly name: string;
+  readonly spec?: Partial<ServiceSpec>;
+  readonly events: readonly Timed[];
+  /** The final state, data included. */
+  readonly state: ServiceState;
+  /** Fields of the final service to compare. */
+  readonly service?: Partial<Pick<Service, 'goal' | 'restarts' | 'streak' | 'crashLoop' | 'statusText'>>;
+  /** Exactly the effects of the last step. */
+  readonly last: readonly Effect[];
+  readonly allowIllegal?: boolean;
+  /** Anything more the case asserts about the whole trace. */
+  readonly check?: (trace: Trace) => void;
+}
+
+/** One test per case: run its events, then compare the final state, fields and last effects. */
+export function table(title: string, cases: readonly Case[]): void {
+  describe(title, () => {
+    for (const c of cases) {
+      test(c.name, () => {
+        const trace = run(makeSpec(c.spec), c.events, { allowIllegal: c.allowIllegal ?? false });
+        assert.deepEqual(trace.state, c.state, 'final state');
+        for (const [key, want] of Object.entries(c.service ?? {})) {
+          assert.deepEqual(trace.service[key as keyof Service], want, `service.${key}`);
+        }
+        assert.deepEqual(trace.last, c.last, 'effects of the last step');
+        c.check?.(trace);
+      });
+    }
+  });
+}
+
+export const started = (pid: number, restarts = 0): Effect => logged('info', 'started', { pid, restarts });

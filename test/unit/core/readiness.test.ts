@@ -4,42 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Effect, Service, ServiceEvent, ServiceState } from '../../../src/core/service-machine.js';
+import type { Effect, ServiceEvent } from '../../../src/core/service-machine.js';
 import type { CheckSpec, ServiceSpec } from '../../../src/core/service-spec.js';
-import { ev, logged, makeSpec, run, type Timed, type Trace } from './harness.js';
-
-interface Case {
-  readonly name: string;
-  readonly spec?: Partial<ServiceSpec>;
-  readonly events: readonly Timed[];
-  readonly state: ServiceState;
-  readonly service?: Partial<Pick<Service, 'goal' | 'restarts' | 'streak' | 'statusText'>>;
-  /** Exactly the effects of the last step. */
-  readonly last: readonly Effect[];
-  readonly allowIllegal?: boolean;
-  readonly check?: (trace: Trace) => void;
-}
-
-function table(title: string, cases: readonly Case[]): void {
-  describe(title, () => {
-    for (const c of cases) {
-      test(c.name, () => {
-        const trace = run(makeSpec(c.spec), c.events, { allowIllegal: c.allowIllegal ?? false });
-        assert.deepEqual(trace.state, c.state, 'final state');
-        for (const [key, want] of Object.entries(c.service ?? {})) {
-          assert.deepEqual(trace.service[key as keyof Service], want, `service.${key}`);
-        }
-        assert.deepEqual(trace.last, c.last, 'effects of the last step');
-        c.check?.(trace);
-      });
-    }
-  });
-}
+import { ev, logged, makeSpec, run, started, table, type Timed } from './harness.js';
 
 const CHECK: CheckSpec = { file: '/etc/warden/services.d/svc/check', intervalMs: 1000, timeoutMs: 200, retries: 3 };
 const withCheck = (over: Partial<CheckSpec> = {}): Partial<ServiceSpec> => ({ check: { ...CHECK, ...over } });
 
-const started = (pid: number, restarts = 0): Effect => logged('info', 'started', { pid, restarts });
 const runCheck: Effect = { type: 'run-check' };
 const stopCheck: Effect = { type: 'stop-check' };
 const setTimer = (timer: 'main' | 'check', at: number): Effect => ({ type: 'set-timer', timer, at });

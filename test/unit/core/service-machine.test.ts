@@ -1,45 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { boot, initialService, step, type Effect, type Service, type ServiceState } from '../../../src/core/service-machine.js';
-import type { ServiceSpec } from '../../../src/core/service-spec.js';
-import { ev, logEvents, logged, logOf, makeSpec, quickDeaths, run, type Timed, type Trace } from './harness.js';
-
-interface Case {
-  readonly name: string;
-  readonly spec?: Partial<ServiceSpec>;
-  readonly events: readonly Timed[];
-  /** The final state, data included. */
-  readonly state: ServiceState;
-  /** Fields of the final service to compare. */
-  readonly service?: Partial<Pick<Service, 'goal' | 'restarts' | 'streak' | 'crashLoop'>>;
-  /** Exactly the effects of the last step. */
-  readonly last: readonly Effect[];
-  readonly allowIllegal?: boolean;
-  /** Anything more the case asserts about the whole trace. */
-  readonly check?: (trace: Trace) => void;
-}
-
-function table(title: string, cases: readonly Case[]): void {
-  describe(title, () => {
-    for (const c of cases) {
-      test(c.name, () => {
-        const trace = run(makeSpec(c.spec), c.events, { allowIllegal: c.allowIllegal ?? false });
-        assert.deepEqual(trace.state, c.state, 'final state');
-        if (c.service !== undefined) {
-          const { goal, restarts, streak, crashLoop } = trace.service;
-          const got: Record<string, unknown> = { goal, restarts, streak, crashLoop };
-          for (const [key, want] of Object.entries(c.service)) assert.deepEqual(got[key], want, `service.${key}`);
-        }
-        assert.deepEqual(trace.last, c.last, 'effects of the last step');
-        c.check?.(trace);
-      });
-    }
-  });
-}
+import { boot, initialService, step, type Effect } from '../../../src/core/service-machine.js';
+import { ev, logEvents, logged, logOf, makeSpec, quickDeaths, run, started, table, type Timed, type Trace } from './harness.js';
 
 const FINISH = '/etc/warden/services.d/svc/finish';
 const spawnEffect: Effect = { type: 'spawn' };
-const started = (pid: number, restarts = 0): Effect => logged('info', 'started', { pid, restarts });
 const noSpawn = (trace: Trace): void =>
   assert.ok(!trace.steps.slice(1).some((s) => s.effects.some((e) => e.type === 'spawn')), 'no spawn after boot');
 
