@@ -22,10 +22,10 @@ import { pathToFileURL } from 'node:url';
 import { ServiceLogs } from '../src/adapters/service-logs.js';
 import { describeMachine } from './machine.js';
 
-const LINES = 2_000_000;
-const LINE_BYTES = 100;
-const MAX_BYTES = 1_000_000;
-const KEEP = 10;
+export const LINES = 2_000_000;
+export const LINE_BYTES = 100;
+export const MAX_BYTES = 1_000_000;
+export const KEEP = 10;
 
 async function writeInput(path: string): Promise<void> {
   const out = createWriteStream(path);

@@ -96,7 +96,7 @@ export function goalsText(r: Results): string {
     .join('\n');
 }
 
-/** docs/benchmarks.md */
+/** The supervisors section of docs/benchmarks.md (bench/doc-section.ts puts it in place). */
 export function markdown(r: Results): string {
   const { machine: m, settings: s } = r;
   const table = [
@@ -111,14 +111,12 @@ export function markdown(r: Results): string {
     .map(([name, samples]) => `| ${name} | ${samples.map(ms).join(', ')} |`)
     .join('\n');
   const rss = [...r.rss.entries()].map(([name, v]) => `| ${name} | ${(v.kb / 1024).toFixed(1)} | ${v.processes} |`).join('\n');
-  return `# Benchmarks
-
-warden side by side with s6 (\`s6-svscan\`), runit (\`runsvdir\`), supervisord, tini, a bare
+  return `warden side by side with s6 (\`s6-svscan\`), runit (\`runsvdir\`), supervisord, tini, a bare
 \`sh\`, and a floor: a Node process that only does \`child.on('exit', respawn)\`. All were
 measured in one run of \`npm run bench\` (\`bench/run.ts\`), on the same machine, on the same
 service. Ratios are *value / warden's value*: above 1× the peer is slower or bigger than warden.
 
-## Machine
+### Machine
 
 | | |
 |---|---|
@@ -129,14 +127,14 @@ service. Ratios are *value / warden's value*: above 1× the peer is slower or bi
 | Node | ${m.node} |
 | peers (Debian packages) | ${m.peers} |
 
-## Results
+### Results
 
 ${table}
 
 Restart: ${s.kills} \`kill -9\` per supervisor, each service killed only after it had been up
 ${s.spacingMs} ms. Boot: ${s.boots} runs each. RSS: one instance each with 3 services, services excluded.
 
-## Goals
+### Goals
 
 | goal | measured | |
 |---|---|---|
@@ -144,7 +142,7 @@ ${goalRows}
 
 ${r.notes.map((n) => `- ${n}`).join('\n')}
 
-## Method
+### Method
 
 **The service.** Every supervisor runs the same \`run\` script:
 
@@ -198,7 +196,7 @@ missing, which installs s6, runit, supervisor and tini from Debian's apt). A qui
 measured while backing off; see the probe). Other knobs: \`BENCH_PROBE_KILLS\`,
 \`BENCH_PROBE_SPACING_MS\`, \`BENCH_RSS_SETTLE_MS\`.
 
-## Probe: kills ${s.probeSpacingMs} ms apart
+### Probe: kills ${s.probeSpacingMs} ms apart
 
 ${s.probeKills} kills per supervisor, each ${s.probeSpacingMs} ms after the previous restart
 (all supervisors probed at the same time, so these numbers carry a little cross-talk; they show
@@ -208,7 +206,7 @@ the restart policy, not the fast path). Latencies in ms, in kill order:
 |---|---|
 ${probe}
 
-## RSS detail
+### RSS detail
 
 | supervisor | MB | processes counted |
 |---|---:|---|

@@ -1,14 +1,14 @@
 /**
  * Side-by-side benchmark of warden against s6-svscan, runsvdir, supervisord, tini, sh and a
  * bare Node respawn loop: restart latency after kill -9, boot time, RSS. One run, same machine,
- * same service; prints a table and, after a complete run only, writes docs/benchmarks.md.
+ * same service; prints a table and, after a complete run only, rewrites its section of
+ * docs/benchmarks.md.
  * See docs/benchmarks.md for the method; env knobs are read in `settings()` below.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describeMachine } from './machine.js';
 import { makeServices, PEERS, sweep, WARDEN_CLI, type Instance, type Peer } from './peers.js';
 import { PidLines } from './pid-lines.js';
@@ -16,6 +16,9 @@ import { alive, rssKb, tree } from './procs.js';
 import { goalsText, markdown, textTable, type Results } from './report.js';
 import { median } from './stats.js';
 import { envInt } from './env.js';
+import { repoRoot, writeDocSection, type DocSection } from './doc-section.js';
+
+const SECTION: DocSection = { name: 'supervisors', heading: '## Supervisors: restart, boot and RSS', writer: '`npm run bench` (bench/run.ts)' };
 
 const PEER_BINARIES = ['s6-svscan', 's6-svscanctl', 'runsvdir', 'runsv', 'supervisord', 'tini'];
 /** Above warden's longest backoff (30 s), so a backing-off restart is still measured. */
@@ -38,20 +41,6 @@ type Settings = ReturnType<typeof settings>;
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 const elapsedMs = (from: bigint, to: bigint) => Number(to - from) / 1e6;
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
-
-/** The repo root: where package.json names warden, above the compiled file; else the cwd. */
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    try {
-      if (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).name === 'warden') return dir;
-    } catch {
-      // not here
-    }
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
 
 function onPath(bin: string): boolean {
   try {
@@ -322,10 +311,7 @@ async function main(): Promise<void> {
     const partial = { machine, settings: s, restart, probe, boot, rss };
     const results: Results = { ...partial, notes: notes(partial, failures) };
     process.stdout.write(`${textTable(results)}\n\n${goalsText(results)}\n`);
-    const doc = resolve(root, 'docs', 'benchmarks.md');
-    mkdirSync(dirname(doc), { recursive: true });
-    writeFileSync(doc, markdown(results));
-    progress(`wrote ${doc}`);
+    progress(`wrote ${writeDocSection(SECTION, markdown(results))}`);
   } finally {
     await lab.stopAll();
   }

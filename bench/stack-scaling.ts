@@ -36,6 +36,7 @@ import { BALANCER_HOST, Cluster } from '../test/cluster/cluster.js';
 import { Load } from '../test/cluster/load.js';
 import { removeStaleNamespaces } from '../test/cluster/netns.js';
 import { eventually, REPO_ROOT, StackNode } from '../test/cluster/stack-node.js';
+import { writeDocSection, type DocSection } from './doc-section.js';
 import { describeMachine } from './machine.js';
 import { median, ms, p95 } from './stats.js';
 import { envInt } from './env.js';
@@ -426,15 +427,11 @@ function versions(): string {
   return `${out(haproxyPath(), ['-v']).replace(/ - https.*$/, '')}; Serf ${out('serf', ['version']).replace(/^Serf v?/, '')}`;
 }
 
-const BEGIN = '<!-- stack-scaling: results begin (bench/stack-scaling.ts rewrites this part) -->';
-const END = '<!-- stack-scaling: results end -->';
-const HEADING = '## The stack: scaling events';
+const SECTION: DocSection = { name: 'stack-scaling', heading: '## The stack: scaling events', writer: '`npm run bench:stack` (bench/stack-scaling.ts)' };
 
 function resultsMarkdown(sums: readonly Summary[], s: Settings, started: Date, wallMs: number): string {
   const m = describeMachine();
   return [
-    BEGIN,
-    '',
     `Run of ${m.date} (started ${started.toISOString()}, ${Math.round(wallMs / 60_000)} min): ${m.cpus} × ${m.model}, ${m.memory}, ` +
       `kernel ${m.kernel}, Node ${m.node}, ${versions()}. Load: ${s.concurrency} keep-alive connections, no cookies; ` +
       `${s.minutes} min per method in ${s.blocks} alternating blocks; each node served ${s.dwellMs} ms before its SIGTERM.`,
@@ -444,33 +441,7 @@ function resultsMarkdown(sums: readonly Summary[], s: Settings, started: Date, w
     markdownTable(goalsRows(sums)),
     '',
     ...detailLines(sums),
-    '',
-    END,
   ].join('\n');
-}
-
-const SECTION_INTRO = `${HEADING}
-
-Issue 6's benchmark: the self-scaling stack (docs/stack.md) under keep-alive load, with the
-lab's way of applying a membership change run side by side with warden's in one run of
-\`node dist/bench/stack-scaling.js\` (bench/stack-scaling.ts; root, after
-\`sh scripts/install-stack-deps.sh\` and \`npx tsc -p .\`). Ratios are *lab / warden*.
-`;
-
-function writeDocs(markdown: string): string {
-  const doc = join(REPO_ROOT, 'docs', 'benchmarks.md');
-  const text = existsSync(doc) ? readFileSync(doc, 'utf8') : '# Benchmarks\n';
-  const b = text.indexOf(BEGIN);
-  const e = text.indexOf(END);
-  let next: string;
-  if (b >= 0 && e > b) next = text.slice(0, b) + markdown + text.slice(e + END.length);
-  else if (text.includes(HEADING)) {
-    const h = text.indexOf(HEADING) + HEADING.length;
-    const nl = text.indexOf('\n', h);
-    next = `${text.slice(0, nl + 1)}\n${markdown}\n${text.slice(nl + 1)}`;
-  } else next = `${text.replace(/\n*$/, '\n')}\n${SECTION_INTRO}\n${markdown}\n`;
-  writeFileSync(doc, next);
-  return doc;
 }
 
 async function main(): Promise<void> {
@@ -514,7 +485,7 @@ async function main(): Promise<void> {
     const sums = runs.map(summarize);
     const rows = tableRows(sums);
     process.stdout.write(`\n${textTable(rows)}\n\n${textTable(goalsRows(sums))}\n\n${detailLines(sums).join('\n')}\n`);
-    if (s.docs) progress(`wrote ${writeDocs(resultsMarkdown(sums, s, started, performance.now() - t0))}`);
+    if (s.docs) progress(`wrote ${writeDocSection(SECTION, resultsMarkdown(sums, s, started, performance.now() - t0))}`);
     if (s.keep) for (const r of runs) progress(`${LABELS[r.method]}: node logs kept in ${r.cluster.dir}`);
   } finally {
     for (const r of runs) await r.cluster.destroy(s.keep);
