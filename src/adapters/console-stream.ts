@@ -1,21 +1,37 @@
 /**
- * The container's stdout as a stream that never blocks the event loop. Node writes to a pipe
- * on fd 1 synchronously, so a full `docker logs` pipe would freeze PID 1; an async socket on the
- * same fd reports backpressure instead, and ServiceLogs then pauses the services that flood.
+ * warden's own end of the container's stdout and stderr, as streams that never block the event
+ * loop. Node writes to a pipe on fd 1 or 2 synchronously, so a `docker logs` reader that stops
+ * reading would freeze PID 1: no reaping, no signals. A net.Socket writes asynchronously and
+ * reports backpressure instead, but it sets O_NONBLOCK on the open file description, which CMD
+ * shares when it inherits the fd (and a program that does not expect EAGAIN then loses output).
+ * So warden opens the same pipe again through /proc and keeps the non-blocking flag to itself.
  */
-import { fstatSync } from 'node:fs';
+import { constants, fstatSync, openSync } from 'node:fs';
 import { Socket } from 'node:net';
 
-export function consoleStream(): NodeJS.WritableStream {
+/** A non-blocking stream on the pipe or socket behind `fd`; null for a file, a tty, a closed fd. */
+export function ownPipeStream(fd: 1 | 2): Socket | null {
+  let st;
   try {
-    const st = fstatSync(1);
-    if (st.isFIFO() || st.isSocket()) {
-      const socket = new Socket({ fd: 1, readable: false, writable: true });
-      socket.on('error', () => undefined); // A reader that went away must not take PID 1 with it.
-      return socket;
-    }
+    st = fstatSync(fd);
   } catch {
-    // fd 1 closed: fall back to process.stdout, whose errors ServiceLogs reports once.
+    return null;
   }
-  return process.stdout;
+  if (!st.isFIFO() && !st.isSocket()) return null;
+  let own = fd as number;
+  if (st.isFIFO()) {
+    try {
+      own = openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
+    } catch {
+      // No /proc (or no reader yet): share the description; async still beats a frozen PID 1.
+    }
+  }
+  const socket = new Socket({ fd: own, readable: false, writable: true });
+  socket.on('error', () => undefined); // A reader that went away must not take PID 1 with it.
+  return socket;
+}
+
+/** Where the services' console lines go: the container's stdout. */
+export function consoleStream(): NodeJS.WritableStream {
+  return ownPipeStream(1) ?? process.stdout;
 }

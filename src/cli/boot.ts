@@ -1,9 +1,12 @@
 /** `warden boot`: the supervisor itself, run as PID 1. */
-import { createLogger } from '../adapters/logger.js';
+import { createLogger, flushLogger } from '../adapters/logger.js';
 import { bootSettings, logLevel, UsageError, type BootSettings } from '../config/boot-settings.js';
 import { Init } from '../daemon/init.js';
 import { BOOT_USAGE, parseBootArgs } from './boot-args.js';
 import { EXIT_CANNOT_START, EXIT_USAGE } from './exit-codes.js';
+
+/** How long the exit waits for warden's own last log lines to be read. */
+const FINAL_FLUSH_MS = 1000;
 
 export async function boot(argv: readonly string[]): Promise<never> {
   const logger = createLogger(logLevel(process.env));
@@ -20,7 +23,11 @@ export async function boot(argv: readonly string[]): Promise<never> {
     settings = bootSettings(args.flags, process.env);
   } catch (err) {
     logger.fatal({ event: 'bad-usage' }, err instanceof Error ? err.message : String(err));
+    await flushLogger(logger, FINAL_FLUSH_MS);
     process.exit(err instanceof UsageError ? EXIT_USAGE : EXIT_CANNOT_START);
   }
-  process.exit(await new Init(settings, logger).run());
+  const code = await new Init(settings, logger).run();
+  // The last lines reach a slow stderr reader, but a stuck one cannot hold PID 1 past this.
+  await flushLogger(logger, FINAL_FLUSH_MS);
+  process.exit(code);
 }

@@ -14,7 +14,7 @@ import { readdir } from 'node:fs/promises';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { statusOf } from './control-helpers.js';
-import { eventually, Sandbox, sq } from './harness.js';
+import { eventually, Sandbox, sq, type ServiceDef } from './harness.js';
 
 /** How long the restarting service runs before it exits 3. */
 const RUN_MS = 300;
@@ -23,11 +23,10 @@ const WATCH_MS = 6000;
 const RSS_BOUND_MB = 300;
 const STATUS_BOUND_MS = 2000;
 
-/** What reads warden's stdout, as a shell prelude run before warden is exec'd as PID 1. */
-const STDOUT_READERS = {
-  'read at full speed': 'cat "$F" >/dev/null &',
-  'never read': 'sleep 100000 <"$F" &',
-} as const;
+/** Shell run before warden is exec'd as PID 1: its fd (1 or 2) on a pipe read at full speed. */
+const readAtFullSpeed = (fd: 1 | 2): string => `mkfifo "$F"\ncat "$F" >/dev/null &\nexec ${fd}>"$F"`;
+/** …on a pipe nobody reads (a stuck `docker logs`). */
+const neverRead = (fd: 1 | 2): string => `mkfifo "$F"\nsleep 100000 <"$F" &\nexec ${fd}>"$F"`;
 
 function vmRssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -43,7 +42,12 @@ function startTimes(file: string): number[] {
     .map((l) => Number(BigInt(l) / 1_000_000n));
 }
 
-async function floodWhileRestarting(t: TestContext, reader: string): Promise<{ box: Sandbox; gaps: number[] }> {
+async function floodWhileRestarting(
+  t: TestContext,
+  prelude: string,
+  more: Readonly<Record<string, ServiceDef>> = {},
+  cmd?: readonly string[],
+): Promise<{ box: Sandbox; gaps: number[] }> {
   const box = await Sandbox.create();
   t.after(() => box.cleanup());
   const stamps = box.path('starts');
@@ -54,13 +58,14 @@ async function floodWhileRestarting(t: TestContext, reader: string): Promise<{ b
     run: `date +%s%N >> ${sq(stamps)}\necho started\nsleep ${RUN_MS / 1000}\nexit 3`,
     files: { 'restart-delay': '0 0' },
   });
-  const fifo = box.path('stdout.fifo');
+  for (const [name, def] of Object.entries(more)) await box.service(name, def);
+  const count = 3 + Object.keys(more).length;
   const socket = box.path('control.sock');
-  const warden = box.boot({ prelude: `F=${sq(fifo)}\nmkfifo "$F"\n${reader}\nexec >"$F"` });
+  const warden = box.boot({ prelude: `F=${sq(box.path('out.fifo'))}\n${prelude}`, ...(cmd ? { cmd } : {}) });
   t.after(() => warden.kill());
   const answers = async (): Promise<boolean> => {
     if (warden.exited) throw new Error(`warden exited during boot; ${warden.tail()}`);
-    return (await statusOf(socket).catch(() => [])).length === 3;
+    return (await statusOf(socket).catch(() => [])).length === count;
   };
   await eventually('warden to answer status', answers, 15_000, 50);
   const pid = await warden.hostPid();
@@ -72,7 +77,7 @@ async function floodWhileRestarting(t: TestContext, reader: string): Promise<{ b
     const asked = Date.now();
     const all = await statusOf(socket);
     maxStatusMs = Math.max(maxStatusMs, Date.now() - asked);
-    assert.equal(all.length, 3);
+    assert.equal(all.length, count);
     maxRss = Math.max(maxRss, vmRssMb(pid));
     await sleep(250);
   }
@@ -90,7 +95,7 @@ async function floodWhileRestarting(t: TestContext, reader: string): Promise<{ b
 }
 
 test('a service restarts on time while two others flood a stdout read at full speed', { timeout: 60_000 }, async (t) => {
-  const { box } = await floodWhileRestarting(t, STDOUT_READERS['read at full speed']);
+  const { box } = await floodWhileRestarting(t, readAtFullSpeed(1));
   // The floods really flooded: both rotated, stdout and stderr alike.
   for (const name of ['flood1', 'flood2']) {
     const archives = (await readdir(box.path('log', name))).filter((f) => f.startsWith('@'));
@@ -99,5 +104,17 @@ test('a service restarts on time while two others flood a stdout read at full sp
 });
 
 test('a service restarts on time while two others flood a stdout nobody reads', { timeout: 60_000 }, async (t) => {
-  await floodWhileRestarting(t, STDOUT_READERS['never read']);
+  await floodWhileRestarting(t, neverRead(1));
+});
+
+test('…and so it does with a CMD sharing that stdout (whose spawn makes the shared pipe blocking)', { timeout: 60_000 }, async (t) => {
+  await floodWhileRestarting(t, neverRead(1), {}, ['sleep', '100000']);
+});
+
+test("a service restarts on time while warden's own stderr is never read", { timeout: 60_000 }, async (t) => {
+  // A service dying 100 times a second makes warden log far more than a pipe holds.
+  const crasher = { run: 'exit 1', files: { 'restart-delay': '10 10' } };
+  const { box } = await floodWhileRestarting(t, neverRead(2), { crasher });
+  const all = await statusOf(box.path('control.sock'));
+  assert.ok(all.find((s) => s.name === 'crasher')!.restarts > 100, 'the crasher crashed (and was logged) over and over');
 });
