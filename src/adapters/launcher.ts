@@ -7,7 +7,7 @@
  * plumbing) cost ~50 KB of RSS per child and 16 MB to load, measured with 1 000 services, and
  * PID 1 needs none of it: it wants the pid, the exit status and the readiness pipe.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { ExitStatus } from '../core/exit-status.js';
@@ -45,12 +45,18 @@ export class Launcher {
     // fds 3 and up: closed, but for the notification fd's pipe.
     const extra: ('ignore' | 'pipe')[] = [];
     if (notifyFd !== null) for (let fd = 3; fd <= notifyFd; fd++) extra.push(fd === notifyFd ? 'pipe' : 'ignore');
-    const child = spawn(req.file, req.args ?? [], {
-      cwd: req.cwd,
-      env: req.env,
-      detached: req.detached,
-      stdio: [req.stdin ?? 'ignore', req.onOutput ? 'pipe' : 'inherit', req.onOutput ? 'pipe' : 'inherit', ...extra],
-    });
+    let child: ChildProcess;
+    try {
+      child = spawn(req.file, req.args ?? [], {
+        cwd: req.cwd,
+        env: req.env,
+        detached: req.detached,
+        stdio: [req.stdin ?? 'ignore', req.onOutput ? 'pipe' : 'inherit', req.onOutput ? 'pipe' : 'inherit', ...extra],
+      });
+    } catch (err) {
+      // Node throws rather than emits for some errors (E2BIG, ETXTBSY, ENOTDIR …): same outcome.
+      return { ok: false, error: `cannot run ${req.file}: ${err instanceof Error ? err.message : String(err)}` };
+    }
     const pid = child.pid;
     if (pid === undefined) {
       // The reason (ENOENT, EACCES …) comes in an 'error' event; the caller logs the file.

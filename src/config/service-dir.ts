@@ -127,7 +127,8 @@ export async function loadServiceDir(dir: string, defaults: ServiceDefaults): Pr
       maxBytes: await setting(file('log-max-bytes'), defaults.logMaxBytes, (f, t) => parseWholeNumber(f, t, 'bytes', 4096, 1 << 30), problems),
       keep: await setting(file('log-keep'), defaults.logKeep, (f, t) => parseWholeNumber(f, t, 'archives', 0, 1000), problems),
     },
-    scriptsDigest: await digestOf([file('run'), file('finish'), file('check')]),
+    // Only files stat'ed as regular above: reading a FIFO named `check` would block the scan.
+    scriptsDigest: await digestOf([run, finish, check].map((r) => (r.ok ? r.value : null))),
     notifySocket: await exists(file('notify-socket')),
     // A bad check file is reported once, not again as settings without a check.
     check: check.ok ? await checkSpec(abs, check.value, problems) : null,
@@ -160,10 +161,10 @@ async function checkSpec(dir: string, file: string | null, problems: ConfigProbl
 }
 
 /** sha256 over the files' contents (a missing file counts as empty). */
-async function digestOf(files: readonly string[]): Promise<string> {
+async function digestOf(files: readonly (string | null)[]): Promise<string> {
   const hash = createHash('sha256');
   for (const f of files) {
-    hash.update(await readFile(f).catch(() => Buffer.alloc(0)));
+    if (f !== null) hash.update(await readFile(f).catch(() => Buffer.alloc(0)));
     hash.update('\0');
   }
   return hash.digest('hex');

@@ -4,6 +4,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadServiceDir } from '../../../src/config/load-services.js';
 import type { ServiceSpec } from '../../../src/core/service-spec.js';
+import { mkfifo } from './fifo.js';
 import { DEFAULTS, RUN, defaultSpec, matchProblems, scriptsDigest, tempRoot, writeService, writeTree, type Entry } from './helpers.js';
 
 let root = '';
@@ -219,6 +220,17 @@ describe('loadServiceDir: run and the directory itself', () => {
     const err = matchProblems(r.problems, [{ file: join(dir, 'run'), line: null, includes: 'run is a symlink to a missing file' }]);
     assert.equal(err, null, err ?? '');
   });
+
+  for (const script of ['run', 'finish', 'check']) {
+    it(`a FIFO named ${script} is a problem, not a hang`, { timeout: 5000 }, async (t) => {
+      const dir = await service({}, script !== 'run');
+      if (!(await mkfifo(join(dir, script)))) return t.skip('mkfifo not available');
+      const r = await loadServiceDir(dir, DEFAULTS);
+      assert.equal(r.spec, null);
+      const err = matchProblems(r.problems, [{ file: join(dir, script), line: null, includes: `${script} is not a regular file` }]);
+      assert.equal(err, null, err ?? '');
+    });
+  }
 
   it('a service name with a space is a problem on the directory', async () => {
     const dir = await writeService(root, 'my service');
