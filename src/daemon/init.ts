@@ -89,7 +89,8 @@ export class Init {
       logger,
       () => this.loadServices(),
       (spec) => stopBudgetMs(spec, settings.servicesGraceMs),
-      (spec, phase) => runOneshot(spec, phase, { launcher: this.launcher, logger, env: currentEnv, execlineb: settings.execlineb }),
+      (spec, phase) =>
+        runOneshot(spec, phase, { launcher: this.launcher, logger, env: currentEnv, execlineb: settings.execlineb, downCapMs: settings.servicesGraceMs }),
       (name, reason) => this.stage2Failed(`oneshot ${name} failed: ${reason}`),
     );
     this.reaper = new Reaper({
@@ -190,7 +191,7 @@ export class Init {
       .then(() => logger.info({ event: 'watching', dirs: this.watchedDirs.join(',') }, 'watching'))
       .catch((err: unknown) => logger.warn({ event: 'watch-unavailable', err }, 'watch-unavailable'));
     if (settings.command.length > 0) {
-      const ready = await this.supervisor.waitUntil(() => this.services.allReady(), settings.cmdWaitMs);
+      const ready = await this.services.whenAllReady(settings.cmdWaitMs);
       if (!ready) logger.warn({ event: 'cmd-wait-timeout', afterMs: settings.cmdWaitMs }, 'starting CMD before every service is ready');
       if (this.stopping) return;
       this.command.start(settings.command, currentEnv());

@@ -12,6 +12,11 @@ export interface OneshotRunnerDeps {
   readonly env: () => Readonly<Record<string, string>>;
   /** The execlineb to run real execline scripts with (`WARDEN_EXECLINEB`, default from PATH). */
   readonly execlineb: string;
+  /**
+   * The longest a `down` may take. It runs at shutdown, which has one deadline: s6-rc's default
+   * `timeout-down` 0 (wait for ever) would let one stuck script hold the container for good.
+   */
+  readonly downCapMs: number;
 }
 
 /** Runs `spec`'s up or down script to its end (or its timeout); never throws. */
@@ -19,7 +24,8 @@ export function runOneshot(spec: OneshotSpec, phase: 'up' | 'down', deps: Onesho
   const script = phase === 'up' ? spec.up : spec.down;
   if (script === null || script.script.kind === 'empty') return Promise.resolve({ ok: true });
   const [file, args] = commandOf(script, deps.execlineb);
-  const timeoutMs = phase === 'up' ? spec.timeoutUpMs : spec.timeoutDownMs;
+  // 0 is s6-rc's "no limit".
+  const timeoutMs = phase === 'up' ? spec.timeoutUpMs || Infinity : Math.min(spec.timeoutDownMs || Infinity, deps.downCapMs);
   deps.logger.info({ event: `oneshot-${phase}`, service: spec.name, command: [file, ...args].join(' ') }, `oneshot-${phase}`);
   return new Promise((resolve) => {
     let timedOut = false;
@@ -34,7 +40,7 @@ export function runOneshot(spec: OneshotSpec, phase: 'up' | 'down', deps: Onesho
         clearTimeout(timer);
         if (status.kind === 'exited' && status.code === 0) return resolve({ ok: true });
         const how = timedOut
-          ? `timed out after ${timeoutMs} ms (timeout-${phase})`
+          ? `timed out after ${timeoutMs} ms (timeout-${phase}${timeoutMs === deps.downCapMs ? ', capped by the services grace time' : ''})`
           : status.kind === 'exited'
             ? `exited ${status.code}`
             : `was killed by signal ${status.signal}`;
@@ -45,7 +51,7 @@ export function runOneshot(spec: OneshotSpec, phase: 'up' | 'down', deps: Onesho
       const hint = script.script.kind === 'execline' ? ` (it needs execline for ${script.script.why}: apt-get install execline)` : '';
       return resolve({ ok: false, reason: `${launched.error}${hint}` });
     }
-    if (timeoutMs > 0) {
+    if (Number.isFinite(timeoutMs)) {
       timer = setTimeout(() => {
         timedOut = true;
         sendSignal(launched.pid, 'SIGKILL');

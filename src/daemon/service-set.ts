@@ -13,6 +13,7 @@ import type { ServiceSpec } from '../core/service-spec.js';
 import { diffSpecs } from '../core/spec-diff.js';
 import type { OneshotOutcome } from './oneshot-runner.js';
 import type { Supervisor } from './supervisor.js';
+import { waitUntil } from './wait-until.js';
 
 /** What one scan of the dirs found. */
 export interface LoadedUnits {
@@ -42,6 +43,8 @@ export class ServiceSet {
   private readonly oneshots = new Map<string, Oneshot>();
   private closed = false;
   private rescans: Promise<unknown> = Promise.resolve();
+  /** Told when a oneshot finishes: a change the supervisor does not see. */
+  private readonly oneshotListeners = new Set<() => void>();
 
   constructor(
     private readonly supervisor: Supervisor,
@@ -79,10 +82,22 @@ export class ServiceSet {
     });
   }
 
+  /** Resolves true once `allReady()` holds, false after `timeoutMs`. */
+  whenAllReady(timeoutMs: number): Promise<boolean> {
+    const subscribe = (listener: () => void): (() => void) => {
+      const fromSupervisor = this.supervisor.onChange(listener);
+      this.oneshotListeners.add(listener);
+      return () => (fromSupervisor(), this.oneshotListeners.delete(listener));
+    };
+    return waitUntil(subscribe, () => this.allReady(), timeoutMs);
+  }
+
   /** Stops everything, dependents before their dependencies; no service starts after this. */
   async stopAll(): Promise<void> {
     this.closed = true;
     this.pending.clear();
+    // A rescan still stopping a changed service finishes first, so it cannot start it again.
+    await this.rescans;
     for (const layer of [...this.order().layers].reverse()) await this.stopLayer(layer);
   }
 
@@ -109,7 +124,7 @@ export class ServiceSet {
       }),
       ...diff.changed.map(async (spec) => {
         this.specs.set(spec.name, spec);
-        if (!this.pending.has(spec.name)) await this.supervisor.replace(spec, this.stopBudgetMs(spec));
+        if (!this.pending.has(spec.name)) await this.supervisor.replace(spec, this.stopBudgetMs(spec), () => !this.closed);
       }),
     ]);
     for (const spec of diff.added) {
@@ -176,6 +191,7 @@ export class ServiceSet {
         // Forgotten (removed) meanwhile, or shut down: nothing depends on the outcome any more.
         if (this.oneshots.get(oneshot.spec.name) !== oneshot) return;
         oneshot.state = outcome.ok ? 'done' : 'failed';
+        for (const listener of [...this.oneshotListeners]) listener();
         if (this.closed) return;
         if (outcome.ok) {
           this.logger.info({ event: 'oneshot-done', service: oneshot.spec.name }, 'oneshot-done');

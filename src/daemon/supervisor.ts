@@ -21,6 +21,10 @@ import {
   type TimerId,
 } from '../core/service-machine.js';
 import type { ServiceSpec } from '../core/service-spec.js';
+import { waitUntil } from './wait-until.js';
+
+/** How long a retired service has to die after its SIGKILL. */
+const RETIRE_KILL_WAIT_MS = 2000;
 
 export interface SupervisorDeps {
   readonly clock: Clock;
@@ -75,27 +79,48 @@ export class Supervisor {
     this.drain();
   }
 
-  /** Stops the service (if running) and forgets it. */
+  /**
+   * Stops the service (if running) and forgets it. Past `timeoutMs` it and its finish are
+   * SIGKILLed: a service that ignores its down signal (with no `timeout-kill`) must not be left
+   * running, unsupervised, once warden forgets it.
+   */
   async retire(name: string, timeoutMs: number): Promise<void> {
-    await this.bringDown(name, timeoutMs);
+    if (!(await this.bringDown(name, timeoutMs)) && this.services.has(name)) {
+      const state = this.services.get(name)!.state;
+      this.deps.logger.warn({ service: name, event: 'retire-kill', afterMs: timeoutMs, state: state.kind }, 'still running after its stop budget: SIGKILL');
+      // Its whole process group: each service and finish runs in a session of its own.
+      if ('pid' in state) sendSignal(-state.pid, 'SIGKILL');
+      const finisher = this.finishers.get(name);
+      if (finisher !== undefined) sendSignal(-finisher, 'SIGKILL');
+      await this.waitUntil(() => this.isDown(name), RETIRE_KILL_WAIT_MS);
+    }
     this.clearTimer(name, 'main');
     this.clearTimer(name, 'check');
     this.stopCheck(name);
+    this.finishers.delete(name);
     this.services.delete(name);
     for (const listener of this.listeners) listener();
   }
 
-  /** Stops the service, then supervises it anew with `spec`; one that was wanted down stays down. */
-  async replace(spec: ServiceSpec, timeoutMs: number): Promise<void> {
+  /**
+   * Stops the service, then supervises it anew with `spec` (unless `stillWanted` says no, as at
+   * shutdown); one that was wanted down stays down.
+   */
+  async replace(spec: ServiceSpec, timeoutMs: number, stillWanted: () => boolean = () => true): Promise<void> {
     const wasDown = this.services.get(spec.name)?.goal === 'down';
     await this.retire(spec.name, timeoutMs);
-    this.add(spec, wasDown ? 'down' : undefined);
+    if (stillWanted()) this.add(spec, wasDown ? 'down' : undefined);
   }
 
-  private async bringDown(name: string, timeoutMs: number): Promise<void> {
-    if (!this.services.has(name)) return;
+  private isDown(name: string): boolean {
+    return (this.services.get(name)?.state.kind ?? 'down') === 'down';
+  }
+
+  /** True once it is down, false when `timeoutMs` passed first. */
+  private async bringDown(name: string, timeoutMs: number): Promise<boolean> {
+    if (!this.services.has(name)) return true;
     this.send(name, { type: 'down' });
-    await this.waitUntil(() => (this.services.get(name)?.state.kind ?? 'down') === 'down', timeoutMs);
+    return this.waitUntil(() => this.isDown(name), timeoutMs);
   }
 
   send(name: string, event: ServiceEvent): void {
@@ -120,17 +145,7 @@ export class Supervisor {
 
   /** Resolves true once `done()` holds, false after `timeoutMs`. */
   waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (done()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const finish = (result: boolean): void => {
-        clearTimeout(timer);
-        unsubscribe();
-        resolve(result);
-      };
-      // Infinity: wait for ever (setTimeout would fire at once for it).
-      const timer = Number.isFinite(timeoutMs) ? setTimeout(() => finish(false), timeoutMs) : undefined;
-      const unsubscribe = this.onChange(() => done() && finish(true));
-    });
+    return waitUntil((listener) => this.onChange(listener), done, timeoutMs);
   }
 
   private drain(): void {
@@ -225,6 +240,8 @@ export class Supervisor {
           // As in s6, finish writes to the service's own log.
           onOutput: this.outputOf(spec),
           onExit: (status) => {
+            // A finish of a run that was retired (or replaced) meanwhile is no one's business.
+            if (!result.ok || this.finishers.get(name) !== result.pid) return;
             this.finishers.delete(name);
             this.send(name, { type: 'finish-exited', status });
           },
