@@ -219,19 +219,25 @@ function statusFields(status: ExitStatus): LogFields {
   return status.kind === 'exited' ? { code: status.code } : { signal: status.signal };
 }
 
-/** After a death (and its finish script): restart now, back off, go down, or halt. */
-function afterDeath(service: Service, status: ExitStatus, requested: boolean, now: number): Step {
+/**
+ * After a death (and its finish script): restart now, back off, go down, or halt. `permanent`:
+ * finish exited 125, so no restart whatever the policy; an `on-exit halt` service still halts,
+ * as it does after a `once` run that ended by itself: it was not asked to stop.
+ */
+function afterDeath(service: Service, status: ExitStatus, requested: boolean, now: number, permanent = false): Step {
   const down = (reason: DownReason, goal: Goal, effects: Effect[] = []): Step => ({
     service: { ...service, goal, state: { kind: 'down', since: now, reason } },
     effects,
   });
+  const { onExit, restart } = service.spec;
+  const gone = permanent ? [log('error', 'permanent-failure', { reason: 'finish exited 125' })] : [];
+  if (onExit === 'halt' && !requested && service.goal !== 'down') {
+    const code = exitCodeOf(status);
+    return down(permanent ? 'permanent-failure' : 'exited', 'down', [...gone, log('warn', 'halt', { code }), { type: 'halt', code }]);
+  }
+  if (permanent) return down('permanent-failure', 'down', gone);
   if (service.goal !== 'up') return down(requested ? 'wanted' : 'exited', 'down');
   if (requested) return respawn(service, now);
-  const { onExit, restart } = service.spec;
-  if (onExit === 'halt') {
-    const code = exitCodeOf(status);
-    return down('exited', 'down', [log('warn', 'halt', { code }), { type: 'halt', code }]);
-  }
   if (restart === 'never' || (restart === 'on-failure' && isSuccess(status))) return down('exited', 'down');
 
   const lastDeath = service.deaths.at(-1)?.at ?? now;
@@ -452,16 +458,9 @@ export function step(service: Service, event: ServiceEvent, now: number): Step {
     case 'finishing':
       switch (event.type) {
         case 'finish-exited': {
-          const effects: Effect[] = [clearTimer('main')];
-          if (event.status.kind === 'exited' && event.status.code === 125) {
-            effects.push(log('error', 'permanent-failure', { reason: 'finish exited 125' }));
-            return {
-              service: { ...service, goal: 'down', state: { kind: 'down', since: now, reason: 'permanent-failure' } },
-              effects,
-            };
-          }
-          const next = afterDeath(service, state.status, state.requested, now);
-          return { service: next.service, effects: [...effects, ...next.effects] };
+          const permanent = event.status.kind === 'exited' && event.status.code === 125;
+          const next = afterDeath(service, state.status, state.requested, now, permanent);
+          return { service: next.service, effects: [clearTimer('main'), ...next.effects] };
         }
         case 'timer':
           if (event.timer !== 'main') return illegal(service, event);

@@ -312,6 +312,17 @@ table('restart policies and on-exit', [
     last: [logged('info', 'exited', { code: 0, ranMs: 49 }), logged('warn', 'halt', { code: 0 }), { type: 'halt', code: 0 }],
   },
   {
+    name: 'on-exit halt: a once run that ends by itself halts (it was not asked to stop)',
+    spec: { onExit: 'halt' },
+    events: [
+      [1, ev.spawned(100)],
+      [10, ev.once],
+      [50, ev.exited(6)],
+    ],
+    state: { kind: 'down', since: 50, reason: 'exited' },
+    last: [logged('warn', 'exited', { code: 6, ranMs: 49 }), logged('warn', 'halt', { code: 6 }), { type: 'halt', code: 6 }],
+  },
+  {
     name: 'on-exit halt: a requested stop does not halt',
     spec: { onExit: 'halt' },
     events: [
@@ -438,6 +449,23 @@ table('finish', [
     ],
     state: { kind: 'down', since: 120, reason: 'exited' },
     last: [{ type: 'clear-timer', timer: 'main' }, logged('warn', 'halt', { code: 4 }), { type: 'halt', code: 4 }],
+  },
+  {
+    name: 'finish exiting 125 with on-exit halt: a permanent failure that still halts, with the service code',
+    spec: { finish: FINISH, onExit: 'halt' },
+    events: [
+      [1, ev.spawned(100)],
+      [101, ev.exited(4)],
+      [120, ev.finishExited(125)],
+    ],
+    state: { kind: 'down', since: 120, reason: 'permanent-failure' },
+    last: [
+      { type: 'clear-timer', timer: 'main' },
+      logged('error', 'permanent-failure', { reason: 'finish exited 125' }),
+      logged('warn', 'halt', { code: 4 }),
+      { type: 'halt', code: 4 },
+    ],
+    check: noSpawn,
   },
   {
     name: 'a finish shorter than the backoff delay leaves the rest of the delay',
