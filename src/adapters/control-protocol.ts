@@ -3,6 +3,7 @@
  * per line each way over a unix socket. Version 1; documented in docs/control-protocol.md.
  * The CLI imports only this file of the daemon's side.
  */
+import { MAX_TIMER_MS } from '../core/timer-limit.js';
 
 export const PROTOCOL_VERSION = 1;
 /** A request line longer than this is refused (and the connection closed). */
@@ -126,8 +127,8 @@ export function parseRequest(
       if (typeof condition !== 'string' || !CONDITIONS.has(condition as WaitCondition)) {
         return withId(fail('bad-request', '"condition" must be up, ready or down'));
       }
-      if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 0) {
-        return withId(fail('bad-request', '"timeoutMs" must be a whole number ≥ 0 (0: no limit)'));
+      if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMER_MS) {
+        return withId(fail('bad-request', `"timeoutMs" must be a whole number from 0 (no limit) to ${MAX_TIMER_MS}`));
       }
       return { ok: true, request: { ...base, cmd, services, condition: condition as WaitCondition, timeoutMs } };
     }

@@ -1,6 +1,7 @@
 /** The commands that talk to the running supervisor over its control socket. */
 import type { Argv, CommandModule } from 'yargs';
 import type { ServiceStatus, WaitCondition } from '../adapters/control-protocol.js';
+import { MAX_TIMER_MS } from '../core/timer-limit.js';
 import { call, CliError } from './control-client.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { formatStatusTable } from './format-status.js';
@@ -81,7 +82,7 @@ export const waitCommand: CommandModule<object, ServicesArgs & { up?: boolean; r
       .example('$0 wait --ready --timeout 5000 db web', 'wait up to 5 s for db and web to be ready'),
   handler: async (args) => {
     const condition: WaitCondition = args.ready ? 'ready' : args.down ? 'down' : 'up';
-    const timeoutMs = wholeNumber('--timeout', args.timeout, 0, Number.MAX_SAFE_INTEGER);
+    const timeoutMs = wholeNumber('--timeout', args.timeout, 0, MAX_TIMER_MS);
     await call({ cmd: 'wait', condition, timeoutMs, services: args.services ?? [] });
   },
 };

@@ -3,6 +3,7 @@ import { DEFAULT_SOCKET } from '../adapters/control-protocol.js';
 import type { ConsoleFormat } from '../adapters/service-logs.js';
 import { overlaySettings, type OverlayNote, type Stage2Failure } from './overlay-env.js';
 import { DEFAULT_S6_RC_DIR } from './s6-rc-source.js';
+import { MAX_TIMER_MS } from '../core/timer-limit.js';
 import type { ServiceDefaults } from './service-dir.js';
 
 export interface BootSettings {
@@ -71,14 +72,17 @@ export function envMs(env: Readonly<Record<string, string | undefined>>, name: s
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d+$/.test(raw)) throw new UsageError(`${name}=${raw}: expected a whole number of milliseconds`);
+  if (Number(raw) > MAX_TIMER_MS) throw new UsageError(`${name}=${raw}: expected at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a timer can wait)`);
   return Number(raw);
 }
 
-/** Reads a whole number from `env[name]`, or `fallback` when unset or empty. */
-function envWhole(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, unit: string): number {
+/** Reads a whole number in [min, max] from `env[name]`, or `fallback` when unset or empty. */
+function envWhole(env: Readonly<Record<string, string | undefined>>, name: string, fallback: number, unit: string, min: number, max: number): number {
   const raw = env[name]?.trim();
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new UsageError(`${name}=${raw}: expected a whole number of ${unit}`);
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+    throw new UsageError(`${name}=${raw}: expected a whole number of ${unit} from ${min} to ${max}`);
+  }
   return Number(raw);
 }
 
@@ -87,8 +91,9 @@ export function serviceDefaults(env: Readonly<Record<string, string | undefined>
   return {
     timeoutKillMs: envMs(env, 'WARDEN_SERVICES_GRACETIME', overlaySettings(env).servicesGraceMs ?? 3000),
     // 10 × 1 MiB: s6-log's 10 × 99999 bytes holds only ~1 000 lines of a chatty app.
-    logMaxBytes: envWhole(env, 'WARDEN_LOG_MAX_BYTES', 1024 * 1024, 'bytes'),
-    logKeep: envWhole(env, 'WARDEN_LOG_KEEP', 10, 'archives'),
+    // The same bounds as a service's own log-max-bytes and log-keep files.
+    logMaxBytes: envWhole(env, 'WARDEN_LOG_MAX_BYTES', 1024 * 1024, 'bytes', 4096, 1 << 30),
+    logKeep: envWhole(env, 'WARDEN_LOG_KEEP', 10, 'archives', 0, 1000),
   };
 }
 

@@ -3,6 +3,7 @@
  * gives that setting's value when the WARDEN_* variable is unset; each one warden cannot honour
  * gets one log line saying so. Images moved from s6-overlay keep their ENV lines unchanged.
  */
+import { MAX_TIMER_MS } from '../core/timer-limit.js';
 import type { ConsoleFormat } from '../adapters/service-logs.js';
 
 /** What a failing cont-init.d script or oneshot does (S6_BEHAVIOUR_IF_STAGE2_FAILS 0 · 1 · 2). */
@@ -86,6 +87,8 @@ export function overlaySettings(env: Env): OverlaySettings {
       note(variable, false, `ignored: ${warden} is set and wins`);
     } else if (!/^\d+$/.test(raw)) {
       note(variable, false, 'ignored: expected a whole number of milliseconds');
+    } else if (Number(raw) > MAX_TIMER_MS) {
+      note(variable, false, `ignored: expected at most ${MAX_TIMER_MS} ms (about 24.8 days)`);
     } else {
       const ms = Number(raw);
       // s6-rc -t 0 waits for ever; warden's own 0 means "do not wait".

@@ -2,6 +2,7 @@ import { problem, type ConfigProblem } from './config-problem.js';
 import { serviceNameError } from './service-name.js';
 import { parseSignalName } from './signal-names.js';
 import type { OnExit, RestartDelay, RestartPolicy } from '../core/service-spec.js';
+import { MAX_TIMER_MS } from '../core/timer-limit.js';
 
 /** The outcome of parsing one setting file's text. */
 export type Parsed<T> =
@@ -16,8 +17,7 @@ function fail<T>(file: string, message: string, line: number | null = 1): Parsed
   return { ok: false, problems: [problem(file, message, line)] };
 }
 
-/** Node timers fire at once (with a warning) beyond this, so a longer wait would be silently wrong. */
-export const MAX_TIMER_MS = 2_147_483_647;
+export { MAX_TIMER_MS };
 
 const INTEGER = /^\d+$/;
 

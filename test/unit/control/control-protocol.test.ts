@@ -87,6 +87,7 @@ const invalid: readonly { readonly name: string; readonly line: string; readonly
   { name: 'signal as a number', line: line({ v: 1, cmd: 'signal', signal: 9, services: ['web'] }), code: 'bad-request', id: null },
   { name: 'wait, unknown condition', line: line({ v: 1, cmd: 'wait', condition: 'sideways', services: ['a'] }), code: 'bad-request', id: null },
   { name: 'wait, negative timeout', line: line({ v: 1, cmd: 'wait', timeoutMs: -1, services: ['a'] }), code: 'bad-request', id: null },
+  { name: 'wait, timeout past the longest timer (it would fire at once)', line: line({ v: 1, cmd: 'wait', timeoutMs: 2 ** 31, services: ['a'] }), code: 'bad-request', id: null },
   { name: 'wait, fractional timeout', line: line({ v: 1, cmd: 'wait', timeoutMs: 1.5, services: ['a'] }), code: 'bad-request', id: null },
   { name: 'wait, timeout as a string', line: line({ v: 1, cmd: 'wait', timeoutMs: '100', services: ['a'] }), code: 'bad-request', id: null },
   { name: 'halt, code 256', line: line({ v: 1, cmd: 'halt', code: 256 }), code: 'bad-request', id: null },
