@@ -17,7 +17,13 @@ import {
 import { peerCredentials } from './peer-credentials.js';
 
 export type HandlerResult = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: ProtocolError };
-export type RequestHandler = (request: RequestLine) => Promise<HandlerResult>;
+/** Answers one request; `cancel` aborts when its client is gone (a long `wait` stops waiting). */
+export type RequestHandler = (request: RequestLine, cancel: AbortSignal) => Promise<HandlerResult>;
+
+/** Requests of one client read but not answered yet, beyond which it is not read from. */
+const MAX_UNANSWERED = 64;
+/** Replies written to one client and not read by it yet, beyond which it is not read from. */
+const MAX_UNREAD_REPLY_BYTES = 1024 * 1024;
 
 export class ControlServer {
   private server: Server | null = null;
@@ -79,6 +85,16 @@ export class ControlServer {
     let buffered = '';
     // Replies go out in request order, even when an earlier request (wait) takes longer.
     let queue: Promise<void> = Promise.resolve();
+    const gone = new AbortController();
+    socket.on('close', () => gone.abort());
+    // A client that sends without reading must not grow PID 1: stop reading from it while it
+    // has many requests unanswered or much of its replies unread.
+    let unanswered = 0;
+    const throttle = (): void => {
+      if (unanswered >= MAX_UNANSWERED || socket.writableLength > MAX_UNREAD_REPLY_BYTES) socket.pause();
+      else socket.resume();
+    };
+    socket.on('drain', throttle);
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
       buffered += chunk;
@@ -86,8 +102,15 @@ export class ControlServer {
       while ((newline = buffered.indexOf('\n')) >= 0) {
         const line = buffered.slice(0, newline).trim();
         buffered = buffered.slice(newline + 1);
-        if (line !== '') queue = queue.then(() => this.answer(line).then(send));
+        if (line === '') continue;
+        unanswered++;
+        queue = queue.then(async () => {
+          send(await this.answer(line, gone.signal));
+          unanswered--;
+          throttle();
+        });
       }
+      throttle();
       if (Buffer.byteLength(buffered) > MAX_REQUEST_BYTES) {
         buffered = '';
         send({ v: PROTOCOL_VERSION, id: null, ok: false, error: { code: 'too-large', message: `a request line may hold at most ${MAX_REQUEST_BYTES} bytes` } });
@@ -96,12 +119,12 @@ export class ControlServer {
     });
   }
 
-  private async answer(line: string): Promise<ReplyLine> {
+  private async answer(line: string, cancel: AbortSignal): Promise<ReplyLine> {
     const parsed = parseRequest(line);
     if (!parsed.ok) return { v: PROTOCOL_VERSION, id: parsed.id ?? null, ok: false, error: parsed.error };
     const id = parsed.request.id ?? null;
     try {
-      const result = await this.handle(parsed.request);
+      const result = await this.handle(parsed.request, cancel);
       return result.ok
         ? { v: PROTOCOL_VERSION, id, ok: true, result: result.result }
         : { v: PROTOCOL_VERSION, id, ok: false, error: result.error };

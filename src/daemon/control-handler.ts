@@ -60,7 +60,7 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
     return { ok: false, error: { code: 'bad-request', message: `${blocked.join(', ')}: still waiting for dependencies` } };
   };
 
-  return async (request: RequestLine): Promise<HandlerResult> => {
+  return async (request: RequestLine, cancel?: AbortSignal): Promise<HandlerResult> => {
     switch (request.cmd) {
       case 'status': {
         const found = resolve(request.services);
@@ -93,7 +93,7 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
             const s = ctx.supervisor.get(n);
             return s !== undefined && satisfied[request.condition](s);
           });
-        const met = await ctx.supervisor.waitUntil(holds, request.timeoutMs === 0 ? Infinity : request.timeoutMs);
+        const met = await ctx.supervisor.waitUntil(holds, request.timeoutMs === 0 ? Infinity : request.timeoutMs, cancel);
         if (met) return { ok: true, result: statuses(found.names) };
         return {
           ok: false,

@@ -143,9 +143,9 @@ export class Supervisor {
     return () => this.listeners.delete(listener);
   }
 
-  /** Resolves true once `done()` holds, false after `timeoutMs`. */
-  waitUntil(done: () => boolean, timeoutMs: number): Promise<boolean> {
-    return waitUntil((listener) => this.onChange(listener), done, timeoutMs);
+  /** Resolves true once `done()` holds, false after `timeoutMs` (or once `cancel` aborts). */
+  waitUntil(done: () => boolean, timeoutMs: number, cancel?: AbortSignal): Promise<boolean> {
+    return waitUntil((listener) => this.onChange(listener), done, timeoutMs, cancel);
   }
 
   private drain(): void {
