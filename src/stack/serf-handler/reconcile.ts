@@ -105,15 +105,9 @@ export async function reconcile(deps: ReconcileDeps, mode: 'apply' | 'render-onl
     throw new ReconcileError('render', (err as Error).message);
   }
 
-  const candidate = `${settings.configPath}.new`;
-  await writeFile(candidate, config);
-  try {
-    await deps.validate(candidate);
-  } catch (err) {
-    await unlink(candidate).catch(() => undefined);
-    throw new ReconcileError('check', (err as Error).message);
-  }
-  await rename(candidate, settings.configPath);
+  // The same render as the installed file was checked when it was installed: most passes (a
+  // repeated line of the feed, a resync) end here without running `haproxy -c` again.
+  if (!installed || (await readOrNull(settings.configPath)) !== config) await install(deps, config);
   const names = servers.map((s) => s.name);
 
   if (mode === 'render-only') {
@@ -162,6 +156,19 @@ export async function reconcile(deps: ReconcileDeps, mode: 'apply' | 'render-onl
     await deps.api.run(`enable dynamic-cookie backend ${settings.backend}`);
   }
   return { kind: 'applied', servers: names, actions: actions.map(describeAction), failed };
+}
+
+/** Writes the render beside the config, has HAProxy check it, and only then renames it over the config. */
+async function install(deps: ReconcileDeps, config: string): Promise<void> {
+  const candidate = `${deps.settings.configPath}.new`;
+  await writeFile(candidate, config);
+  try {
+    await deps.validate(candidate);
+  } catch (err) {
+    await unlink(candidate).catch(() => undefined);
+    throw new ReconcileError('check', (err as Error).message);
+  }
+  await rename(candidate, deps.settings.configPath);
 }
 
 async function reload(deps: ReconcileDeps, oldWorker: number): Promise<void> {
