@@ -75,6 +75,8 @@ export function followMonitor(opts: MonitorOptions): () => void {
   return () => {
     stopped = true;
     if (timer) clearTimeout(timer);
-    child?.kill('SIGTERM');
+    const last = child;
+    child = null; // its exit is ours, not a drop
+    last?.kill('SIGTERM');
   };
 }
