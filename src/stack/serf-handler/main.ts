@@ -26,7 +26,7 @@ import { followMonitor } from './monitor.js';
 import { reconcile, ReconcileError, type ReconcileDeps } from './reconcile.js';
 import { applyMode, reloadSfSettings } from './reload-sf.js';
 
-function deps(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger): ReconcileDeps {
+function deps(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger, draining = new Map<string, number>()): ReconcileDeps {
   const rpcAddr = env.SERF_RPC_ADDR || '127.0.0.1:7373';
   return {
     settings,
@@ -35,11 +35,14 @@ function deps(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger): R
     validate: (file) => validateConfig(file, haproxyBin(env)),
     api: new RuntimeApi(settings.adminSocket, settings.masterSocket),
     log,
-    drainTimeoutMs: Number(env.STACK_DRAIN_TIMEOUT_MS || 5000),
+    drainTimeoutMs: drainTimeoutMs(env),
+    draining,
     // The lab's method, for bench/stack-scaling.ts: a new `haproxy -sf OLDPID` on every change.
     ...(applyMode(env) === 'reload-sf' ? { reloadSf: reloadSfSettings(env, settings.runDir) } : {}),
   };
 }
+
+const drainTimeoutMs = (env: NodeJS.ProcessEnv): number => Number(env.STACK_DRAIN_TIMEOUT_MS || 5000);
 
 /** Calls `run` one at a time: a call while it runs makes it run once more after, not twice. */
 function serially(run: () => Promise<void>): { trigger: () => void; idle: () => Promise<void> } {
@@ -64,6 +67,8 @@ function serially(run: () => Promise<void>): { trigger: () => void; idle: () => 
 async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger): Promise<number> {
   const files = coalesceFiles(settings.runDir);
   const resyncMs = Number(env.STACK_RESYNC_MS || 30_000);
+  const draining = new Map<string, number>();
+  let drainTimer: NodeJS.Timeout | null = null;
   // What arrived since the last pass began, and when the first of it did (for the log's `ms`).
   let changes: string[] = [];
   let since = performance.now();
@@ -72,8 +77,11 @@ async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Log
     const started = since;
     changes = [];
     try {
-      const outcome = await reconcile(deps(env, settings, log), 'apply');
-      log.info({ event: 'reconciled', changes: cause, ...outcome, ms: Math.round(performance.now() - started) }, 'reconciled');
+      const outcome = await reconcile(deps(env, settings, log, draining), 'apply');
+      const quiet = outcome.kind === 'applied' && outcome.actions.length === 0 && outcome.failed === 0;
+      // A pass that changed nothing (a repeated line, a resync, a drain poll) is not news.
+      log[quiet ? 'debug' : 'info']({ event: 'reconciled', changes: cause, ...outcome, ms: Math.round(performance.now() - started) }, 'reconciled');
+      if (outcome.kind === 'applied' && outcome.draining.length > 0) pollDrain();
     } catch (err) {
       const step = err instanceof ReconcileError ? err.step : 'internal';
       // The old config keeps serving: nothing was installed or applied.
@@ -84,6 +92,16 @@ async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Log
     // The lock keeps a pass apart from the haproxy service's `render` (at HAProxy's start).
     while (!(await runCoalesced(files, pass)).ran) await sleep(100);
   });
+  // Servers out of rotation are deleted once their connections are closed: look again soon, for
+  // as long as a drain may take (then the resync keeps trying).
+  const pollDrain = (): void => {
+    const oldest = Math.min(...draining.values());
+    if (drainTimer !== null || performance.now() - oldest > drainTimeoutMs(env) + 5000) return;
+    drainTimer = setTimeout(() => {
+      drainTimer = null;
+      note('drain');
+    }, 250);
+  };
   const note = (what: string): void => {
     if (changes.length === 0) since = performance.now();
     changes.push(what);
@@ -106,6 +124,7 @@ async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Log
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
   });
   clearInterval(resync);
+  if (drainTimer !== null) clearTimeout(drainTimer);
   stop();
   // A pass that has begun finishes (a drain in progress completes), then the process exits.
   await passes.idle();
