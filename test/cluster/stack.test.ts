@@ -96,7 +96,10 @@ describe('the self-scaling stack (HAProxy + Serf + webapps under warden, in netw
     await sleep(2500);
     const t0 = performance.now();
     const balancer = cluster.startBalancer();
+    // Readiness comes only from HAProxy's own sd_notify READY=1 (the service's notify-socket):
+    // when warden says ready, a worker already answers on the admin socket.
     await balancer.waitReady('haproxy');
+    assert.notEqual(await cluster.api.workerPid(), null, 'a worker answers once warden reports haproxy ready');
     await cluster.waitForRotation(['web1', 'web2'], 30_000);
     report('balancer start → both early backends in rotation (ms)', Math.round(performance.now() - t0));
   });
