@@ -17,7 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { DEFAULT_TEMPLATE_DIR } from '../haproxy/render.js';
 import { RuntimeApi } from '../haproxy/runtime-api.js';
-import { haproxySettings, type HaproxySettings } from '../haproxy/settings.js';
+import { handlerTimings, haproxySettings, type HandlerTimings, type HaproxySettings } from '../haproxy/settings.js';
 import { haproxyBin, validateConfig } from '../haproxy/validate.js';
 import { coalesceFiles, runCoalesced, tryLock, unlock } from './coalesce.js';
 import { handlerLogger } from './log.js';
@@ -26,7 +26,7 @@ import { followMonitor } from './monitor.js';
 import { reconcile, ReconcileError, type ReconcileDeps } from './reconcile.js';
 import { applyMode, reloadSfSettings } from './reload-sf.js';
 
-function deps(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger, draining = new Map<string, number>()): ReconcileDeps {
+function deps(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger, timings: HandlerTimings, draining = new Map<string, number>()): ReconcileDeps {
   const rpcAddr = env.SERF_RPC_ADDR || '127.0.0.1:7373';
   return {
     settings,
@@ -35,14 +35,12 @@ function deps(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger, dr
     validate: (file) => validateConfig(file, haproxyBin(env)),
     api: new RuntimeApi(settings.adminSocket, settings.masterSocket),
     log,
-    drainTimeoutMs: drainTimeoutMs(env),
+    drainTimeoutMs: timings.drainTimeoutMs,
     draining,
     // The lab's method, for bench/stack-scaling.ts: a new `haproxy -sf OLDPID` on every change.
     ...(applyMode(env) === 'reload-sf' ? { reloadSf: reloadSfSettings(env, settings.runDir) } : {}),
   };
 }
-
-const drainTimeoutMs = (env: NodeJS.ProcessEnv): number => Number(env.STACK_DRAIN_TIMEOUT_MS || 5000);
 
 /** Calls `run` one at a time: a call while it runs makes it run once more after, not twice. */
 function serially(run: () => Promise<void>): { trigger: () => void; idle: () => Promise<void> } {
@@ -64,9 +62,8 @@ function serially(run: () => Promise<void>): { trigger: () => void; idle: () => 
   };
 }
 
-async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger): Promise<number> {
+async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings: HandlerTimings, log: Logger): Promise<number> {
   const files = coalesceFiles(settings.runDir);
-  const resyncMs = Number(env.STACK_RESYNC_MS || 30_000);
   const draining = new Map<string, number>();
   let drainTimer: NodeJS.Timeout | null = null;
   // What arrived since the last pass began, and when the first of it did (for the log's `ms`).
@@ -77,7 +74,7 @@ async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Log
     const started = since;
     changes = [];
     try {
-      const outcome = await reconcile(deps(env, settings, log, draining), 'apply');
+      const outcome = await reconcile(deps(env, settings, log, timings, draining), 'apply');
       const quiet = outcome.kind === 'applied' && outcome.actions.length === 0 && outcome.failed === 0;
       // A pass that changed nothing (a repeated line, a resync, a drain poll) is not news.
       log[quiet ? 'debug' : 'info']({ event: 'reconciled', changes: cause, ...outcome, ms: Math.round(performance.now() - started) }, 'reconciled');
@@ -96,7 +93,7 @@ async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Log
   // as long as a drain may take (then the resync keeps trying).
   const pollDrain = (): void => {
     const oldest = Math.min(...draining.values());
-    if (drainTimer !== null || performance.now() - oldest > drainTimeoutMs(env) + 5000) return;
+    if (drainTimer !== null || performance.now() - oldest > timings.drainTimeoutMs + 5000) return;
     drainTimer = setTimeout(() => {
       drainTimer = null;
       note('drain');
@@ -119,7 +116,7 @@ async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Log
     onDrop: (reason) => log.warn({ event: 'monitor-dropped', reason }, 'monitor-dropped: reconnecting'),
   });
   // A missed line (or a failed pass) is made good by a full pass now and then.
-  const resync = setInterval(() => note('resync'), resyncMs);
+  const resync = setInterval(() => note('resync'), timings.resyncMs);
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
   });
@@ -131,7 +128,7 @@ async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Log
   return 0;
 }
 
-async function render(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger): Promise<number> {
+async function render(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings: HandlerTimings, log: Logger): Promise<number> {
   const files = coalesceFiles(settings.runDir);
   // A handler may be applying right now; wait for it (bounded), the file must be whole.
   for (let i = 0; !tryLock(files); i++) {
@@ -142,7 +139,7 @@ async function render(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Lo
     await sleep(50);
   }
   try {
-    const outcome = await reconcile(deps(env, settings, log), 'render-only');
+    const outcome = await reconcile(deps(env, settings, log, timings), 'render-only');
     log.info({ event: 'rendered', ...outcome, config: settings.configPath }, 'rendered');
     return 0;
   } catch (err) {
@@ -172,8 +169,10 @@ async function main(): Promise<number> {
   const env = process.env;
   const log = handlerLogger(env);
   let settings: HaproxySettings;
+  let timings: HandlerTimings;
   try {
     settings = haproxySettings(env);
+    timings = handlerTimings(env);
     mkdirSync(settings.runDir, { recursive: true });
   } catch (err) {
     log.error({ event: 'bad-setting', error: (err as Error).message }, 'bad-setting');
@@ -182,9 +181,9 @@ async function main(): Promise<number> {
   const mode = process.argv[2] ?? 'watch';
   switch (mode) {
     case 'watch':
-      return watch(env, settings, log);
+      return watch(env, settings, timings, log);
     case 'render':
-      return render(env, settings, log);
+      return render(env, settings, timings, log);
     case 'notify':
       return notify(env, log, process.argv.slice(3));
     default:

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadTemplates, renderHaproxyConfig, renderServerArgs, serverName, TemplateError, type Templates } from '../../../src/stack/haproxy/render.js';
-import { haproxySettings, StackSettingError } from '../../../src/stack/haproxy/settings.js';
+import { handlerTimings, haproxySettings, StackSettingError } from '../../../src/stack/haproxy/settings.js';
 
 const settings = haproxySettings({ STACK_RUN_DIR: '/run/test-stack', HAPROXY_HTTP_BIND: '127.0.0.1:8080' });
 const web1 = { name: 'web1', address: '10.0.0.11', port: 3000 };
@@ -94,6 +94,9 @@ describe('serverName and settings', () => {
 
   test('a bad number in the environment names the variable', () => {
     assert.throws(() => haproxySettings({ WEBAPP_PORT: 'http' }), (err: unknown) => err instanceof StackSettingError && err.message.startsWith('WEBAPP_PORT=http'));
+    // A resync interval of 0 or garbage would spin: at least 1 s.
+    assert.throws(() => handlerTimings({ STACK_RESYNC_MS: '0' }), (err: unknown) => err instanceof StackSettingError && err.message.startsWith('STACK_RESYNC_MS=0'));
+    assert.deepEqual(handlerTimings({}), { drainTimeoutMs: 5000, resyncMs: 30_000 });
   });
 
   test('paths follow STACK_RUN_DIR unless set one by one', () => {
