@@ -407,7 +407,7 @@ function detailLines(sums: readonly Summary[]): string[] {
     lines.push(
       `- ${LABELS[x.method]}: start → served ${ms(x.served.min)}–${ms(x.served.max)} ms; SIGTERM → out ${ms(x.out.min)}–${ms(x.out.max)} ms; ` +
         `SIGTERM → last answer ${ms(x.lastAnswer.min)}–${ms(x.lastAnswer.max)} ms; load ${num(x.rps, 0)} requests/s; ` +
-        `handler pass (Serf event → applied) median ${ms(x.handlerMs.median)} ms, p95 ${ms(x.handlerMs.p95)} ms over ${x.handlerMs.n} passes; ` +
+        `handler pass (member change seen → applied) median ${ms(x.handlerMs.median)} ms, p95 ${ms(x.handlerMs.p95)} ms over ${x.handlerMs.n} passes; ` +
         `at most ${x.maxHaproxyProcesses} haproxy processes seen at once on the balancer; nodes that did not exit 0: ${x.badExits}` +
         (x.broken.length > 0 ? `; incomplete cycles: ${x.broken.join('; ')}` : ''),
     );

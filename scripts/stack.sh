@@ -163,7 +163,11 @@ table
 
 step "remove a node gracefully: podman stop (SIGTERM to warden: Serf leaves, the balancer drains the node, the webapp finishes)"
 t0=$(now_ms)
-run stop -t 30 warden-web-2
+printf '    $ podman stop -t 30 warden-web-2\n'
+pm stop -t 30 warden-web-2 >/dev/null &
+stop_pid=$!
+table --until down:web-2 --timeout 15 || true
+wait "$stop_pid" || die "podman stop warden-web-2 failed"
 stop_ms=$(( $(now_ms) - t0 ))
 info "web-2 stopped in $stop_ms ms, exit code $(pm inspect --format '{{.State.ExitCode}}' warden-web-2) ($(pm logs warden-web-2 2>&1 | grep -c '"event":"exited"') services exited)"
 table --until gone:web-2 --timeout 30 || true

@@ -40,6 +40,8 @@ export class StackNode {
   readonly events: LogEvent[] = [];
   readonly otherOutput: string[] = [];
   readonly startedAt = performance.now();
+  /** The same moment in epoch ms, to compare with the `time` of log lines. */
+  readonly startedAtEpoch = Date.now();
   readonly runDir: string;
   private readonly child: ChildProcess;
   private readonly logFile: WriteStream;
@@ -60,6 +62,8 @@ export class StackNode {
       STACK_HOME: REPO_ROOT.replace(/\/$/, ''),
       STACK_RUN_DIR: this.runDir,
       WARDEN_SOCKET: join(opts.dir, 'warden.sock'),
+      // Its own notify sockets (HAProxy's sd_notify): nodes share the host's /run.
+      WARDEN_RUN_DIR: join(opts.dir, 'warden-run'),
       WARDEN_LOG_DIR: join(opts.dir, 'log'),
       WARDEN_LOG_FORMAT: 'json',
       WARDEN_SERVICES_GRACETIME: '10000',

@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Cluster } from './cluster.js';
 import { Load } from './load.js';
 import { removeStaleNamespaces } from './netns.js';
-import { eventually, type StackNode } from './stack-node.js';
+import { eventually, type LogEvent, type StackNode } from './stack-node.js';
 
 const FRONTEND = 'http://127.0.0.1:80/';
 const CONCURRENCY = 16;
@@ -38,13 +38,28 @@ const median = (xs: number[]): number => {
   return s.length === 0 ? NaN : s[Math.floor(s.length / 2)]!;
 };
 
-/** Starts a backend and waits until the load sees it answer through the balancer; returns ms from start. */
-async function addBackend(name: string, load: Load): Promise<{ node: StackNode; toFirstServedMs: number }> {
+/** ms from the node's start to the first logged line matching `pred` (on `on`), or -1. */
+function loggedAfter(node: StackNode, on: StackNode, pred: (e: LogEvent) => boolean): number {
+  const time = on.find(pred)[0]?.time;
+  return typeof time === 'number' ? time - node.startedAtEpoch : -1;
+}
+
+/** Starts a backend and waits until the load sees it answer through the balancer; returns ms from start, and where they went. */
+async function addBackend(name: string, load: Load): Promise<{ node: StackNode; toFirstServedMs: number; steps: string }> {
   const node = cluster.startBackend(name);
-  await eventually(`${name} answering through the balancer`, () => load.servedBy(name) > 0, 30_000).catch((err: Error) => {
+  await eventually(`${name} answering through the balancer`, () => load.servedBy(name) > 0, 30_000, 10).catch((err: Error) => {
     throw new Error(`${err.message}; ${node.tail()}\n${cluster.balancer.tail()}`);
   });
-  return { node, toFirstServedMs: load.firstSeen.get(name)! - node.startedAt };
+  const toFirstServedMs = load.firstSeen.get(name)! - node.startedAt;
+  const at = (on: StackNode, pred: (e: LogEvent) => boolean): number => loggedAfter(node, on, pred);
+  const steps = [
+    `warden booted ${at(node, (e) => e.event === 'boot')}`,
+    `webapp ready ${at(node, (e) => e.event === 'ready' && e.service === 'webapp')}`,
+    `serf started ${at(node, (e) => e.event === 'started' && e.service === 'serf')}`,
+    `handler applied ${at(cluster.balancer, (e) => e.event === 'reconciled' && Array.isArray(e.changes) && e.changes.includes(`join ${name}`))}`,
+    `served ${Math.round(toFirstServedMs)}`,
+  ].join(', ');
+  return { node, toFirstServedMs, steps };
 }
 
 /** SIGTERM to the node's warden (docker stop); returns ms until HAProxy no longer routes to it, and its exit. */
@@ -81,7 +96,10 @@ describe('the self-scaling stack (HAProxy + Serf + webapps under warden, in netw
     await sleep(2500);
     const t0 = performance.now();
     const balancer = cluster.startBalancer();
+    // Readiness comes only from HAProxy's own sd_notify READY=1 (the service's notify-socket):
+    // when warden says ready, a worker already answers on the admin socket.
     await balancer.waitReady('haproxy');
+    assert.notEqual(await cluster.api.workerPid(), null, 'a worker answers once warden reports haproxy ready');
     await cluster.waitForRotation(['web1', 'web2'], 30_000);
     report('balancer start → both early backends in rotation (ms)', Math.round(performance.now() - t0));
   });
@@ -97,14 +115,14 @@ describe('the self-scaling stack (HAProxy + Serf + webapps under warden, in netw
   it(`${CYCLES} cycles of add node / graceful remove under keep-alive load: 0 failed requests`, async () => {
     const load = startLoad(300_000);
     await eventually('load running', () => load.last.ok > 50, 10_000);
-    const rows: { cycle: number; firstServedMs: number; outOfRotationMs: number; failed: number; exit: number | null }[] = [];
+    const rows: { cycle: number; firstServedMs: number; outOfRotationMs: number; failed: number; exit: number | null; steps: string }[] = [];
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       const failedBefore = load.last.failed;
-      const { node, toFirstServedMs } = await addBackend(`c${cycle}`, load);
+      const { node, toFirstServedMs, steps } = await addBackend(`c${cycle}`, load);
       const { outOfRotationMs, code } = await stopBackend(node);
       // Let the requests of this cycle settle into the counts.
       await sleep(300);
-      rows.push({ cycle, firstServedMs: Math.round(toFirstServedMs), outOfRotationMs: Math.round(outOfRotationMs), failed: load.last.failed - failedBefore, exit: code });
+      rows.push({ cycle, firstServedMs: Math.round(toFirstServedMs), outOfRotationMs: Math.round(outOfRotationMs), failed: load.last.failed - failedBefore, exit: code, steps });
     }
     const final = await load.stop();
     for (const r of rows) report(`cycle ${r.cycle}`, r);

@@ -5,7 +5,8 @@
  *       prints the table of the `webapps` backend
  *   node dist/test/containers/stats-table.js --until up:web-1,web-2 [--timeout 30]
  *   node dist/test/containers/stats-table.js --until gone:web-2        (or down:web-3)
- *       waits until those servers are UP / out of the table / DOWN or out, and prints how long
+ *       waits until those servers are UP / out of the table / out of rotation (DOWN, MAINT or
+ *       gone), and prints how long
  *       that took; exit 1 on timeout (with the table)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -64,5 +65,5 @@ for (;;) {
   }
   await sleep(50);
 }
-const what = { up: 'UP in HAProxy', gone: 'out of HAProxy', down: 'DOWN or out of HAProxy' }[kind as 'up' | 'gone' | 'down'];
+const what = { up: 'UP in HAProxy', gone: 'out of HAProxy', down: 'out of rotation (DOWN, MAINT or gone)' }[kind as 'up' | 'gone' | 'down'];
 console.log(`    ${names.join(', ')} ${what} after ${((performance.now() - started) / 1000).toFixed(2)} s`);

@@ -63,6 +63,9 @@ export interface StatRow {
   readonly retries: number;
   readonly redispatches: number;
   readonly total: number;
+  /** Connections opened to the server, and requests sent on an idle connection reused instead. */
+  readonly connects: number;
+  readonly reuses: number;
 }
 
 /** Parses `show stat`: a `# pxname,svname,…` header and CSV rows. */
@@ -86,5 +89,7 @@ export function parseStat(text: string): StatRow[] {
       retries: num(cols, 'wretr'),
       redispatches: num(cols, 'wredis'),
       total: num(cols, 'stot'),
+      connects: num(cols, 'connect'),
+      reuses: num(cols, 'reuse'),
     }));
 }

@@ -39,6 +39,18 @@ function int(env: Env, name: string, fallback: number, min = 0): number {
   return Number(raw);
 }
 
+/** The membership handler's timing (`main.js watch`). */
+export interface HandlerTimings {
+  /** How long a server out of rotation may keep sessions before they are cut (STACK_DRAIN_TIMEOUT_MS). */
+  readonly drainTimeoutMs: number;
+  /** A full pass at least this often, whatever the feed says (STACK_RESYNC_MS). */
+  readonly resyncMs: number;
+}
+
+export function handlerTimings(env: Env): HandlerTimings {
+  return { drainTimeoutMs: int(env, 'STACK_DRAIN_TIMEOUT_MS', 5000), resyncMs: int(env, 'STACK_RESYNC_MS', 30_000, 1000) };
+}
+
 /** The settings, from `STACK_*` / `HAPROXY_*` variables with the stack's defaults. */
 export function haproxySettings(env: Env): HaproxySettings {
   const runDir = env.STACK_RUN_DIR || '/run/stack';

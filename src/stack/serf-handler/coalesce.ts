@@ -1,9 +1,9 @@
 /**
- * Runs the handler's work serially across processes and coalesces bursts. Serf starts one handler
- * per event, and the haproxy service starts one too; whoever holds the lock does the work, and
- * an invocation that finds the lock held only marks the state dirty: the holder sees the new mark
- * when it finishes and runs once more. The lock is an O_EXCL file holding the holder's pid; a
- * lock whose pid is gone (the holder was killed) is taken over.
+ * Runs the handler's work serially across processes and coalesces bursts: the serf-handler
+ * service's passes and the haproxy service's `render` (at HAProxy's start) never overlap. Whoever
+ * holds the lock does the work, and an invocation that finds the lock held only marks the state
+ * dirty: the holder sees the new mark when it finishes and runs once more. The lock is an O_EXCL
+ * file holding the holder's pid; a lock whose pid is gone (the holder was killed) is taken over.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';

@@ -1,31 +1,32 @@
 /**
- * The Serf handler program, and the haproxy service's helpers:
+ * The balancer's membership handler, and the haproxy service's helpers:
  *
- *   main.js handle       Serf's -event-handler (SERF_EVENT=member-join|leave|failed|update|reap):
- *                        reconcile HAProxy with the whole membership, serially, bursts coalesced
+ *   main.js watch        the `serf-handler` service: follows the local agent's log stream
+ *                        (monitor.ts) and, on every member change (and every STACK_RESYNC_MS),
+ *                        reconciles HAProxy with the whole membership, serially, bursts coalesced
  *   main.js render       write the config HAProxy starts with (before `exec haproxy`)
- *   main.js wait-ready   report readiness on NOTIFY_FD once HAProxy answers on its admin socket
+ *   main.js notify F=V…  send one sd_notify message to NOTIFY_SOCKET (haproxy-sf's readiness)
  *
  * Env: STACK_RUN_DIR, STACK_TEMPLATE_DIR, SERF_RPC_ADDR, SERF_BIN, HAPROXY_BIN, STACK_DRAIN_TIMEOUT_MS,
- * STACK_LOG_FD and the HAPROXY_* settings (see settings.ts); STACK_APPLY=reload-sf switches to the
- * lab's apply method, for the benchmark (reload-sf.ts). Exit: 0 done, 1 failed (logged), 100 usage.
+ * STACK_RESYNC_MS and the HAPROXY_* settings (see settings.ts); STACK_APPLY=reload-sf
+ * switches to the lab's apply method, for the benchmark (reload-sf.ts). Exit: 0 done, 1 failed
+ * (logged), 100 usage.
  */
-import { closeSync, existsSync, fstatSync, mkdirSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { DEFAULT_TEMPLATE_DIR } from '../haproxy/render.js';
 import { RuntimeApi } from '../haproxy/runtime-api.js';
-import { haproxySettings, type HaproxySettings } from '../haproxy/settings.js';
+import { handlerTimings, haproxySettings, type HandlerTimings, type HaproxySettings } from '../haproxy/settings.js';
 import { haproxyBin, validateConfig } from '../haproxy/validate.js';
 import { coalesceFiles, runCoalesced, tryLock, unlock } from './coalesce.js';
 import { handlerLogger } from './log.js';
 import { serfMembers } from './members.js';
+import { followMonitor } from './monitor.js';
 import { reconcile, ReconcileError, type ReconcileDeps } from './reconcile.js';
 import { applyMode, reloadSfSettings } from './reload-sf.js';
 
-const MEMBER_EVENTS = new Set(['member-join', 'member-leave', 'member-failed', 'member-update', 'member-reap']);
-
-function deps(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger): ReconcileDeps {
+function deps(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger, timings: HandlerTimings, draining = new Map<string, number>()): ReconcileDeps {
   const rpcAddr = env.SERF_RPC_ADDR || '127.0.0.1:7373';
   return {
     settings,
@@ -34,37 +35,100 @@ function deps(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger): R
     validate: (file) => validateConfig(file, haproxyBin(env)),
     api: new RuntimeApi(settings.adminSocket, settings.masterSocket),
     log,
-    drainTimeoutMs: Number(env.STACK_DRAIN_TIMEOUT_MS || 5000),
+    drainTimeoutMs: timings.drainTimeoutMs,
+    draining,
     // The lab's method, for bench/stack-scaling.ts: a new `haproxy -sf OLDPID` on every change.
     ...(applyMode(env) === 'reload-sf' ? { reloadSf: reloadSfSettings(env, settings.runDir) } : {}),
   };
 }
 
-async function handle(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger): Promise<number> {
-  const event = env.SERF_EVENT ?? '';
-  if (!MEMBER_EVENTS.has(event)) {
-    log.debug({ event: 'ignored', serfEvent: event }, 'ignored');
-    return 0;
-  }
-  const started = performance.now();
-  let failed = false;
-  const result = await runCoalesced(coalesceFiles(settings.runDir), async () => {
-    try {
-      const outcome = await reconcile(deps(env, settings, log), 'apply');
-      if (outcome.kind === 'applied' && outcome.failed > 0) failed = true;
-      log.info({ event: 'reconciled', serfEvent: event, ...outcome, ms: Math.round(performance.now() - started) }, 'reconciled');
-    } catch (err) {
-      failed = true;
-      const step = err instanceof ReconcileError ? err.step : 'internal';
-      // The old config keeps serving: nothing was installed or applied.
-      log.error({ event: `${step}-failed`, serfEvent: event, error: (err as Error).message }, `${step}-failed: the running config is unchanged`);
-    }
-  });
-  if (!result.ran) log.info({ event: 'coalesced', serfEvent: event }, 'coalesced: the running handler will apply it');
-  return failed ? 1 : 0;
+/** Calls `run` one at a time: a call while it runs makes it run once more after, not twice. */
+function serially(run: () => Promise<void>): { trigger: () => void; idle: () => Promise<void> } {
+  let current: Promise<void> | null = null;
+  let again = false;
+  const loop = async (): Promise<void> => {
+    do {
+      again = false;
+      await run();
+    } while (again);
+    current = null;
+  };
+  return {
+    trigger: () => {
+      if (current) again = true;
+      else current = loop();
+    },
+    idle: () => current ?? Promise.resolve(),
+  };
 }
 
-async function render(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger): Promise<number> {
+async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings: HandlerTimings, log: Logger): Promise<number> {
+  const files = coalesceFiles(settings.runDir);
+  const draining = new Map<string, number>();
+  let drainTimer: NodeJS.Timeout | null = null;
+  // What arrived since the last pass began, and when the first of it did (for the log's `ms`).
+  let changes: string[] = [];
+  let since = performance.now();
+  const pass = async (): Promise<void> => {
+    const cause = changes;
+    const started = since;
+    changes = [];
+    try {
+      const outcome = await reconcile(deps(env, settings, log, timings, draining), 'apply');
+      const quiet = outcome.kind === 'applied' && outcome.actions.length === 0 && outcome.failed === 0;
+      // A pass that changed nothing (a repeated line, a resync, a drain poll) is not news.
+      log[quiet ? 'debug' : 'info']({ event: 'reconciled', changes: cause, ...outcome, ms: Math.round(performance.now() - started) }, 'reconciled');
+      if (outcome.kind === 'applied' && outcome.draining.length > 0) pollDrain();
+    } catch (err) {
+      const step = err instanceof ReconcileError ? err.step : 'internal';
+      // The old config keeps serving: nothing was installed or applied.
+      log.error({ event: `${step}-failed`, changes: cause, error: (err as Error).message }, `${step}-failed: the running config is unchanged`);
+    }
+  };
+  const passes = serially(async () => {
+    // The lock keeps a pass apart from the haproxy service's `render` (at HAProxy's start).
+    while (!(await runCoalesced(files, pass)).ran) await sleep(100);
+  });
+  // Servers out of rotation are deleted once their connections are closed: look again soon, for
+  // as long as a drain may take (then the resync keeps trying).
+  const pollDrain = (): void => {
+    const oldest = Math.min(...draining.values());
+    if (drainTimer !== null || performance.now() - oldest > timings.drainTimeoutMs + 5000) return;
+    drainTimer = setTimeout(() => {
+      drainTimer = null;
+      note('drain');
+    }, 250);
+  };
+  const note = (what: string): void => {
+    if (changes.length === 0) since = performance.now();
+    changes.push(what);
+    passes.trigger();
+  };
+  const stop = followMonitor({
+    rpcAddr: env.SERF_RPC_ADDR || '127.0.0.1:7373',
+    bin: env.SERF_BIN || 'serf',
+    retryMs: 250,
+    onChange: (change, node) => note(`${change} ${node}`),
+    onConnect: () => {
+      log.info({ event: 'following', rpcAddr: env.SERF_RPC_ADDR || '127.0.0.1:7373' }, 'following serf monitor');
+      note('resync');
+    },
+    onDrop: (reason) => log.warn({ event: 'monitor-dropped', reason }, 'monitor-dropped: reconnecting'),
+  });
+  // A missed line (or a failed pass) is made good by a full pass now and then.
+  const resync = setInterval(() => note('resync'), timings.resyncMs);
+  await new Promise<void>((resolve) => {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
+  });
+  clearInterval(resync);
+  if (drainTimer !== null) clearTimeout(drainTimer);
+  stop();
+  // A pass that has begun finishes (a drain in progress completes), then the process exits.
+  await passes.idle();
+  return 0;
+}
+
+async function render(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings: HandlerTimings, log: Logger): Promise<number> {
   const files = coalesceFiles(settings.runDir);
   // A handler may be applying right now; wait for it (bounded), the file must be whole.
   for (let i = 0; !tryLock(files); i++) {
@@ -75,7 +139,7 @@ async function render(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Lo
     await sleep(50);
   }
   try {
-    const outcome = await reconcile(deps(env, settings, log), 'render-only');
+    const outcome = await reconcile(deps(env, settings, log, timings), 'render-only');
     log.info({ event: 'rendered', ...outcome, config: settings.configPath }, 'rendered');
     return 0;
   } catch (err) {
@@ -89,56 +153,41 @@ async function render(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Lo
   }
 }
 
-/** A notification fd: a pipe (s6) or a socketpair (warden, through libuv). */
-function isPipe(fd: number): boolean {
-  const stat = fstatSync(fd);
-  return stat.isFIFO() || stat.isSocket();
-}
-
-async function waitReady(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger): Promise<number> {
-  const fd = Number(env.NOTIFY_FD);
-  const api = new RuntimeApi(settings.adminSocket, settings.masterSocket);
-  const limitMs = Number(env.STACK_READY_TIMEOUT_MS || 30_000);
-  const deadline = performance.now() + limitMs;
-  while (performance.now() < deadline) {
-    if ((await api.workerPid()) !== null) {
-      try {
-        if (Number.isInteger(fd) && fd >= 3 && isPipe(fd)) {
-          writeSync(fd, '\n');
-          closeSync(fd);
-        }
-      } catch {
-        // Nobody waits for readiness.
-      }
-      return 0;
-    }
-    await sleep(50);
+/** `notify READY=1 …`: one sd_notify message to NOTIFY_SOCKET (haproxy-sf's daemon has no sd_notify of its own). */
+async function notify(env: NodeJS.ProcessEnv, log: Logger, fields: readonly string[]): Promise<number> {
+  if (!env.NOTIFY_SOCKET || fields.length === 0) {
+    log.error({ event: 'bad-usage' }, 'usage: NOTIFY_SOCKET=PATH main.js notify FIELD=VALUE…');
+    return 100;
   }
-  log.error({ event: 'not-ready', socket: settings.adminSocket, ms: limitMs }, 'haproxy did not answer on its admin socket');
-  return 1;
+  // Loaded only here: the other modes do not need the native sendto.
+  const { sendNotify } = await import('../../adapters/notify-socket.js');
+  sendNotify(env.NOTIFY_SOCKET, fields.join('\n'));
+  return 0;
 }
 
 async function main(): Promise<number> {
   const env = process.env;
   const log = handlerLogger(env);
   let settings: HaproxySettings;
+  let timings: HandlerTimings;
   try {
     settings = haproxySettings(env);
+    timings = handlerTimings(env);
     mkdirSync(settings.runDir, { recursive: true });
   } catch (err) {
     log.error({ event: 'bad-setting', error: (err as Error).message }, 'bad-setting');
     return 100;
   }
-  const mode = process.argv[2] ?? 'handle';
+  const mode = process.argv[2] ?? 'watch';
   switch (mode) {
-    case 'handle':
-      return handle(env, settings, log);
+    case 'watch':
+      return watch(env, settings, timings, log);
     case 'render':
-      return render(env, settings, log);
-    case 'wait-ready':
-      return waitReady(env, settings, log);
+      return render(env, settings, timings, log);
+    case 'notify':
+      return notify(env, log, process.argv.slice(3));
     default:
-      log.error({ event: 'bad-usage', mode }, 'usage: main.js handle|render|wait-ready');
+      log.error({ event: 'bad-usage', mode }, 'usage: main.js watch|render|notify');
       return 100;
   }
 }

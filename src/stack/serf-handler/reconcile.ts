@@ -27,6 +27,11 @@ export interface ReconcileDeps {
   /** How long a removed server may finish its in-flight requests before its sessions are cut. */
   readonly drainTimeoutMs: number;
   /**
+   * Servers an earlier pass put in maintenance and could not delete yet (their connections were
+   * still open), with when that began (performance.now()): kept by the caller across passes.
+   */
+  readonly draining: Map<string, number>;
+  /**
    * Set with STACK_APPLY=reload-sf: apply every change the lab's way, a new `haproxy -sf OLDPID`
    * process with the whole config (reload-sf.ts), instead of the runtime API / master-worker reload.
    */
@@ -40,7 +45,14 @@ export type ReconcileOutcome =
   | { readonly kind: 'kept'; readonly reason: string }
   | { readonly kind: 'not-running'; readonly servers: readonly string[] }
   | { readonly kind: 'reloaded'; readonly servers: readonly string[] }
-  | { readonly kind: 'applied'; readonly servers: readonly string[]; readonly actions: readonly string[]; readonly failed: number }
+  /** `actions`: what this pass changed; `draining`: servers out of rotation, to delete in a later pass. */
+  | {
+      readonly kind: 'applied';
+      readonly servers: readonly string[];
+      readonly actions: readonly string[];
+      readonly draining: readonly string[];
+      readonly failed: number;
+    }
   /** reload-sf: a new HAProxy process took over from `oldPid`. */
   | { readonly kind: 'replaced'; readonly servers: readonly string[]; readonly oldPid: number | null; readonly newPid: number | null }
   /** reload-sf: the running process already has this config. */
@@ -105,15 +117,9 @@ export async function reconcile(deps: ReconcileDeps, mode: 'apply' | 'render-onl
     throw new ReconcileError('render', (err as Error).message);
   }
 
-  const candidate = `${settings.configPath}.new`;
-  await writeFile(candidate, config);
-  try {
-    await deps.validate(candidate);
-  } catch (err) {
-    await unlink(candidate).catch(() => undefined);
-    throw new ReconcileError('check', (err as Error).message);
-  }
-  await rename(candidate, settings.configPath);
+  // The same render as the installed file was checked when it was installed: most passes (a
+  // repeated line of the feed, a resync) end here without running `haproxy -c` again.
+  if (!installed || (await readOrNull(settings.configPath)) !== config) await install(deps, config);
   const names = servers.map((s) => s.name);
 
   if (mode === 'render-only') {
@@ -148,20 +154,38 @@ export async function reconcile(deps: ReconcileDeps, mode: 'apply' | 'render-onl
   const running = await deps.api.serversState(settings.backend);
   const actions = diffServers(servers, running);
   let failed = 0;
+  const changed: string[] = [];
   for (const action of actions) {
     try {
-      await applyAction(deps, action);
-      log.info({ event: 'server-changed', action: describeAction(action) }, describeAction(action));
+      const done = await applyAction(deps, action);
+      if (done !== null) {
+        changed.push(done);
+        log.info({ event: 'server-changed', action: done }, done);
+      }
     } catch (err) {
       failed++;
       log.error({ event: 'server-change-failed', action: describeAction(action), error: (err as Error).message }, 'server-change-failed');
     }
   }
+  for (const name of deps.draining.keys()) if (!running.some((r) => r.name === name)) deps.draining.delete(name);
   if (actions.some((a) => a.kind === 'add')) {
     // Servers added at runtime get their SERVERID cookie only when dynamic cookies are (re)enabled.
     await deps.api.run(`enable dynamic-cookie backend ${settings.backend}`);
   }
-  return { kind: 'applied', servers: names, actions: actions.map(describeAction), failed };
+  return { kind: 'applied', servers: names, actions: changed, draining: [...deps.draining.keys()], failed };
+}
+
+/** Writes the render beside the config, has HAProxy check it, and only then renames it over the config. */
+async function install(deps: ReconcileDeps, config: string): Promise<void> {
+  const candidate = `${deps.settings.configPath}.new`;
+  await writeFile(candidate, config);
+  try {
+    await deps.validate(candidate);
+  } catch (err) {
+    await unlink(candidate).catch(() => undefined);
+    throw new ReconcileError('check', (err as Error).message);
+  }
+  await rename(candidate, deps.settings.configPath);
 }
 
 async function reload(deps: ReconcileDeps, oldWorker: number): Promise<void> {
@@ -180,19 +204,26 @@ async function reload(deps: ReconcileDeps, oldWorker: number): Promise<void> {
   throw new ReconcileError('reload', `no new worker answered on ${deps.settings.adminSocket} within 5 s of the reload (see HAProxy's log)`);
 }
 
-async function applyAction(deps: ReconcileDeps, action: ServerAction): Promise<void> {
+/** Applies one action; returns what changed, or null when nothing did (a server still draining). */
+async function applyAction(deps: ReconcileDeps, action: ServerAction): Promise<string | null> {
   const { api, settings } = deps;
   const be = settings.backend;
   switch (action.kind) {
     case 'add':
+      deps.draining.delete(action.server.name);
       await addServer(deps, action.server);
-      return;
+      return describeAction(action);
     case 'enable':
+      deps.draining.delete(action.name);
       await api.run(`set server ${be}/${action.name} state ready`);
-      return;
+      return describeAction(action);
     case 'remove':
-      await removeServer(deps, action.name);
-      return;
+      // A moved server's name must be free before it is added again: drain and delete now.
+      if (action.reason === 'moved') {
+        await removeServer(deps, action.name);
+        return describeAction(action);
+      }
+      return retireServer(deps, action.name);
     default: {
       const never: never = action;
       throw new Error(`unknown action ${JSON.stringify(never)}`);
@@ -208,6 +239,36 @@ async function addServer(deps: ReconcileDeps, server: Server): Promise<void> {
   // A server added at runtime starts in maintenance with its checks off.
   await api.run(`enable health ${be}/${server.name}`);
   await api.run(`enable server ${be}/${server.name}`);
+}
+
+/**
+ * A server no longer wanted, without holding up the pass (a join behind it would wait): at once
+ * in maintenance (no new requests, sticky clients redispatched), deleted by the first pass that
+ * finds its connections closed. The webapp closes them when it stops (after its quiet period),
+ * so that takes ~1–1.5 s after a leave; after STACK_DRAIN_TIMEOUT_MS its sessions are cut.
+ */
+async function retireServer(deps: ReconcileDeps, name: string): Promise<string | null> {
+  const { api, settings, draining } = deps;
+  const be = settings.backend;
+  const first = !draining.has(name);
+  if (first) {
+    await api.run(`set server ${be}/${name} state maint`);
+    draining.set(name, performance.now());
+  }
+  const row = (await api.stat()).find((r) => r.proxy === be && r.server === name);
+  if (row !== undefined && row.current > 0) {
+    if (performance.now() - draining.get(name)! < deps.drainTimeoutMs) return first ? `out of rotation ${name}, draining` : null;
+    deps.log.warn({ event: 'drain-timeout', server: name, sessions: row.current }, 'drain-timeout');
+    await api.run(`shutdown sessions server ${be}/${name}`);
+  }
+  try {
+    await api.run(`del server ${be}/${name}`, ['Server deleted.']);
+  } catch {
+    // Connections still being torn down: the next pass tries again.
+    return first ? `out of rotation ${name}, draining` : null;
+  }
+  draining.delete(name);
+  return first ? `out of rotation and deleted ${name}` : `deleted ${name}`;
 }
 
 /** Maintenance (no new requests, sticky ones redispatched), wait for in-flight ones, delete. */

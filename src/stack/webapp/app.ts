@@ -1,8 +1,10 @@
 /**
  * The lab's webapp on node:http: `GET /` answers who served it (JSON and `x-backend-ip`), with a
  * per-session view counter; `POST /delay` sets an artificial response delay for load demos.
- * `stop()` is the graceful half of SIGTERM: no new connections, in-flight requests finish,
- * keep-alive sockets close once idle.
+ * `stop()` is the graceful half of SIGTERM, in the order a balanced node needs: first wait until
+ * the balancer has taken it out of rotation (no new request for a quiet period; meanwhile it still
+ * accepts and answers, each answer closing its connection), then stop accepting, finish in-flight
+ * requests, close idle keep-alive sockets.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { networkInterfaces, hostname } from 'node:os';
@@ -26,8 +28,12 @@ export interface Webapp {
   readonly server: Server;
   /** The artificial delay of every `GET /` answer, in ms. */
   readonly delayMs: () => number;
-  /** Graceful stop: resolves once every connection is closed, or after `deadlineMs` with the rest destroyed. */
-  stop(deadlineMs: number): Promise<{ graceful: boolean }>;
+  /**
+   * Graceful stop: waits until no request arrived for `quietMs` (the balancer stopped sending),
+   * then closes; resolves once every connection is closed, or after `deadlineMs` (from the call)
+   * with the rest destroyed.
+   */
+  stop(deadlineMs: number, quietMs?: number): Promise<{ graceful: boolean; quietAfterMs: number }>;
 }
 
 /** Builds the webapp's server; the caller listens on it. */
@@ -36,6 +42,7 @@ export function createWebapp(opts: WebappOptions): Webapp {
   const maxBody = opts.maxBody ?? 1024;
   let delayMs = 0;
   let stopping = false;
+  let lastRequestAt = performance.now();
 
   const answer = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     const text = `${JSON.stringify(body)}\n`;
@@ -81,6 +88,7 @@ export function createWebapp(opts: WebappOptions): Webapp {
   };
 
   const server = createServer((req, res) => {
+    lastRequestAt = performance.now();
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) return home(req, res);
     if (path === '/delay' && req.method === 'POST') return setDelay(req, res);
@@ -92,19 +100,32 @@ export function createWebapp(opts: WebappOptions): Webapp {
   return {
     server,
     delayMs: () => delayMs,
-    stop(deadlineMs) {
+    async stop(deadlineMs, quietMs = 0) {
       stopping = true;
+      const t0 = performance.now();
+      // Out of rotation first: a listener closed while the balancer still sends here would turn
+      // requests into connection errors for it to retry.
+      for (;;) {
+        const quietFor = performance.now() - lastRequestAt;
+        const left = deadlineMs - (performance.now() - t0);
+        if (quietFor >= quietMs || left <= 0) break;
+        await new Promise((r) => setTimeout(r, Math.min(quietMs - quietFor, left) + 1));
+      }
+      const quietAfterMs = Math.round(performance.now() - t0);
       return new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          server.closeAllConnections();
-          resolve({ graceful: false });
-        }, deadlineMs);
+        const timer = setTimeout(
+          () => {
+            server.closeAllConnections();
+            resolve({ graceful: false, quietAfterMs });
+          },
+          Math.max(0, deadlineMs - (performance.now() - t0)),
+        );
         timer.unref();
         // close() stops accepting and (Node ≥ 19) closes the idle keep-alive sockets; busy ones
         // close after their answer (`connection: close`), then the callback runs.
         server.close(() => {
           clearTimeout(timer);
-          resolve({ graceful: true });
+          resolve({ graceful: true, quietAfterMs });
         });
         server.closeIdleConnections();
       });

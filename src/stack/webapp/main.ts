@@ -3,7 +3,9 @@
  * notification-fd) once listening, and on SIGTERM stops gracefully and exits 0.
  *
  * Env: PORT, HOST_BIND (default all addresses), TAG, HOSTNAME, BACKEND_IP (else the first
- * non-internal IPv4), NOTIFY_FD, STOP_TIMEOUT_MS (default 10000).
+ * non-internal IPv4), NOTIFY_FD, STOP_TIMEOUT_MS (default 10000), STOP_QUIET_MS (default 500: on
+ * SIGTERM, keep answering until no request came for this long, i.e. the balancer took the node
+ * out of rotation, before closing).
  */
 import { closeSync, fstatSync, writeSync } from 'node:fs';
 import { createWebapp, ownAddress, ownName } from './app.js';
@@ -11,6 +13,7 @@ import { createWebapp, ownAddress, ownName } from './app.js';
 const env = process.env;
 const port = Number(env.PORT ?? 3000);
 const stopTimeoutMs = Number(env.STOP_TIMEOUT_MS ?? 10_000);
+const stopQuietMs = Number(env.STOP_QUIET_MS ?? 500);
 const app = createWebapp({ host: ownName(env), ip: env.BACKEND_IP || ownAddress(), tag: env.TAG ?? '' });
 
 const log = (event: string, fields: Record<string, unknown> = {}): void => {
@@ -46,8 +49,8 @@ const stop = (signal: string): void => {
   if (stopping) return;
   stopping = true;
   log('stopping', { signal });
-  void app.stop(stopTimeoutMs).then(({ graceful }) => {
-    log('stopped', { graceful });
+  void app.stop(stopTimeoutMs, stopQuietMs).then(({ graceful, quietAfterMs }) => {
+    log('stopped', { graceful, quietAfterMs });
     process.exit(0);
   });
 };

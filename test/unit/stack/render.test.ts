@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadTemplates, renderHaproxyConfig, renderServerArgs, serverName, TemplateError, type Templates } from '../../../src/stack/haproxy/render.js';
-import { haproxySettings, StackSettingError } from '../../../src/stack/haproxy/settings.js';
+import { handlerTimings, haproxySettings, StackSettingError } from '../../../src/stack/haproxy/settings.js';
 
 const settings = haproxySettings({ STACK_RUN_DIR: '/run/test-stack', HAPROXY_HTTP_BIND: '127.0.0.1:8080' });
 const web1 = { name: 'web1', address: '10.0.0.11', port: 3000 };
@@ -17,8 +17,8 @@ describe('renderHaproxyConfig (the shipped template)', () => {
   test('one server line per member, sorted by name, with the partial’s parameters', () => {
     const cfg = renderHaproxyConfig([web2, web1], settings);
     assert.deepEqual(serverLines(cfg), [
-      'server web1 10.0.0.11:3000 check inter 1000ms fall 2 rise 1',
-      'server web2 10.0.0.12:3001 check inter 1000ms fall 2 rise 1',
+      'server web1 10.0.0.11:3000 check inter 1000ms fall 2 rise 1 pool-max-conn -1 pool-purge-delay 5s',
+      'server web2 10.0.0.12:3001 check inter 1000ms fall 2 rise 1 pool-max-conn -1 pool-purge-delay 5s',
     ]);
   });
 
@@ -46,7 +46,7 @@ describe('renderHaproxyConfig (the shipped template)', () => {
   });
 
   test('renderServerArgs is the same partial the file uses', () => {
-    assert.equal(renderServerArgs(web1, settings), 'web1 10.0.0.11:3000 check inter 1000ms fall 2 rise 1');
+    assert.equal(renderServerArgs(web1, settings), 'web1 10.0.0.11:3000 check inter 1000ms fall 2 rise 1 pool-max-conn -1 pool-purge-delay 5s');
   });
 
   test('the rendered file passes haproxy -c', { skip: !hasHaproxy() && 'haproxy is not installed' }, () => {
@@ -94,6 +94,9 @@ describe('serverName and settings', () => {
 
   test('a bad number in the environment names the variable', () => {
     assert.throws(() => haproxySettings({ WEBAPP_PORT: 'http' }), (err: unknown) => err instanceof StackSettingError && err.message.startsWith('WEBAPP_PORT=http'));
+    // A resync interval of 0 or garbage would spin: at least 1 s.
+    assert.throws(() => handlerTimings({ STACK_RESYNC_MS: '0' }), (err: unknown) => err instanceof StackSettingError && err.message.startsWith('STACK_RESYNC_MS=0'));
+    assert.deepEqual(handlerTimings({}), { drainTimeoutMs: 5000, resyncMs: 30_000 });
   });
 
   test('paths follow STACK_RUN_DIR unless set one by one', () => {

@@ -33,6 +33,6 @@ describe('runtime API tables', () => {
 
   test('show stat: sessions, errors, retries by column name', () => {
     const row = parseStat(stat).find((r) => r.server === 's0');
-    assert.deepEqual(row, { proxy: 'webapps', server: 's0', current: 3, status: 'UP', connErrors: 1, respErrors: 2, retries: 4, redispatches: 5, total: 10603 });
+    assert.deepEqual(row, { proxy: 'webapps', server: 's0', current: 3, status: 'UP', connErrors: 1, respErrors: 2, retries: 4, redispatches: 5, total: 10603, connects: 0, reuses: 0 });
   });
 });

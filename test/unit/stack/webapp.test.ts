@@ -93,7 +93,27 @@ describe('webapp', () => {
     const answer = await inFlight;
     assert.equal(answer.status, 200);
     assert.equal(answer.headers.connection, 'close');
-    assert.deepEqual(await stopped, { graceful: true });
+    assert.deepEqual(await stopped, { graceful: true, quietAfterMs: 0 });
+    await assert.rejects(call(p, 'GET', '/'), /ECONNREFUSED/);
+  });
+
+  test('stop() with a quiet period keeps accepting until no request came for that long, then closes', async () => {
+    const other = createWebapp({ host: 'web3', ip: '10.0.0.13', tag: '' });
+    await new Promise<void>((resolve) => other.server.listen(0, '127.0.0.1', resolve));
+    const p = (other.server.address() as AddressInfo).port;
+    let resolved = false;
+    const stopped = other.stop(5000, 200).then((r) => ((resolved = true), r));
+    // The balancer has not taken the node out yet: new connections are still served, and closed.
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const answer = await call(p, 'GET', '/');
+      assert.equal(answer.status, 200, `request ${i} while leaving`);
+      assert.equal(answer.headers.connection, 'close');
+    }
+    assert.equal(resolved, false, 'still leaving while requests keep coming');
+    const result = await stopped;
+    assert.equal(result.graceful, true);
+    assert.ok(result.quietAfterMs >= 600, `closed ${result.quietAfterMs} ms after the stop, before 200 ms of quiet`);
     await assert.rejects(call(p, 'GET', '/'), /ECONNREFUSED/);
   });
 });
