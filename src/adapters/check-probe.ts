@@ -5,6 +5,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { ExitStatus } from '../core/exit-status.js';
+import type { RunAs } from '../core/service-spec.js';
 import type { Launcher } from './launcher.js';
 import { sendSignal } from './signals.js';
 
@@ -17,6 +18,7 @@ export interface CheckRequest {
   readonly file: string;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string>>;
+  readonly user?: RunAs | null;
 }
 
 export interface CheckResult {
@@ -47,6 +49,7 @@ export function runCheck(launcher: Launcher, req: CheckRequest, onDone: (result:
     cwd: req.cwd,
     env: req.env,
     detached: true,
+    user: req.user ?? null,
     onOutput: (stdout, stderr) => {
       for (const stream of [stdout, stderr]) {
         streams.push(stream);

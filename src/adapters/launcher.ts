@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { ExitStatus } from '../core/exit-status.js';
+import type { RunAs } from '../core/service-spec.js';
 
 export interface LaunchRequest {
   readonly file: string;
@@ -19,6 +20,8 @@ export interface LaunchRequest {
   readonly env: Readonly<Record<string, string>>;
   /** Own session and process group, as s6 gives each service (`setsid`). */
   readonly detached: boolean;
+  /** Run as this uid and gid (supplementary groups are dropped); default: as warden. */
+  readonly user?: RunAs | null;
   /** The fd on which the program reports readiness with a newline (s6 `notification-fd`). */
   readonly notificationFd?: number | null;
   readonly stdin?: 'inherit' | 'ignore';
@@ -51,6 +54,7 @@ export class Launcher {
         cwd: req.cwd,
         env: req.env,
         detached: req.detached,
+        ...(req.user ? { uid: req.user.uid, gid: req.user.gid } : {}),
         stdio: [req.stdin ?? 'ignore', req.onOutput ? 'pipe' : 'inherit', req.onOutput ? 'pipe' : 'inherit', ...extra],
       });
     } catch (err) {

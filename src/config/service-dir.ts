@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { lstat, readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { CheckSpec, ServiceSpec } from '../core/service-spec.js';
+import type { CheckSpec, RunAs, ServiceSpec } from '../core/service-spec.js';
 import { problem, type ConfigProblem } from './config-problem.js';
 import { readEnvDir } from './env-dir.js';
 import { describeError, isMissing, readSettingFile } from './read-setting.js';
@@ -21,6 +21,7 @@ import {
   parseRestartDelay,
   type Parsed,
 } from './setting-files.js';
+import { parseUser, readAccounts } from './user-setting.js';
 
 /** Settings that come from outside the service dir. */
 export interface ServiceDefaults {
@@ -132,7 +133,12 @@ export async function loadServiceDir(dir: string, defaults: ServiceDefaults): Pr
     notifySocket: await exists(file('notify-socket')),
     // A bad check file is reported once, not again as settings without a check.
     check: check.ok ? await checkSpec(abs, check.value, problems) : null,
+    user: (await exists(file('user'))) ? await userOf(file('user'), problems) : null,
   };
+  // Other supervisors' stop timeout is s6's timeout-kill here: say so rather than ignore the file.
+  if (await exists(file('stop-timeout'))) {
+    problems.push(problem(file('stop-timeout'), `warden has no stop-timeout setting: s6's timeout-kill is the time from the down signal to SIGKILL; rename it to ${file('timeout-kill')}`));
+  }
   return problems.length > 0 ? { spec: null, problems } : { spec, problems };
 }
 
@@ -158,6 +164,11 @@ async function checkSpec(dir: string, file: string | null, problems: ConfigProbl
     timeoutMs: await setting(path('check-timeout'), 2000, parseCheckTimeout, problems),
     retries: await setting(path('check-retries'), 3, parseCheckRetries, problems),
   };
+}
+
+async function userOf(path: string, problems: ConfigProblem[]): Promise<RunAs | null> {
+  const accounts = await readAccounts();
+  return setting<RunAs | null>(path, null, (f, t) => parseUser(f, t, accounts), problems);
 }
 
 /** sha256 over the files' contents (a missing file counts as empty). */

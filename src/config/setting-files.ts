@@ -25,7 +25,7 @@ const INTEGER = /^\d+$/;
  * The value of a one-value file: its first line, trimmed. Like s6, only the first line counts,
  * so a comment or blank line there is a mistake, not something to skip.
  */
-function firstLine(file: string, text: string, expected: string): Parsed<string> {
+export function firstLine(file: string, text: string, expected: string): Parsed<string> {
   if (text.trim() === '') return fail(file, `is empty: expected ${expected}`, null);
   const line = (text.split('\n', 1)[0] ?? '').trim();
   if (line === '') {

@@ -59,4 +59,13 @@ export interface ServiceSpec {
   readonly notifySocket: boolean;
   /** The `check` probe, or null when the dir has no `check` file. */
   readonly check: CheckSpec | null;
+  /** `user`: who run, finish and check run as; null: as warden (root). */
+  readonly user: RunAs | null;
+}
+
+/** A uid and gid to run as, and the `user` file's text for messages. */
+export interface RunAs {
+  readonly uid: number;
+  readonly gid: number;
+  readonly label: string;
 }

@@ -198,6 +198,7 @@ export class Supervisor {
           cwd: spec.dir,
           env,
           detached: true,
+          user: spec.user,
           notificationFd: spec.notificationFd,
           onExit: (status) => {
             endpoint?.close();
@@ -213,7 +214,7 @@ export class Supervisor {
       }
       case 'run-check': {
         this.stopCheck(name);
-        const started = runCheck(this.deps.launcher, { file: spec.check!.file, cwd: spec.dir, env: this.envFor(spec) }, (result) => {
+        const started = runCheck(this.deps.launcher, { file: spec.check!.file, cwd: spec.dir, env: this.envFor(spec), user: spec.user }, (result) => {
           if (this.checks.get(name) !== run) return;
           this.checks.delete(name);
           const passed = result.status.kind === 'exited' && result.status.code === 0;
@@ -237,6 +238,7 @@ export class Supervisor {
           cwd: spec.dir,
           env: this.envFor(spec),
           detached: true,
+          user: spec.user,
           // As in s6, finish writes to the service's own log.
           onOutput: this.outputOf(spec),
           onExit: (status) => {

@@ -59,6 +59,7 @@ export function defaultSpec(dir: string, name: string): ServiceSpec {
     timeoutKillMs: 7000,
     timeoutFinishMs: 5000,
     downSignal: 'SIGTERM',
+    user: null,
     maxDeathTally: 100,
     env: {},
     restart: 'always',

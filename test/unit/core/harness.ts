@@ -28,6 +28,7 @@ export function makeSpec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
     timeoutKillMs: 3000,
     timeoutFinishMs: 5000,
     downSignal: 'SIGTERM',
+    user: null,
     maxDeathTally: 100,
     env: {},
     restart: 'always',
