@@ -6,65 +6,11 @@
  * /usr/bin (as an image installs them), and /run is a fresh tmpfs, as in a container.
  */
 import assert from 'node:assert/strict';
-import { chmod, copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { REPO_ROOT, Sandbox, sq, WARDEN_MAIN, type BootOptions, type Warden } from './harness.js';
-
-const FIXTURE = join(REPO_ROOT, 'test/fixtures/overlay/app/etc');
-const SHIMS = join(REPO_ROOT, 'shims');
-
-/** A sandbox with a bin dir holding the shims and a `warden` command, and the marks dir. */
-async function overlayBox(t: TestContext): Promise<{ box: Sandbox; boot: (opts?: BootOptions) => Warden }> {
-  const box = await Sandbox.create();
-  t.after(() => box.cleanup());
-  const bin = box.path('bin');
-  await mkdir(bin);
-  for (const name of await readdir(SHIMS)) if (name !== 'package.json') await copyFile(join(SHIMS, name), join(bin, name));
-  await writeFile(join(bin, 'warden'), `#!/bin/sh\nexec ${sq(process.execPath)} ${sq(WARDEN_MAIN)} "$@"\n`);
-  for (const name of await readdir(bin)) await chmod(join(bin, name), 0o755);
-  await mkdir(box.path('marks'));
-  const prelude = [
-    `mount -t overlay overlay -o lowerdir=${bin}:/usr/bin /usr/bin`,
-    `mount -t overlay overlay -o lowerdir=${FIXTURE}:/etc /etc`,
-    'mount -t tmpfs tmpfs /run',
-  ].join('\n');
-  const boot = (opts: BootOptions = {}): Warden =>
-    box.boot({
-      ...opts,
-      // Default dirs, as in an image: /etc/services.d, /etc/cont-init.d, /etc/s6-overlay/s6-rc.d …
-      argv: ['boot', ...(opts.cmd ? ['--', ...opts.cmd] : [])],
-      prelude,
-      env: { WARDEN_S6_RUNTIME: '1', MARK_DIR: box.path('marks'), APP_NAME: 'demo', ...opts.env },
-    });
-  return { box, boot };
-}
-
-interface Mark {
-  readonly ns: bigint;
-  readonly what: string;
-}
-
-async function marks(box: Sandbox): Promise<Mark[]> {
-  const text = (await box.read('marks/events')) ?? '';
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => ({ ns: BigInt(l.slice(0, l.indexOf(' '))), what: l.slice(l.indexOf(' ') + 1) }));
-}
-
-function at(list: readonly Mark[], what: string): Mark {
-  const found = list.find((m) => m.what === what || m.what.startsWith(`${what} `));
-  assert.ok(found, `no "${what}" mark in:\n${list.map((m) => m.what).join('\n')}`);
-  return found;
-}
-
-function before(list: readonly Mark[], a: string, b: string): void {
-  assert.ok(at(list, a).ns <= at(list, b).ns, `"${a}" should come before "${b}":\n${list.map((m) => m.what).join('\n')}`);
-}
+import { test } from 'node:test';
+import { at, before, marks, overlayBox } from './overlay-box.js';
 
 test('an s6-overlay tree boots in dependency order, CMD sees the shims, and the container exits with CMD\'s code', { timeout: 60_000 }, async (t) => {
-  const { box, boot } = await overlayBox(t);
+  const { box, boot } = await overlayBox(t, 'app');
   const cmd = [
     '/bin/sh',
     '-c',
@@ -109,7 +55,7 @@ test('an s6-overlay tree boots in dependency order, CMD sees the shims, and the 
 });
 
 test('a finish script that writes the exitcode file and runs /run/s6/basedir/bin/halt sets the container\'s code', { timeout: 60_000 }, async (t) => {
-  const { box, boot } = await overlayBox(t);
+  const { box, boot } = await overlayBox(t, 'app');
   const warden = boot({ env: { HALT_WITH: '42' } });
   const exit = await warden.waitForExit(40_000);
   assert.equal(exit.code, 42, warden.tail());
@@ -119,7 +65,7 @@ test('a finish script that writes the exitcode file and runs /run/s6/basedir/bin
 });
 
 test('a failing oneshot stops the container (111) by default; its dependents never start', { timeout: 60_000 }, async (t) => {
-  const { box, boot } = await overlayBox(t);
+  const { box, boot } = await overlayBox(t, 'app');
   const warden = boot({ env: { FAIL_INIT: '1' } });
   const exit = await warden.waitForExit(40_000);
   assert.equal(exit.code, 111, warden.tail());
@@ -131,7 +77,7 @@ test('a failing oneshot stops the container (111) by default; its dependents nev
 });
 
 test('with S6_BEHAVIOUR_IF_STAGE2_FAILS=1 a failing oneshot is a warning: the rest runs', { timeout: 60_000 }, async (t) => {
-  const { box, boot } = await overlayBox(t);
+  const { box, boot } = await overlayBox(t, 'app');
   const warden = boot({ env: { FAIL_INIT: '1', S6_BEHAVIOUR_IF_STAGE2_FAILS: '1' } });
   await warden.waitForEvent((e) => e.event === 'boot-continues', 20_000, 'boot-continues');
   await warden.waitForEvent((e) => e.event === 'started' && e.service === 'legacy-cron', 20_000, 'legacy-cron started');

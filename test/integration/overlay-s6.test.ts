@@ -1,0 +1,211 @@
+/**
+ * The corpus (test/fixtures/overlay/TREE/etc) under warden and under s6 itself. s6-overlay's
+ * stage 2 (cont-init.d, s6-rc's oneshots and dependency order) needs s6-rc and s6-linux-init,
+ * which Debian does not package; what it finally supervises is plain s6: an s6-svscan on a scan
+ * dir holding each longrun (services.d/NAME, s6-rc.d/NAME of type longrun). Debian's s6 runs
+ * that part, so for each tree both inits boot the same longrun dirs, each as PID 1 of its own
+ * namespaces with the tree on /etc, and the test compares what a user sees:
+ *   - which longruns come up, and which are ready before the gate opens (a program not ready
+ *     until the test says so: notification-fd, s6-notifyoncheck) and after — seen through
+ *     `s6-svwait -u/-U` and `warden wait --up/--ready`;
+ *   - the processes running (argv), the supervisor's own left out, and which services run;
+ *   - after SIGKILL to every service: the finish scripts' argv, and which services come back
+ *     (exit 125 from finish: not);
+ *   - after SIGTERM to PID 1: the finish scripts' argv (down-signal) and PID 1's exit code;
+ *   - the marks the longruns' scripts leave (starts, readiness), as a multiset per phase.
+ * What is not compared, because s6 alone does not do it: cont-init.d, oneshots, the order
+ * dependencies impose, cont-finish.d (test/integration/overlay.test.ts checks those against
+ * s6-overlay's documented behaviour). The last test boots warden on a changed copy of a tree
+ * to show that a difference fails the comparison.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Sandbox } from './harness.js';
+import { corpusTrees, imagePrelude, marks, overlayBox, treeEtc } from './overlay-box.js';
+import { namespaceCommands, s6Subject, wardenSubject, type Longrun, type Subject } from './overlay-subjects.js';
+
+/** The longruns of a tree's etc dir: services.d's dirs and s6-rc.d's dirs of type longrun. */
+async function longrunsOf(etc: string): Promise<Longrun[]> {
+  const found: Longrun[] = [];
+  const list = async (dir: string): Promise<string[]> => (existsSync(dir) ? (await readdir(dir)).sort() : []);
+  for (const name of await list(join(etc, 'services.d'))) found.push({ name, dir: join(etc, 'services.d', name) });
+  const rc = join(etc, 's6-overlay/s6-rc.d');
+  for (const name of await list(rc)) {
+    const type = await readFile(join(rc, name, 'type'), 'utf8').catch(() => '');
+    if (type.trim() === 'longrun') found.push({ name, dir: join(rc, name) });
+  }
+  return found;
+}
+
+type PerService = Record<string, boolean>;
+
+interface Observation {
+  readonly up: PerService;
+  /** Services with notification-fd: ready before the test opens the gate, and after. */
+  readonly readyBeforeGate: PerService;
+  readonly readyAfterGate: PerService;
+  /** Services without notification-fd: "ready" within 1.5 s of being up (see knownDifferences). */
+  readonly readyWithoutNotification: PerService;
+  readonly running: PerService;
+  readonly processes: readonly string[];
+  readonly bootMarks: readonly string[];
+  readonly killMarks: readonly string[];
+  readonly restartedAfterKill: PerService;
+  readonly stopMarks: readonly string[];
+  readonly exitCode: number | null;
+}
+
+async function perService(names: readonly string[], ask: (name: string) => Promise<boolean>): Promise<PerService> {
+  const answers = await Promise.all(names.map(ask));
+  return Object.fromEntries(names.map((n, i) => [n, answers[i]!]));
+}
+
+/**
+ * The marks of the longruns' scripts (`NAME-start`, `NAME-ready`, `NAME-finish ARGS`), sorted:
+ * starts and readiness by their first word (a start mark may show variables cont-init.d set,
+ * which only warden runs), finish marks whole. s6 (since 2.10) passes finish a third argument,
+ * the service dir's name; warden passes two: that one known difference is cut off here.
+ */
+function longrunMarks(list: readonly { what: string }[], names: readonly string[]): string[] {
+  return list
+    .map((m) => m.what.split(' '))
+    .filter(([first]) => /-(start|ready|finish)$/.test(first!) && !first!.startsWith('cont-'))
+    .map(([first, ...args]) => {
+      if (!first!.endsWith('-finish')) return first!;
+      const [count, ...rest] = args;
+      const withoutName = count === '3' && names.includes(rest[2]!) ? ['2', ...rest.slice(0, 2)] : args;
+      return [first, ...withoutName].join(' ');
+    })
+    .sort();
+}
+
+/** Runs the whole scenario on one init; `box` holds the marks its scripts leave. */
+async function observe(subject: Subject, longruns: readonly Longrun[], box: Sandbox): Promise<Observation> {
+  const names = longruns.map((l) => l.name);
+  const wanted = longruns.filter((l) => !existsSync(join(l.dir, 'down')));
+  const notified = wanted.filter((l) => existsSync(join(l.dir, 'notification-fd'))).map((l) => l.name);
+  const unnotified = wanted.filter((l) => !notified.includes(l.name)).map((l) => l.name);
+  await subject.reachable(names);
+  const up = await perService(wanted.map((l) => l.name), (n) => subject.waitFor(n, 'up', 20_000));
+  // Up but not ready yet stays so while the gate is shut: 1.5 s is long for anything else.
+  const readyBeforeGate = await perService(notified, (n) => subject.waitFor(n, 'ready', 1500));
+  const readyWithoutNotification = await perService(unnotified, (n) => subject.waitFor(n, 'ready', 1500));
+  await writeFile(box.path('marks/gate'), '');
+  const readyAfterGate = await perService(notified, (n) => subject.waitFor(n, 'ready', 10_000));
+  const before = await perService(names, async (n) => (await subject.state(n)).pid !== null);
+  const init = await subject.initPid();
+  const commands = (await namespaceCommands(init)).filter((c) => c.nsPid !== 1 && basename(c.argv[0] ?? '') !== 's6-supervise');
+  const processes = commands.map((c) => c.argv.join(' ')).sort();
+  let seen = 0;
+  const phaseMarks = async (): Promise<string[]> => {
+    const all = await marks(box);
+    const phase = all.slice(seen);
+    seen = all.length;
+    return longrunMarks(phase, names);
+  };
+  const bootMarks = await phaseMarks();
+
+  const pids = new Map<string, number>();
+  for (const { name: n } of wanted) {
+    const pid = (await subject.state(n)).pid;
+    if (pid !== null) pids.set(n, pid);
+  }
+  for (const pid of pids.values()) {
+    const target = commands.find((c) => c.nsPid === pid);
+    assert.ok(target, `${subject.label}: no process with pid ${pid} in the namespace`);
+    process.kill(target.hostPid, 'SIGKILL');
+  }
+  const restartedAfterKill = await perService([...pids.keys()], async (n) => {
+    // s6-supervise waits a second between two starts; 6 s is plenty for both.
+    const deadline = performance.now() + 6000;
+    while (performance.now() < deadline) {
+      const now = await subject.state(n);
+      if (now.pid !== null && now.pid !== pids.get(n) && (now.ready || !notified.includes(n))) return true;
+      await sleep(100);
+    }
+    return false;
+  });
+  const killMarks = await phaseMarks();
+  const exitCode = await subject.terminate(20_000);
+  const stopMarks = await phaseMarks();
+  return { up, readyBeforeGate, readyAfterGate, readyWithoutNotification, running: before, processes, bootMarks, killMarks, restartedAfterKill, stopMarks, exitCode };
+}
+
+/** The container environment both inits give with-contenv scripts (warden: its own env). */
+function containerEnv(box: Sandbox): Record<string, string> {
+  return { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', MARK_DIR: box.path('marks'), APP_NAME: 'demo' };
+}
+
+async function underS6(t: TestContext, etc: string): Promise<Observation> {
+  const box = await Sandbox.create();
+  // Only with-contenv comes from warden: s6-svc, s6-svwait … are Debian's, talking to s6-supervise.
+  const prelude = await imagePrelude(box.path('bin'), etc, ['with-contenv']);
+  await mkdir(box.path('marks'));
+  const s6 = await s6Subject(box, await longrunsOf(etc), prelude, containerEnv(box));
+  t.after(async () => {
+    await s6.kill();
+    await box.cleanup();
+  });
+  return observe(s6, await longrunsOf(etc), box);
+}
+
+/** warden on `etc` (the tree's, or a changed copy); the services are classified as in the tree. */
+async function underWarden(t: TestContext, tree: string, etc = treeEtc(tree)): Promise<Observation> {
+  const { box, boot } = await overlayBox(t, tree, etc);
+  const socket = box.path('control.sock');
+  const warden = boot({ env: containerEnv(box) });
+  return observe(wardenSubject(warden, socket), await longrunsOf(treeEtc(tree)), box);
+}
+
+/**
+ * Fails, field by field, where warden's observation differs from s6's. One difference is by
+ * design and checked as such: s6-supervise reports readiness only through notification-fd, so
+ * `s6-svwait -U` on a longrun without one never returns (s6-rc, and so s6-overlay, waits only
+ * for it to be up); warden counts such a service ready as soon as it runs.
+ */
+function assertSame(warden: Observation, s6: Observation, tree: string): void {
+  for (const key of Object.keys(s6) as (keyof Observation)[]) {
+    if (key === 'readyWithoutNotification') continue;
+    assert.deepEqual(warden[key], s6[key], `${tree}: ${key} differs between warden (actual) and s6 (expected)`);
+  }
+  const names = Object.keys(s6.readyWithoutNotification);
+  assert.deepEqual(s6.readyWithoutNotification, Object.fromEntries(names.map((n) => [n, false])), `${tree}: s6 reported readiness without notification-fd`);
+  assert.deepEqual(warden.readyWithoutNotification, Object.fromEntries(names.map((n) => [n, true])), `${tree}: warden did not count a running service without notification-fd as ready`);
+}
+
+const observedUnderS6 = new Map<string, Observation>();
+
+for (const tree of await corpusTrees()) {
+  test(`corpus tree ${tree}: its longruns behave under warden as under s6-svscan`, { timeout: 180_000 }, async (t) => {
+    const s6 = await underS6(t, treeEtc(tree));
+    observedUnderS6.set(tree, s6);
+    // The scenario must have had something to compare: services up, processes, finish scripts.
+    assert.ok(Object.values(s6.up).some(Boolean), `${tree}: nothing came up under s6: ${JSON.stringify(s6)}`);
+    assert.ok(s6.processes.length > 0, `${tree}: no processes under s6`);
+    const warden = await underWarden(t, tree);
+    if (process.env.SHOW_OBSERVATIONS) console.log(JSON.stringify({ s6, warden }, null, 1));
+    assertSame(warden, s6, tree);
+  });
+}
+
+test('the comparison fails on a difference: warden on nginx-php without notification-fd and down-signal', { timeout: 180_000 }, async (t) => {
+  const s6 = observedUnderS6.get('nginx-php');
+  assert.ok(s6, 'the nginx-php comparison must run first');
+  const copy = await Sandbox.create();
+  t.after(() => copy.cleanup());
+  const etc = copy.path('etc');
+  await cp(treeEtc('nginx-php'), etc, { recursive: true });
+  await rm(join(etc, 'services.d/php-fpm/notification-fd'));
+  await rm(join(etc, 'services.d/nginx/down-signal'));
+  const warden = await underWarden(t, 'nginx-php', etc);
+  // php-fpm is ready as soon as it runs; nginx stops on SIGTERM, not SIGINT.
+  assert.equal(s6.readyBeforeGate['php-fpm'], false);
+  assert.equal(warden.readyBeforeGate['php-fpm'], true);
+  assert.throws(() => assertSame(warden, s6, 'nginx-php (changed)'), /readyBeforeGate differs/);
+  assert.ok(s6.stopMarks.includes('nginx-finish 2 256 2'), s6.stopMarks.join('\n'));
+  assert.ok(warden.stopMarks.includes('nginx-finish 2 256 15'), warden.stopMarks.join('\n'));
+});
