@@ -51,6 +51,12 @@ interface Observation {
   /** Services without notification-fd: "ready" within 1.5 s of being up (see knownDifferences). */
   readonly readyWithoutNotification: PerService;
   readonly running: PerService;
+  /** s6-svstat's line for each longrun, numbers masked: once all are ready, and after the kills. */
+  readonly svstat: Readonly<Record<string, string>>;
+  readonly svstatAfterKill: Readonly<Record<string, string>>;
+  /** After the kills, `s6-svwait -o -D` and `-a -D` on the longruns down and up (null: none down or none up). */
+  readonly svwaitAnyDown: boolean | null;
+  readonly svwaitAllDown: boolean | null;
   readonly processes: readonly string[];
   readonly bootMarks: readonly string[];
   readonly killMarks: readonly string[];
@@ -100,6 +106,11 @@ async function observe(subject: Subject, longruns: readonly Longrun[], box: Sand
   const init = await subject.initPid();
   const commands = (await namespaceCommands(init)).filter((c) => c.nsPid !== 1 && basename(c.argv[0] ?? '') !== 's6-supervise');
   const processes = commands.map((c) => c.argv.join(' ')).sort();
+  const svstats = async (): Promise<Record<string, string>> => {
+    const lines = await Promise.all(names.map((n) => subject.svstat(n)));
+    return Object.fromEntries(names.map((n, i) => [n, lines[i]!.trim().replace(/\d+/g, 'N')]));
+  };
+  const svstat = await svstats();
   let seen = 0;
   const phaseMarks = async (): Promise<string[]> => {
     const all = await marks(box);
@@ -130,9 +141,32 @@ async function observe(subject: Subject, longruns: readonly Longrun[], box: Sand
     return false;
   });
   const killMarks = await phaseMarks();
+  const svstatAfterKill = await svstats();
+  const after = await perService(names, async (n) => (await subject.state(n)).pid !== null);
+  const downs = names.filter((n) => !after[n]);
+  const ups = names.filter((n) => after[n]);
+  const both = downs.length > 0 && ups.length > 0;
+  const svwaitAnyDown = both ? await subject.svwait(['-o', '-D'], [...downs, ...ups], 1500) : null;
+  const svwaitAllDown = both ? await subject.svwait(['-a', '-D'], [...downs, ...ups], 1500) : null;
   const exitCode = await subject.terminate(20_000);
   const stopMarks = await phaseMarks();
-  return { up, readyBeforeGate, readyAfterGate, readyWithoutNotification, running: before, processes, bootMarks, killMarks, restartedAfterKill, stopMarks, exitCode };
+  return {
+    up,
+    readyBeforeGate,
+    readyAfterGate,
+    readyWithoutNotification,
+    running: before,
+    svstat,
+    svstatAfterKill,
+    svwaitAnyDown,
+    svwaitAllDown,
+    processes,
+    bootMarks,
+    killMarks,
+    restartedAfterKill,
+    stopMarks,
+    exitCode,
+  };
 }
 
 /** The container environment both inits give with-contenv scripts (warden: its own env). */
@@ -168,11 +202,15 @@ async function underWarden(t: TestContext, tree: string, etc = treeEtc(tree)): P
  * for it to be up); warden counts such a service ready as soon as it runs.
  */
 function assertSame(warden: Observation, s6: Observation, tree: string): void {
+  const names = Object.keys(s6.readyWithoutNotification);
+  // The same difference in s6-svstat's line: warden's shim adds readiness to such a service that is up.
+  const svstatOfWarden = (lines: Readonly<Record<string, string>>): Record<string, string> =>
+    Object.fromEntries(Object.entries(lines).map(([n, line]) => [n, names.includes(n) && line.startsWith('up ') ? `${line}, ready N seconds` : line]));
+  const expected: Observation = { ...s6, svstat: svstatOfWarden(s6.svstat), svstatAfterKill: svstatOfWarden(s6.svstatAfterKill) };
   for (const key of Object.keys(s6) as (keyof Observation)[]) {
     if (key === 'readyWithoutNotification') continue;
-    assert.deepEqual(warden[key], s6[key], `${tree}: ${key} differs between warden (actual) and s6 (expected)`);
+    assert.deepEqual(warden[key], expected[key], `${tree}: ${key} differs between warden (actual) and s6 (expected)`);
   }
-  const names = Object.keys(s6.readyWithoutNotification);
   assert.deepEqual(s6.readyWithoutNotification, Object.fromEntries(names.map((n) => [n, false])), `${tree}: s6 reported readiness without notification-fd`);
   assert.deepEqual(warden.readyWithoutNotification, Object.fromEntries(names.map((n) => [n, true])), `${tree}: warden did not count a running service without notification-fd as ready`);
 }

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { directChildren } from '../../src/adapters/process-tree.js';
 import { cli, statusOf } from './control-helpers.js';
-import { eventually, sq, type Sandbox, type Warden } from './harness.js';
+import { eventually, REPO_ROOT, sq, WARDEN_MAIN, type Sandbox, type Warden } from './harness.js';
+
+const SHIMS = join(REPO_ROOT, 'shims');
 
 /** A longrun as both inits see it: its name and its dir in the tree. */
 export interface Longrun {
@@ -31,6 +33,10 @@ export interface Subject {
   initPid(): Promise<number>;
   /** SIGTERM to PID 1, then its exit code (null when it did not exit in `timeoutMs`). */
   terminate(timeoutMs: number): Promise<number | null>;
+  /** `s6-svwait FLAGS -t timeoutMs DIR…` (Debian's, or warden's shim): true when it exits 0. */
+  svwait(flags: readonly string[], names: readonly string[], timeoutMs: number): Promise<boolean>;
+  /** What `s6-svstat DIR` prints (Debian's, or warden's shim). */
+  svstat(name: string): Promise<string>;
 }
 
 /** A process of a namespace: its pid there, its host pid and its argv. */
@@ -60,17 +66,20 @@ export async function namespaceCommands(initHostPid: number): Promise<NsCommand[
   return found;
 }
 
-function run(file: string, args: readonly string[]): Promise<{ code: number; stdout: string }> {
+function run(file: string, args: readonly string[], env?: Readonly<Record<string, string>>): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { encoding: 'utf8', timeout: 30_000 }, (err, stdout) => {
+    execFile(file, args, { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } }, (err, stdout) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
       resolve({ code, stdout });
     });
   });
 }
 
-/** warden as PID 1 (booted by overlay-box.ts on the tree), seen through its CLI and socket. */
+/** warden as PID 1 (booted by overlay-box.ts on the tree), seen through its CLI, its socket and the shims. */
 export function wardenSubject(warden: Warden, socket: string): Subject {
+  // The shims run here, outside the namespace: they reach warden through its socket.
+  const shimEnv = { WARDEN_SOCKET: socket, WARDEN_CLI: `${process.execPath} ${WARDEN_MAIN}` };
+  const dir = (name: string): string => `/run/service/${name}`;
   return {
     label: 'warden',
     reachable: (names) =>
@@ -94,6 +103,9 @@ export function wardenSubject(warden: Warden, socket: string): Subject {
       await warden.signal('SIGTERM');
       return (await warden.waitForExit(timeoutMs)).code;
     },
+    svwait: async (flags, names, timeoutMs) =>
+      (await run('sh', [join(SHIMS, 's6-svwait'), ...flags, '-t', String(timeoutMs), ...names.map(dir)], shimEnv)).code === 0,
+    svstat: async (name) => (await run(process.execPath, [join(SHIMS, 's6-svstat'), dir(name)], shimEnv)).stdout,
   };
 }
 
@@ -136,6 +148,8 @@ export async function s6Subject(box: Sandbox, longruns: readonly Longrun[], prel
       return { pid: up === 'true' ? Number(pid) : null, ready: ready === 'true' };
     },
     initPid,
+    svwait: async (flags, names, timeoutMs) => (await run('s6-svwait', [...flags, '-t', String(timeoutMs), ...names.map(dir)])).code === 0,
+    svstat: async (name) => (await run('s6-svstat', [dir(name)])).stdout,
     terminate: async (timeoutMs) => {
       process.kill(await initPid(), 'SIGTERM');
       return Promise.race([exited, sleep(timeoutMs).then(() => null)]);

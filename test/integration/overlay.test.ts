@@ -9,6 +9,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { at, before, marks, overlayBox } from './overlay-box.js';
 
+/** Unix ms of a TAI64N label (@ + 16 hex digits of 2^62 + TAI seconds + 8 of nanoseconds). */
+function tai64nMs(label: string): number {
+  assert.match(label, /^@[0-9a-f]{24}$/);
+  const secs = BigInt(`0x${label.slice(1, 17)}`) - (1n << 62n) - 37n;
+  return Number(secs) * 1000 + Math.floor(Number(BigInt(`0x${label.slice(17)}`)) / 1_000_000);
+}
+
 test('an s6-overlay tree boots in dependency order, CMD sees the shims, and the container exits with CMD\'s code', { timeout: 60_000 }, async (t) => {
   const { box, boot } = await overlayBox(t, 'app');
   const cmd = [
@@ -20,6 +27,7 @@ test('an s6-overlay tree boots in dependency order, CMD sees the shims, and the 
       's6-svstat -o up,ready /run/service/svc-web >> "$MARK_DIR/svstat"',
       's6-svc -wD -T 10000 -d /run/service/legacy-cron',
       's6-svstat -u /run/service/legacy-cron >> "$MARK_DIR/svstat"',
+      's6-svstat -o updownsince,readysince /run/service/svc-db >> "$MARK_DIR/svstat"',
       'exit 3',
     ].join(' && '),
   ];
@@ -49,6 +57,10 @@ test('an s6-overlay tree boots in dependency order, CMD sees the shims, and the 
   assert.match(svstat[0]!, /^up \(pid \d+\) \d+ seconds, ready \d+ seconds$/);
   assert.equal(svstat[1], 'true true');
   assert.equal(svstat[2], 'false');
+  // The stamps are the real transitions: svc-db's start and its readiness, as its script marked them.
+  const [upSince, readySince] = svstat[3]!.split(' ').map(tai64nMs);
+  assert.ok(Math.abs(upSince! - Number(at(list, 'db-start').ns / 1_000_000n)) < 500, `updownsince ${svstat[3]} vs db-start`);
+  assert.ok(Math.abs(readySince! - Number(at(list, 'db-ready').ns / 1_000_000n)) < 500, `readysince ${svstat[3]} vs db-ready`);
   // Every S6_* variable set gets its line, saying whether warden honours it.
   assert.equal(warden.find((e) => e.event === 's6-setting' && e.variable === 'S6_SYNC_DISKS').length, 1, warden.tail());
   assert.equal(warden.find((e) => e.event === 's6-setting-ignored' && e.variable === 'S6_LOGGING_SCRIPT').length, 1, warden.tail());
