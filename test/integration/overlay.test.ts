@@ -1,6 +1,6 @@
 /**
  * An s6-overlay image's tree (test/fixtures/overlay/app/etc: cont-init.d, an s6-rc.d with
- * oneshots, longruns, a bundle and the user bundle, services.d, cont-finish.d; with-contenv,
+ * oneshots, longruns, a bundle, the user and user2 bundles, services.d, cont-finish.d; with-contenv,
  * execline and finish scripts) booting under warden as PID 1, at the paths an image has them:
  * inside warden's private mount namespace the fixture is overlaid on /etc, the shims on
  * /usr/bin (as an image installs them), and /run is a fresh tmpfs, as in a container.
@@ -45,6 +45,8 @@ test('an s6-overlay tree boots in dependency order, CMD sees the shims, and the 
   before(list, 'init-config', 'db-start');
   before(list, 'db-ready', 'web-start');
   before(list, 'db-ready', 'migrate');
+  // user2 last: after all of user (web, the migration) and after services.d (cron), as s6-overlay documents.
+  for (const earlier of ['web-start', 'migrated-demo', 'cron-start']) before(list, earlier, 'report-start');
   // The execline oneshot ran through execlineb, importas included.
   assert.equal(at(list, 'migrated-demo').what, 'migrated-demo');
   at(list, 'cron-start');
@@ -83,7 +85,7 @@ test('a failing oneshot stops the container (111) by default; its dependents nev
   assert.equal(exit.code, 111, warden.tail());
   const failed = warden.find((e) => e.event === 'oneshot-failed' && e.service === 'init-config');
   assert.equal(failed.length, 1, warden.tail());
-  assert.equal(failed[0]!.blocked, 'init-migrate,svc-db,svc-web');
+  assert.equal(failed[0]!.blocked, 'init-migrate,svc-db,svc-report,svc-web');
   const list = await marks(box);
   assert.equal(list.some((m) => m.what.startsWith('db-start')), false);
 });
