@@ -9,6 +9,8 @@
  *     until the test says so: notification-fd, s6-notifyoncheck) and after — seen through
  *     `s6-svwait -u/-U` and `warden wait --up/--ready`;
  *   - the processes running (argv), the supervisor's own left out, and which services run;
+ *   - s6-svstat's line for each service (Debian's, or warden's shim), numbers masked, and
+ *     `s6-svwait -o -D` / `-a -D` on the services down and up after the kills;
  *   - after SIGKILL to every service: the finish scripts' argv, and which services come back
  *     (exit 125 from finish: not);
  *   - after SIGTERM to PID 1: the finish scripts' argv (down-signal) and PID 1's exit code;
@@ -16,7 +18,7 @@
  * What is not compared, because s6 alone does not do it: cont-init.d, oneshots, the order
  * dependencies impose, cont-finish.d (test/integration/overlay.test.ts checks those against
  * s6-overlay's documented behaviour). The last test boots warden on a changed copy of a tree
- * to show that a difference fails the comparison.
+ * to show that a difference fails the comparison. SHOW_OBSERVATIONS=1 prints what both did.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
