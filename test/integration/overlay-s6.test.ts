@@ -13,6 +13,8 @@
  *     `s6-svwait -o -D` / `-a -D` on the services down and up after the kills;
  *   - after SIGKILL to every service: the finish scripts' argv, and which services come back
  *     (exit 125 from finish: not);
+ *   - then `s6-svc -wD -d` and `s6-svc -wu -u` on each service up (Debian's, or warden's shim):
+ *     exit codes, s6-svstat's line while down, the finish scripts' argv (down-signal);
  *   - after SIGTERM to PID 1: the finish scripts' argv (down-signal) and PID 1's exit code;
  *   - the marks the longruns' scripts leave (starts, readiness), as a multiset per phase.
  * What is not compared, because s6 alone does not do it: cont-init.d, oneshots, the order
@@ -63,6 +65,9 @@ interface Observation {
   readonly bootMarks: readonly string[];
   readonly killMarks: readonly string[];
   readonly restartedAfterKill: PerService;
+  /** Then for each service up: `s6-svc -wD -d` (its exit code, s6-svstat's line after) and `s6-svc -wu -u`. */
+  readonly svc: Readonly<Record<string, string>>;
+  readonly svcMarks: readonly string[];
   readonly stopMarks: readonly string[];
   readonly exitCode: number | null;
 }
@@ -132,20 +137,23 @@ async function observe(subject: Subject, longruns: readonly Longrun[], box: Sand
     assert.ok(target, `${subject.label}: no process with pid ${pid} in the namespace`);
     process.kill(target.hostPid, 'SIGKILL');
   }
+  const programs = new Map([...pids].map(([n, pid]) => [n, commands.find((c) => c.nsPid === pid)!.argv.join(' ')]));
   const argvOf = async (pid: number): Promise<string | undefined> =>
     (await namespaceCommands(init)).find((c) => c.nsPid === pid)?.argv.join(' ');
-  const restartedAfterKill = await perService([...pids.keys()], async (n) => {
-    const program = commands.find((c) => c.nsPid === pids.get(n))!.argv.join(' ');
-    // Back when a new process runs the same program again (its run script is done, marks
-    // written) and is ready. s6-supervise waits a second between two starts; 6 s is plenty.
+  /**
+   * Back when a new process runs the same program again (its run script is done, its marks
+   * written), ready if it notifies. s6-supervise waits a second between two starts: 6 s is plenty.
+   */
+  const comesBack = async (n: string, old: number | null): Promise<boolean> => {
     const deadline = performance.now() + 6000;
     while (performance.now() < deadline) {
       const now = await subject.state(n);
-      if (now.pid !== null && now.pid !== pids.get(n) && (now.ready || !notified.includes(n)) && (await argvOf(now.pid)) === program) return true;
+      if (now.pid !== null && now.pid !== old && (now.ready || !notified.includes(n)) && (await argvOf(now.pid)) === programs.get(n)) return true;
       await sleep(100);
     }
     return false;
-  });
+  };
+  const restartedAfterKill = await perService([...pids.keys()], (n) => comesBack(n, pids.get(n)!));
   const killMarks = await phaseMarks();
   const svstatAfterKill = await svstats();
   const after = await perService(names, async (n) => (await subject.state(n)).pid !== null);
@@ -154,6 +162,15 @@ async function observe(subject: Subject, longruns: readonly Longrun[], box: Sand
   const both = downs.length > 0 && ups.length > 0;
   const svwaitAnyDown = both ? await subject.svwait(['-o', '-D'], [...downs, ...ups], 1500) : null;
   const svwaitAllDown = both ? await subject.svwait(['-a', '-D'], [...downs, ...ups], 1500) : null;
+  const svc: Record<string, string> = {};
+  for (const n of ups) {
+    const pid = (await subject.state(n)).pid;
+    const down = await subject.svc(['-wD', '-d'], n, 10_000);
+    const line = (await subject.svstat(n)).trim().replace(/\d+/g, 'N');
+    const up = await subject.svc(['-wu', '-u'], n, 10_000);
+    svc[n] = `-wD -d: ${down}, then ${line}; -wu -u: ${up}, back: ${await comesBack(n, pid)}`;
+  }
+  const svcMarks = await phaseMarks();
   const exitCode = await subject.terminate(20_000);
   const stopMarks = await phaseMarks();
   return {
@@ -170,6 +187,8 @@ async function observe(subject: Subject, longruns: readonly Longrun[], box: Sand
     bootMarks,
     killMarks,
     restartedAfterKill,
+    svc,
+    svcMarks,
     stopMarks,
     exitCode,
   };

@@ -37,6 +37,8 @@ export interface Subject {
   svwait(flags: readonly string[], names: readonly string[], timeoutMs: number): Promise<boolean>;
   /** What `s6-svstat DIR` prints (Debian's, or warden's shim). */
   svstat(name: string): Promise<string>;
+  /** `s6-svc FLAGS -T timeoutMs DIR` (Debian's, or warden's shim): its exit code. */
+  svc(flags: readonly string[], name: string, timeoutMs: number): Promise<number>;
 }
 
 /** A process of a namespace: its pid there, its host pid and its argv. */
@@ -106,6 +108,7 @@ export function wardenSubject(warden: Warden, socket: string): Subject {
     svwait: async (flags, names, timeoutMs) =>
       (await run('sh', [join(SHIMS, 's6-svwait'), ...flags, '-t', String(timeoutMs), ...names.map(dir)], shimEnv)).code === 0,
     svstat: async (name) => (await run(process.execPath, [join(SHIMS, 's6-svstat'), dir(name)], shimEnv)).stdout,
+    svc: async (flags, name, timeoutMs) => (await run('sh', [join(SHIMS, 's6-svc'), ...flags, '-T', String(timeoutMs), dir(name)], shimEnv)).code,
   };
 }
 
@@ -150,6 +153,7 @@ export async function s6Subject(box: Sandbox, longruns: readonly Longrun[], prel
     initPid,
     svwait: async (flags, names, timeoutMs) => (await run('s6-svwait', [...flags, '-t', String(timeoutMs), ...names.map(dir)])).code === 0,
     svstat: async (name) => (await run('s6-svstat', [dir(name)])).stdout,
+    svc: async (flags, name, timeoutMs) => (await run('s6-svc', [...flags, '-T', String(timeoutMs), dir(name)])).code,
     terminate: async (timeoutMs) => {
       process.kill(await initPid(), 'SIGTERM');
       return Promise.race([exited, sleep(timeoutMs).then(() => null)]);
