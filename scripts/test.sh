@@ -9,6 +9,12 @@ if [ "$(id -u)" != 0 ]; then echo "the PID 1 and cluster tests need root (unshar
 # the container tests the same stack as podman containers (images built locally when missing).
 sh scripts/install-stack-deps.sh
 sh scripts/install-container-deps.sh
+# The overlay tests run execline scripts, and compare warden with Debian's s6 (s6-svscan,
+# s6-svwait, s6-svstat, s6-notifyoncheck) on the same service dirs.
+if ! command -v s6-svscan >/dev/null || ! command -v execlineb >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends s6 execline >/dev/null
+fi
 echo "== lint"
 npm run --silent lint
 echo "== tests"

@@ -21,6 +21,8 @@ export type Request =
       readonly condition: WaitCondition;
       readonly timeoutMs: number;
       readonly services: readonly string[];
+      /** Met when any one of the services meets the condition (s6-svwait -o); else all must. */
+      readonly any: boolean;
     }
   | { readonly cmd: 'halt'; readonly code: number }
   | { readonly cmd: 'reload' };
@@ -58,7 +60,13 @@ export interface ServiceStatus {
   readonly pid: number | null;
   /** ms since the current process started, or null when none runs. */
   readonly uptimeMs: number | null;
+  /** When it last went up (its process started) or down (its process died), ISO 8601; null before its first start. */
+  readonly upDownSince: string | null;
   readonly ready: boolean;
+  /** While up: when it became ready; while down: when it was down for good (its finish done). ISO 8601, else null. */
+  readonly readySince: string | null;
+  /** Started at boot: no `down` file (s6-svstat's "normally up"). */
+  readonly normallyUp: boolean;
   readonly restarts: number;
   /** The last death: its exit code, or the signal that killed it. */
   readonly lastExit: { readonly code: number } | { readonly signal: string } | null;
@@ -130,7 +138,9 @@ export function parseRequest(
       if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMER_MS) {
         return withId(fail('bad-request', `"timeoutMs" must be a whole number from 0 (no limit) to ${MAX_TIMER_MS}`));
       }
-      return { ok: true, request: { ...base, cmd, services, condition: condition as WaitCondition, timeoutMs } };
+      const any = obj.any ?? false;
+      if (typeof any !== 'boolean') return withId(fail('bad-request', '"any" must be true or false'));
+      return { ok: true, request: { ...base, cmd, services, condition: condition as WaitCondition, timeoutMs, any } };
     }
     case 'halt': {
       // As above: a null code (the CLI's NaN) must not halt the container with 0.

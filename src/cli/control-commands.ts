@@ -68,7 +68,7 @@ export const signalCommand: CommandModule<object, ServicesArgs & { signal: strin
   },
 };
 
-export const waitCommand: CommandModule<object, ServicesArgs & { up?: boolean; ready?: boolean; down?: boolean; timeout: number }> = {
+export const waitCommand: CommandModule<object, ServicesArgs & { up?: boolean; ready?: boolean; down?: boolean; any?: boolean; timeout: number }> = {
   command: 'wait <services..>',
   describe: 'Wait until the services are up (default), ready or down; exit 1 on timeout',
   builder: (y) =>
@@ -78,12 +78,13 @@ export const waitCommand: CommandModule<object, ServicesArgs & { up?: boolean; r
       .option('down', { type: 'boolean', describe: 'wait until down' })
       .conflicts('up', ['ready', 'down'])
       .conflicts('ready', 'down')
+      .option('any', { type: 'boolean', describe: 'done when any one of them is (s6-svwait -o); default: all' })
       .option('timeout', { type: 'number', default: 0, describe: 'give up after this many ms (0: wait for ever)' })
       .example('$0 wait --ready --timeout 5000 db web', 'wait up to 5 s for db and web to be ready'),
   handler: async (args) => {
     const condition: WaitCondition = args.ready ? 'ready' : args.down ? 'down' : 'up';
     const timeoutMs = wholeNumber('--timeout', args.timeout, 0, MAX_TIMER_MS);
-    await call({ cmd: 'wait', condition, timeoutMs, services: args.services ?? [] });
+    await call({ cmd: 'wait', condition, timeoutMs, any: args.any === true, services: args.services ?? [] });
   },
 };
 

@@ -55,6 +55,7 @@ const IGNORED: Readonly<Record<string, string>> = {
   S6_YES_I_WANT_A_WORLD_WRITABLE_RUN_BECAUSE_KUBERNETES: 'warden does not change the mode of /run',
   S6_CMD_WAIT_FOR_SERVICES: 'CMD always waits for the services (up to WARDEN_CMD_WAIT_FOR_SERVICES_MAXTIME)',
   S6_FIX_ATTRS: 'fix-attrs.d is not supported',
+  S6_RUNTIME_BUNDLEDIR: 'the user bundles are read from s6-overlay/user-bundles.d next to the s6-rc.d (or from the s6-rc.d)',
 };
 
 const HANDLED = new Set([

@@ -4,10 +4,13 @@
  * s6 service dir), oneshots become OneshotSpecs, bundles are expanded into their members.
  * Only what the `user` and `user2` bundles want starts, with everything they depend on, as
  * under s6-overlay. Dependencies on s6-overlay's own services (`base`, `legacy-cont-init` …)
- * are met by warden's boot order and dropped.
+ * are met by warden's boot order and dropped. s6-overlay's order of the bundles is kept:
+ * what only `user2` wants starts after everything `user` wants and after the services.d
+ * services next to the s6-rc.d (s6-overlay starts user, then services.d, then user2).
  */
+import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { ServiceSpec } from '../core/service-spec.js';
 import { problem, type ConfigProblem } from './config-problem.js';
 import { classifyExecline, type ExeclineScript } from './execline-line.js';
@@ -83,6 +86,8 @@ export async function loadS6RcSource(dir: string, defaults: ServiceDefaults): Pr
     const def = await readDefinition(join(root, name), name, defaults, problems);
     if (def !== null) defs.set(name, def);
   }
+  const siblings = overlaySiblings(root);
+  if (siblings !== null) await addUserBundles(siblings.bundles, defs, defaults, problems, notes);
 
   // A name used but defined nowhere: s6-overlay's own are met by boot order; others are mistakes.
   const known = (name: string, by: string, file: string): boolean => {
@@ -127,22 +132,28 @@ export async function loadS6RcSource(dir: string, defaults: ServiceDefaults): Pr
     resolvedDeps.set(def.name, [...out].sort());
   }
 
-  // The wanted set: the user bundles' atoms and, transitively, everything they depend on.
-  const wanted = new Set<string>();
-  const want = (name: string): void => {
-    if (wanted.has(name)) return;
-    wanted.add(name);
-    for (const dep of resolvedDeps.get(name) ?? []) want(dep);
-  };
-  for (const bundle of WANTED_BUNDLES) {
+  // What each user bundle wants: its atoms and, transitively, everything they depend on.
+  const closure = (bundle: string): Set<string> => {
+    const wanted = new Set<string>();
+    const want = (name: string): void => {
+      if (wanted.has(name)) return;
+      wanted.add(name);
+      for (const dep of resolvedDeps.get(name) ?? []) want(dep);
+    };
     const def = defs.get(bundle);
-    if (def === undefined) continue;
+    if (def === undefined) return wanted;
     if (def.type !== 'bundle') {
       problems.push(problem(join(def.dir, 'type'), `"${bundle}" must be a bundle (s6-overlay starts its contents), not a ${def.type}`));
-      continue;
+      return wanted;
     }
     for (const atom of expand(bundle, [])) want(atom);
-  }
+    return wanted;
+  };
+  const [first, second] = WANTED_BUNDLES.map(closure) as [Set<string>, Set<string>];
+  const wanted = new Set([...first, ...second]);
+  // user2's own services come last: after user's, and after services.d (once they are up).
+  const later = [...second].filter((name) => !first.has(name));
+  const before = later.length === 0 ? [] : [...first, ...(siblings === null ? [] : await legacyServices(siblings.legacy))];
   const atomCount = [...defs.values()].filter((d) => d.type !== 'bundle').length;
   if (atomCount > 0 && !defs.has('user')) {
     notes.push(`${root} has no "user" bundle: none of its ${atomCount} services start (list them in ${join(root, 'user', 'contents.d')}/)`);
@@ -152,7 +163,8 @@ export async function loadS6RcSource(dir: string, defaults: ServiceDefaults): Pr
   const oneshots: OneshotSpec[] = [];
   for (const name of [...wanted].sort()) {
     const def = defs.get(name)!;
-    const dependencies = resolvedDeps.get(name) ?? [];
+    const own = resolvedDeps.get(name) ?? [];
+    const dependencies = later.includes(name) ? [...new Set([...own, ...before])].sort() : own;
     if (def.type === 'longrun') {
       if (def.consumerFor.length > 0) {
         // s6-rc pipes the producer's stdout into this logger; warden captures that output itself.
@@ -166,6 +178,47 @@ export async function loadS6RcSource(dir: string, defaults: ServiceDefaults): Pr
     }
   }
   return { longruns, oneshots, problems, notes };
+}
+
+/**
+ * s6-overlay's places next to an s6-rc.d at `ETC/s6-overlay/s6-rc.d`: the user bundles'
+ * `ETC/s6-overlay/user-bundles.d` (s6-overlay ≥ 3.2.3.1) and the legacy `ETC/services.d`.
+ * Null for an s6-rc dir elsewhere (`--s6-rc DIR`).
+ */
+function overlaySiblings(root: string): { readonly bundles: string; readonly legacy: string } | null {
+  if (basename(root) !== 's6-rc.d' || basename(dirname(root)) !== 's6-overlay') return null;
+  const overlay = dirname(root);
+  return { bundles: join(overlay, 'user-bundles.d'), legacy: join(dirname(overlay), 'services.d') };
+}
+
+/**
+ * Adds the definitions of user-bundles.d (where s6-overlay ≥ 3.2.3.1 wants `user` and `user2`)
+ * to those of s6-rc.d, as s6-overlay compiles both. As there, a `user` still defined in s6-rc.d
+ * (the older place) means user-bundles.d is not read.
+ */
+async function addUserBundles(dir: string, defs: Map<string, Definition>, defaults: ServiceDefaults, problems: ConfigProblem[], notes: string[]): Promise<void> {
+  if (!existsSync(dir)) return;
+  if (defs.has('user')) {
+    notes.push(`${dir} is not read: the user bundle is still defined in the s6-rc.d next to it (the place s6-overlay before 3.2.3.1 used), as s6-overlay does`);
+    return;
+  }
+  for (const name of (await readdir(dir)).filter((n) => !n.startsWith('.')).sort()) {
+    const def = await readDefinition(join(dir, name), name, defaults, problems);
+    if (def === null) continue;
+    if (defs.has(name)) problems.push(problem(def.dir, `"${name}" is defined twice: here and in ${defs.get(name)!.dir}`));
+    else defs.set(name, def);
+  }
+}
+
+/** The services.d services that start at boot: dirs with a run file and no down file. */
+async function legacyServices(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((n) => !n.startsWith('.')).sort();
+  } catch {
+    return []; // No services.d: nothing to wait for. Its problems are reported where it is loaded.
+  }
+  return names.filter((n) => existsSync(join(dir, n, 'run')) && !existsSync(join(dir, n, 'down')));
 }
 
 async function readDefinition(dir: string, name: string, defaults: ServiceDefaults, problems: ConfigProblem[]): Promise<Definition | null> {

@@ -88,16 +88,17 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
       case 'wait': {
         const found = resolve(request.services);
         if (!found.ok) return found.result;
-        const holds = (): boolean =>
-          found.names.every((n) => {
-            const s = ctx.supervisor.get(n);
-            return s !== undefined && satisfied[request.condition](s);
-          });
+        const meets = (n: string): boolean => {
+          const s = ctx.supervisor.get(n);
+          return s !== undefined && satisfied[request.condition](s);
+        };
+        const holds = (): boolean => (request.any ? found.names.some(meets) : found.names.every(meets));
         const met = await ctx.supervisor.waitUntil(holds, request.timeoutMs === 0 ? Infinity : request.timeoutMs, cancel);
         if (met) return { ok: true, result: statuses(found.names) };
+        const which = request.any ? `none of ${found.names.join(', ')}` : found.names.filter((n) => !meets(n)).join(', ');
         return {
           ok: false,
-          error: { code: 'timeout', message: `not ${request.condition} after ${request.timeoutMs} ms: ${found.names.join(', ')}` },
+          error: { code: 'timeout', message: `not ${request.condition} after ${request.timeoutMs} ms: ${which}` },
         };
       }
       case 'halt':

@@ -15,20 +15,54 @@ function lastExit(status: ExitStatus | undefined): ServiceStatus['lastExit'] {
   return status.kind === 'exited' ? { code: status.code } : { signal: signalName(status.signal) };
 }
 
+/**
+ * s6-supervise's two stamps, monotonic: the last up (spawn) or down (death) transition, and
+ * readiness (while up: when it became ready; while down: when its finish was done). A down
+ * service that never ran went down when warden first saw it.
+ */
+function stamps(service: Service): { upDown: number | null; ready: number | null } {
+  const state = service.state;
+  const died = service.deaths.at(-1)?.at ?? null;
+  switch (state.kind) {
+    case 'starting':
+    case 'stopping':
+      return { upDown: state.since, ready: null };
+    case 'up':
+      return { upDown: state.since, ready: state.readyAt };
+    case 'down':
+      return { upDown: died ?? state.since, ready: state.since };
+    case 'spawning':
+      return { upDown: died, ready: null };
+    case 'finishing':
+    case 'backoff':
+      // warden does not keep when a backoff's finish ended: no ready stamp rather than a guess.
+      return { upDown: died, ready: null };
+    default: {
+      const unreachable: never = state;
+      return unreachable;
+    }
+  }
+}
+
 /** `now` is the monotonic clock's reading and `wallNow` Date.now() at the same moment. */
 export function serviceStatus(service: Service, now: number, wallNow: number): ServiceStatus {
   const state = service.state;
   const running = 'pid' in state ? state : null;
+  const wall = (at: number | null): string | null => (at === null ? null : new Date(wallNow + (at - now)).toISOString());
+  const { upDown, ready } = stamps(service);
   return {
     name: service.spec.name,
     state: state.kind,
     goal: service.goal,
     pid: running?.pid ?? null,
     uptimeMs: running ? Math.round(now - running.since) : null,
+    upDownSince: wall(upDown),
     ready: state.kind === 'up',
+    readySince: wall(ready),
+    normallyUp: !service.spec.downAtBoot,
     restarts: service.restarts,
     lastExit: lastExit(service.deaths.at(-1)?.status),
-    backoffUntil: state.kind === 'backoff' ? new Date(wallNow + (state.until - now)).toISOString() : null,
+    backoffUntil: state.kind === 'backoff' ? wall(state.until) : null,
     deaths: service.streak,
     crashLoop: service.crashLoop,
     downReason: state.kind === 'down' ? state.reason : null,
@@ -44,7 +78,10 @@ export function waitingStatus(name: string, goal: 'up' | 'down'): ServiceStatus 
     goal,
     pid: null,
     uptimeMs: null,
+    upDownSince: null,
     ready: false,
+    readySince: null,
+    normallyUp: goal === 'up',
     restarts: 0,
     lastExit: null,
     backoffUntil: null,

@@ -39,7 +39,24 @@ function assertStatusShape(s: unknown): asserts s is ServiceStatus {
     assert.ok(o[field] === null || typeof o[field] === type, `${field} is ${type} | null in ${JSON.stringify(o)}`);
   assert.deepEqual(
     Object.keys(o).sort(),
-    ['backoffUntil', 'crashLoop', 'deaths', 'downReason', 'goal', 'lastExit', 'name', 'pid', 'ready', 'restarts', 'state', 'statusText', 'uptimeMs'],
+    [
+      'backoffUntil',
+      'crashLoop',
+      'deaths',
+      'downReason',
+      'goal',
+      'lastExit',
+      'name',
+      'normallyUp',
+      'pid',
+      'ready',
+      'readySince',
+      'restarts',
+      'state',
+      'statusText',
+      'upDownSince',
+      'uptimeMs',
+    ],
     'exactly the documented fields',
   );
   assert.equal(typeof o.name, 'string');
@@ -47,6 +64,9 @@ function assertStatusShape(s: unknown): asserts s is ServiceStatus {
   assert.ok(['up', 'down', 'once'].includes(o.goal as string), `goal ${String(o.goal)}`);
   nullable('pid', 'number');
   nullable('uptimeMs', 'number');
+  nullable('upDownSince', 'string');
+  nullable('readySince', 'string');
+  assert.equal(typeof o.normallyUp, 'boolean');
   assert.equal(typeof o.ready, 'boolean');
   assert.ok(Number.isInteger(o.restarts), 'restarts is a whole number');
   const last = o.lastExit;

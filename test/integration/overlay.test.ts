@@ -1,70 +1,23 @@
 /**
  * An s6-overlay image's tree (test/fixtures/overlay/app/etc: cont-init.d, an s6-rc.d with
- * oneshots, longruns, a bundle and the user bundle, services.d, cont-finish.d; with-contenv,
+ * oneshots, longruns, a bundle, the user and user2 bundles, services.d, cont-finish.d; with-contenv,
  * execline and finish scripts) booting under warden as PID 1, at the paths an image has them:
  * inside warden's private mount namespace the fixture is overlaid on /etc, the shims on
  * /usr/bin (as an image installs them), and /run is a fresh tmpfs, as in a container.
  */
 import assert from 'node:assert/strict';
-import { chmod, copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { REPO_ROOT, Sandbox, sq, WARDEN_MAIN, type BootOptions, type Warden } from './harness.js';
+import { test } from 'node:test';
+import { at, before, marks, overlayBox } from './overlay-box.js';
 
-const FIXTURE = join(REPO_ROOT, 'test/fixtures/overlay/app/etc');
-const SHIMS = join(REPO_ROOT, 'shims');
-
-/** A sandbox with a bin dir holding the shims and a `warden` command, and the marks dir. */
-async function overlayBox(t: TestContext): Promise<{ box: Sandbox; boot: (opts?: BootOptions) => Warden }> {
-  const box = await Sandbox.create();
-  t.after(() => box.cleanup());
-  const bin = box.path('bin');
-  await mkdir(bin);
-  for (const name of await readdir(SHIMS)) if (name !== 'package.json') await copyFile(join(SHIMS, name), join(bin, name));
-  await writeFile(join(bin, 'warden'), `#!/bin/sh\nexec ${sq(process.execPath)} ${sq(WARDEN_MAIN)} "$@"\n`);
-  for (const name of await readdir(bin)) await chmod(join(bin, name), 0o755);
-  await mkdir(box.path('marks'));
-  const prelude = [
-    `mount -t overlay overlay -o lowerdir=${bin}:/usr/bin /usr/bin`,
-    `mount -t overlay overlay -o lowerdir=${FIXTURE}:/etc /etc`,
-    'mount -t tmpfs tmpfs /run',
-  ].join('\n');
-  const boot = (opts: BootOptions = {}): Warden =>
-    box.boot({
-      ...opts,
-      // Default dirs, as in an image: /etc/services.d, /etc/cont-init.d, /etc/s6-overlay/s6-rc.d …
-      argv: ['boot', ...(opts.cmd ? ['--', ...opts.cmd] : [])],
-      prelude,
-      env: { WARDEN_S6_RUNTIME: '1', MARK_DIR: box.path('marks'), APP_NAME: 'demo', ...opts.env },
-    });
-  return { box, boot };
-}
-
-interface Mark {
-  readonly ns: bigint;
-  readonly what: string;
-}
-
-async function marks(box: Sandbox): Promise<Mark[]> {
-  const text = (await box.read('marks/events')) ?? '';
-  return text
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => ({ ns: BigInt(l.slice(0, l.indexOf(' '))), what: l.slice(l.indexOf(' ') + 1) }));
-}
-
-function at(list: readonly Mark[], what: string): Mark {
-  const found = list.find((m) => m.what === what || m.what.startsWith(`${what} `));
-  assert.ok(found, `no "${what}" mark in:\n${list.map((m) => m.what).join('\n')}`);
-  return found;
-}
-
-function before(list: readonly Mark[], a: string, b: string): void {
-  assert.ok(at(list, a).ns <= at(list, b).ns, `"${a}" should come before "${b}":\n${list.map((m) => m.what).join('\n')}`);
+/** Unix ms of a TAI64N label (@ + 16 hex digits of 2^62 + TAI seconds + 8 of nanoseconds). */
+function tai64nMs(label: string): number {
+  assert.match(label, /^@[0-9a-f]{24}$/);
+  const secs = BigInt(`0x${label.slice(1, 17)}`) - (1n << 62n) - 37n;
+  return Number(secs) * 1000 + Math.floor(Number(BigInt(`0x${label.slice(17)}`)) / 1_000_000);
 }
 
 test('an s6-overlay tree boots in dependency order, CMD sees the shims, and the container exits with CMD\'s code', { timeout: 60_000 }, async (t) => {
-  const { box, boot } = await overlayBox(t);
+  const { box, boot } = await overlayBox(t, 'app');
   const cmd = [
     '/bin/sh',
     '-c',
@@ -74,6 +27,7 @@ test('an s6-overlay tree boots in dependency order, CMD sees the shims, and the 
       's6-svstat -o up,ready /run/service/svc-web >> "$MARK_DIR/svstat"',
       's6-svc -wD -T 10000 -d /run/service/legacy-cron',
       's6-svstat -u /run/service/legacy-cron >> "$MARK_DIR/svstat"',
+      's6-svstat -o updownsince,readysince /run/service/svc-db >> "$MARK_DIR/svstat"',
       'exit 3',
     ].join(' && '),
   ];
@@ -91,6 +45,8 @@ test('an s6-overlay tree boots in dependency order, CMD sees the shims, and the 
   before(list, 'init-config', 'db-start');
   before(list, 'db-ready', 'web-start');
   before(list, 'db-ready', 'migrate');
+  // user2 last: after all of user (web, the migration) and after services.d (cron), as s6-overlay documents.
+  for (const earlier of ['web-start', 'migrated-demo', 'cron-start']) before(list, earlier, 'report-start');
   // The execline oneshot ran through execlineb, importas included.
   assert.equal(at(list, 'migrated-demo').what, 'migrated-demo');
   at(list, 'cron-start');
@@ -103,13 +59,17 @@ test('an s6-overlay tree boots in dependency order, CMD sees the shims, and the 
   assert.match(svstat[0]!, /^up \(pid \d+\) \d+ seconds, ready \d+ seconds$/);
   assert.equal(svstat[1], 'true true');
   assert.equal(svstat[2], 'false');
+  // The stamps are the real transitions: svc-db's start and its readiness, as its script marked them.
+  const [upSince, readySince] = svstat[3]!.split(' ').map(tai64nMs);
+  assert.ok(Math.abs(upSince! - Number(at(list, 'db-start').ns / 1_000_000n)) < 500, `updownsince ${svstat[3]} vs db-start`);
+  assert.ok(Math.abs(readySince! - Number(at(list, 'db-ready').ns / 1_000_000n)) < 500, `readysince ${svstat[3]} vs db-ready`);
   // Every S6_* variable set gets its line, saying whether warden honours it.
   assert.equal(warden.find((e) => e.event === 's6-setting' && e.variable === 'S6_SYNC_DISKS').length, 1, warden.tail());
   assert.equal(warden.find((e) => e.event === 's6-setting-ignored' && e.variable === 'S6_LOGGING_SCRIPT').length, 1, warden.tail());
 });
 
 test('a finish script that writes the exitcode file and runs /run/s6/basedir/bin/halt sets the container\'s code', { timeout: 60_000 }, async (t) => {
-  const { box, boot } = await overlayBox(t);
+  const { box, boot } = await overlayBox(t, 'app');
   const warden = boot({ env: { HALT_WITH: '42' } });
   const exit = await warden.waitForExit(40_000);
   assert.equal(exit.code, 42, warden.tail());
@@ -119,19 +79,19 @@ test('a finish script that writes the exitcode file and runs /run/s6/basedir/bin
 });
 
 test('a failing oneshot stops the container (111) by default; its dependents never start', { timeout: 60_000 }, async (t) => {
-  const { box, boot } = await overlayBox(t);
+  const { box, boot } = await overlayBox(t, 'app');
   const warden = boot({ env: { FAIL_INIT: '1' } });
   const exit = await warden.waitForExit(40_000);
   assert.equal(exit.code, 111, warden.tail());
   const failed = warden.find((e) => e.event === 'oneshot-failed' && e.service === 'init-config');
   assert.equal(failed.length, 1, warden.tail());
-  assert.equal(failed[0]!.blocked, 'init-migrate,svc-db,svc-web');
+  assert.equal(failed[0]!.blocked, 'init-migrate,svc-db,svc-report,svc-web');
   const list = await marks(box);
   assert.equal(list.some((m) => m.what.startsWith('db-start')), false);
 });
 
 test('with S6_BEHAVIOUR_IF_STAGE2_FAILS=1 a failing oneshot is a warning: the rest runs', { timeout: 60_000 }, async (t) => {
-  const { box, boot } = await overlayBox(t);
+  const { box, boot } = await overlayBox(t, 'app');
   const warden = boot({ env: { FAIL_INIT: '1', S6_BEHAVIOUR_IF_STAGE2_FAILS: '1' } });
   await warden.waitForEvent((e) => e.event === 'boot-continues', 20_000, 'boot-continues');
   await warden.waitForEvent((e) => e.event === 'started' && e.service === 'legacy-cron', 20_000, 'legacy-cron started');

@@ -27,17 +27,22 @@ const valid: readonly { readonly name: string; readonly line: string; readonly w
   {
     name: 'wait with every field',
     line: line({ v: 1, cmd: 'wait', condition: 'ready', timeoutMs: 5000, services: ['db'] }),
-    want: { v: 1, cmd: 'wait', condition: 'ready', timeoutMs: 5000, services: ['db'] },
+    want: { v: 1, cmd: 'wait', condition: 'ready', timeoutMs: 5000, services: ['db'], any: false },
+  },
+  {
+    name: 'wait for any one of them (s6-svwait -o)',
+    line: line({ v: 1, cmd: 'wait', condition: 'ready', timeoutMs: 5000, services: ['db', 'web'], any: true }),
+    want: { v: 1, cmd: 'wait', condition: 'ready', timeoutMs: 5000, services: ['db', 'web'], any: true },
   },
   {
     name: 'wait defaults: up, no limit',
     line: line({ v: 1, cmd: 'wait', services: ['db'] }),
-    want: { v: 1, cmd: 'wait', condition: 'up', timeoutMs: 0, services: ['db'] },
+    want: { v: 1, cmd: 'wait', condition: 'up', timeoutMs: 0, services: ['db'], any: false },
   },
   {
     name: 'wait down',
     line: line({ v: 1, cmd: 'wait', condition: 'down', timeoutMs: 0, services: ['db'] }),
-    want: { v: 1, cmd: 'wait', condition: 'down', timeoutMs: 0, services: ['db'] },
+    want: { v: 1, cmd: 'wait', condition: 'down', timeoutMs: 0, services: ['db'], any: false },
   },
   { name: 'halt with a code', line: line({ v: 1, cmd: 'halt', code: 7 }), want: { v: 1, cmd: 'halt', code: 7 } },
   { name: 'halt defaults to 0', line: line({ v: 1, cmd: 'halt' }), want: { v: 1, cmd: 'halt', code: 0 } },
@@ -86,6 +91,7 @@ const invalid: readonly { readonly name: string; readonly line: string; readonly
   { name: 'signal empty', line: line({ v: 1, cmd: 'signal', signal: '', services: ['web'] }), code: 'bad-request', id: null },
   { name: 'signal as a number', line: line({ v: 1, cmd: 'signal', signal: 9, services: ['web'] }), code: 'bad-request', id: null },
   { name: 'wait, unknown condition', line: line({ v: 1, cmd: 'wait', condition: 'sideways', services: ['a'] }), code: 'bad-request', id: null },
+  { name: 'wait, any not a boolean', line: line({ v: 1, cmd: 'wait', any: 'yes', services: ['a'] }), code: 'bad-request', id: null },
   { name: 'wait, negative timeout', line: line({ v: 1, cmd: 'wait', timeoutMs: -1, services: ['a'] }), code: 'bad-request', id: null },
   { name: 'wait, timeout past the longest timer (it would fire at once)', line: line({ v: 1, cmd: 'wait', timeoutMs: 2 ** 31, services: ['a'] }), code: 'bad-request', id: null },
   { name: 'wait, fractional timeout', line: line({ v: 1, cmd: 'wait', timeoutMs: 1.5, services: ['a'] }), code: 'bad-request', id: null },

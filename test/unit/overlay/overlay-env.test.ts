@@ -68,6 +68,12 @@ describe('S6_* variables', () => {
     assert.match(notes[2]!.message, /put the hook in a cont-init.d script/);
   });
 
+  it('S6_RUNTIME_BUNDLEDIR is ignored, saying where the user bundles are read from', () => {
+    const [note] = overlaySettings({ S6_RUNTIME_BUNDLEDIR: '/etc/bundles' }).notes;
+    assert.equal(note?.honoured, false);
+    assert.match(note!.message, /read from s6-overlay\/user-bundles\.d next to the s6-rc\.d/);
+  });
+
   it('a bad number is ignored with a note, never a boot failure', () => {
     const s = overlaySettings({ S6_KILL_GRACETIME: '3s' });
     assert.equal(s.killGraceMs, undefined);

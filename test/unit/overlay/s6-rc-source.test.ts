@@ -199,3 +199,65 @@ describe('loadS6RcSource', () => {
     });
   });
 });
+
+/** A fresh image root: `files` at paths like `s6-overlay/s6-rc.d/web/type` or `services.d/cron/run`; returns its s6-rc.d. */
+async function image(files: Readonly<Record<string, Entry>>): Promise<string> {
+  counter += 1;
+  const etc = await writeTree(join(root, `etc${counter}`), files);
+  return join(etc, 's6-overlay', 's6-rc.d');
+}
+
+/** `files` (as for `source`) moved under `prefix/`. */
+const under = (prefix: string, files: Readonly<Record<string, Entry>>): Record<string, Entry> =>
+  Object.fromEntries(Object.entries(files).map(([path, entry]) => [`${prefix}/${path}`, entry]));
+
+describe('loadS6RcSource, s6-overlay\'s bundle order', () => {
+  it('what only user2 wants starts after all that user wants and after the services.d services next to it', async () => {
+    const dir = await image({
+      ...under('s6-overlay/s6-rc.d', {
+        ...longrun('db'),
+        ...oneshot('init', '/bin/true\n'),
+        ...longrun('web', ['db', 'init']),
+        ...longrun('report', ['init']),
+        ...longrun('both'),
+        ...bundle('user', ['web', 'both']),
+        ...bundle('user2', ['report', 'both']),
+      }),
+      'services.d/cron/run': RUN,
+      'services.d/off/run': RUN,
+      'services.d/off/down': '',
+      'services.d/broken/finish': RUN,
+    });
+    const r = await loadS6RcSource(dir, DEFAULTS);
+    assert.deepEqual(messages(r), []);
+    const deps = Object.fromEntries([...r.longruns, ...r.oneshots].map((s) => [s.name, s.dependencies]));
+    // Only a services.d service that starts at boot is waited for: not one with down, nor one without run.
+    assert.deepEqual(deps, { both: [], db: [], init: [], report: ['both', 'cron', 'db', 'init', 'web'], web: ['db', 'init'] });
+  });
+
+  it('an s6-rc dir elsewhere has no services.d next to it: user2 waits for user only', async () => {
+    const dir = await source({ ...longrun('web'), ...longrun('report'), ...bundle('user', ['web']), ...bundle('user2', ['report']) });
+    const r = await loadS6RcSource(dir, DEFAULTS);
+    assert.deepEqual(r.longruns.map((s) => [s.name, s.dependencies]), [['report', ['web']], ['web', []]]);
+  });
+
+  it('reads the user bundles from user-bundles.d (s6-overlay ≥ 3.2.3.1)', async () => {
+    const dir = await image({
+      ...under('s6-overlay/s6-rc.d', { ...longrun('web'), ...longrun('report') }),
+      ...under('s6-overlay/user-bundles.d', { ...bundle('user', ['web']), ...bundle('user2', ['report']) }),
+    });
+    const r = await loadS6RcSource(dir, DEFAULTS);
+    assert.deepEqual(messages(r), []);
+    assert.deepEqual(r.longruns.map((s) => [s.name, s.dependencies]), [['report', ['web']], ['web', []]]);
+  });
+
+  it('a user bundle still in s6-rc.d means user-bundles.d is not read, with a note', async () => {
+    const dir = await image({
+      ...under('s6-overlay/s6-rc.d', { ...longrun('web'), ...longrun('report'), ...bundle('user', ['web']) }),
+      ...under('s6-overlay/user-bundles.d', bundle('user2', ['report'])),
+    });
+    const r = await loadS6RcSource(dir, DEFAULTS);
+    assert.deepEqual(r.longruns.map((s) => s.name), ['web']);
+    assert.match(r.notes.join('\n'), /user-bundles\.d is not read: the user bundle is still defined in the s6-rc\.d next to it/);
+  });
+});

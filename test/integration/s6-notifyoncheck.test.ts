@@ -1,0 +1,81 @@
+/**
+ * warden's s6-notifyoncheck shim on its own: a pipe stands for the notification fd, a temp dir
+ * for the service dir. It must write one newline there once the check passes (not before),
+ * give up after its tries, exec into the program without the fd, and refuse bad usage as s6's does.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { REPO_ROOT } from './harness.js';
+
+const SHIM = join(REPO_ROOT, 'shims', 's6-notifyoncheck');
+
+interface Run {
+  /** What arrived on the notification fd so far. */
+  readonly notified: () => string;
+  readonly stdout: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+/** A service dir with `data/check` passing once `gate` exists in it. */
+async function serviceDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'warden-noc-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await mkdir(join(dir, 'data'));
+  await writeFile(join(dir, 'data', 'check'), '#!/bin/sh\ntest -e gate\n');
+  await chmod(join(dir, 'data', 'check'), 0o755);
+  await writeFile(join(dir, 'notification-fd'), '3\n');
+  return dir;
+}
+
+/** Runs the shim in `dir` with fd 3 a pipe (unless `noFd`). */
+function run(dir: string, args: readonly string[], noFd = false): Run {
+  const child = spawn('sh', [SHIM, ...args], { cwd: dir, stdio: noFd ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'] });
+  let notified = '';
+  let stdout = '';
+  child.stdio[3]?.on('data', (c: Buffer) => (notified += c.toString()));
+  child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { notified: () => notified, stdout: () => stdout, exited };
+}
+
+test('s6-notifyoncheck writes one newline once data/check passes, and execs into the program without the fd', { timeout: 20_000 }, async (t) => {
+  const dir = await serviceDir(t);
+  const r = run(dir, ['-w', '100', '-n', '0', 'sh', '-c', 'if [ -e /proc/self/fd/3 ]; then echo fd-open; else echo fd-closed; fi; sleep 2']);
+  await sleep(600);
+  assert.equal(r.notified(), '', 'not ready before the check passes');
+  await writeFile(join(dir, 'gate'), '');
+  await sleep(600);
+  assert.equal(r.notified(), '\n');
+  assert.equal(r.stdout(), 'fd-closed\n');
+  assert.equal(await r.exited, 0);
+});
+
+test('s6-notifyoncheck -c runs the check through execlineb -Pc, -3 names the fd', { timeout: 20_000 }, async (t) => {
+  const dir = await serviceDir(t);
+  await rm(join(dir, 'notification-fd'));
+  await writeFile(join(dir, 'gate'), '');
+  const r = run(dir, ['-3', '3', '-c', 'test -e gate', 'sleep', '1']);
+  await r.exited;
+  assert.equal(r.notified(), '\n');
+});
+
+test('s6-notifyoncheck gives up after -n tries: a check that passes later is not run', { timeout: 20_000 }, async (t) => {
+  const dir = await serviceDir(t);
+  const r = run(dir, ['-n', '2', '-w', '50', 'sleep', '2']);
+  await sleep(700);
+  await writeFile(join(dir, 'gate'), '');
+  assert.equal(await r.exited, 0);
+  assert.equal(r.notified(), '');
+});
+
+test('s6-notifyoncheck: usage errors exit 100, a notification fd that is not open 111', { timeout: 20_000 }, async (t) => {
+  const dir = await serviceDir(t);
+  assert.equal(await run(dir, []).exited, 100, 'no program');
+  assert.equal(await run(dir, ['-n', 'many', 'true']).exited, 100, 'not a number');
+  assert.equal(await run(dir, ['true'], true).exited, 111, 'fd 3 not open');
+});
