@@ -3,6 +3,7 @@
  * effects it returns. Events are queued and handled one at a time ("collect, then act"), so an
  * effect that produces an event (a spawn reporting its pid) never re-enters a transition.
  */
+import { basename } from 'node:path';
 import { runCheck, type CheckRun } from '../adapters/check-probe.js';
 import type { Clock } from '../adapters/clock.js';
 import type { Launcher, LaunchRequest } from '../adapters/launcher.js';
@@ -234,7 +235,8 @@ export class Supervisor {
       case 'run-finish': {
         const result = this.deps.launcher.launch({
           file: spec.finish!,
-          args: effect.args,
+          // As s6 (since 2.10): exit code, signal, and the service dir's name.
+          args: [...effect.args, basename(spec.dir)],
           cwd: spec.dir,
           env: this.envFor(spec),
           detached: true,

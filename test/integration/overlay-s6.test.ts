@@ -80,19 +80,14 @@ async function perService(names: readonly string[], ask: (name: string) => Promi
 /**
  * The marks of the longruns' scripts (`NAME-start`, `NAME-ready`, `NAME-finish ARGS`), sorted:
  * starts and readiness by their first word (a start mark may show variables cont-init.d set,
- * which only warden runs), finish marks whole. s6 (since 2.10) passes finish a third argument,
- * the service dir's name; warden passes two: that one known difference is cut off here.
+ * which only warden runs), finish marks whole: exit code, signal and, from both (as s6 since
+ * 2.10), the service dir's name.
  */
-function longrunMarks(list: readonly { what: string }[], names: readonly string[]): string[] {
+function longrunMarks(list: readonly { what: string }[]): string[] {
   return list
     .map((m) => m.what.split(' '))
     .filter(([first]) => /-(start|ready|finish)$/.test(first!) && !first!.startsWith('cont-'))
-    .map(([first, ...args]) => {
-      if (!first!.endsWith('-finish')) return first!;
-      const [count, ...rest] = args;
-      const withoutName = count === '3' && names.includes(rest[2]!) ? ['2', ...rest.slice(0, 2)] : args;
-      return [first, ...withoutName].join(' ');
-    })
+    .map(([first, ...args]) => (first!.endsWith('-finish') ? [first, ...args].join(' ') : first!))
     .sort();
 }
 
@@ -123,7 +118,7 @@ async function observe(subject: Subject, longruns: readonly Longrun[], box: Sand
     const all = await marks(box);
     const phase = all.slice(seen);
     seen = all.length;
-    return longrunMarks(phase, names);
+    return longrunMarks(phase);
   };
   const bootMarks = await phaseMarks();
 

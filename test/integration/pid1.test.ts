@@ -112,14 +112,14 @@ test('a crash loop backs off exponentially from MIN to MAX and is logged once as
   assert.equal(warden.find(is('crash-loop-ended')).length, 0);
 });
 
-test('finish gets "CODE 0" when run exits with CODE', { timeout: 30_000 }, async (t) => {
+test('finish gets "CODE 0 NAME" when run exits with CODE', { timeout: 30_000 }, async (t) => {
   const box = await sandbox(t);
   const args = box.path('finish-args');
-  await box.service('exits3', { run: 'exit 3', finish: `echo "$1 $2" >> ${sq(args)}`, files: { restart: 'never\n' } });
+  await box.service('exits3', { run: 'exit 3', finish: `echo "$1 $2 $3 ($#)" >> ${sq(args)}`, files: { restart: 'never\n' } });
   const warden = box.boot();
   await warden.waitForEvent(is('exited', 'exits3'), 15_000, 'exited');
   const text = await eventually('finish to write its args', () => box.read(args), 10_000);
-  assert.equal(text, '3 0\n');
+  assert.equal(text, '3 0 exits3 (3)\n');
 });
 
 test('finish gets "256 9" when run is killed by SIGKILL', { timeout: 30_000 }, async (t) => {
