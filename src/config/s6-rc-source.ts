@@ -59,6 +59,11 @@ export interface S6RcSource {
   readonly problems: ConfigProblem[];
   /** Things worth a line in the log that are not mistakes (e.g. a logger warden replaces). */
   readonly notes: string[];
+  /**
+   * s6-overlay starts the legacy services.d next to this s6-rc.d only once `user` is up: the
+   * services of `dir` depend on `names` (what `user` brings up). Null when not an overlay tree.
+   */
+  readonly legacyAfter: { readonly dir: string; readonly names: readonly string[] } | null;
 }
 
 type Definition =
@@ -78,7 +83,7 @@ export async function loadS6RcSource(dir: string, defaults: ServiceDefaults): Pr
     names = (await readdir(root)).filter((n) => !n.startsWith('.')).sort();
   } catch (err) {
     if (!isMissing(err)) problems.push(problem(root, describeError(err)));
-    return { longruns: [], oneshots: [], problems, notes };
+    return { longruns: [], oneshots: [], problems, notes, legacyAfter: null };
   }
 
   const defs = new Map<string, Definition>();
@@ -177,7 +182,9 @@ export async function loadS6RcSource(dir: string, defaults: ServiceDefaults): Pr
       oneshots.push({ ...def.spec, dependencies });
     }
   }
-  return { longruns, oneshots, problems, notes };
+  const started = new Set([...longruns, ...oneshots].map((u) => u.name));
+  const legacyAfter = siblings === null ? null : { dir: siblings.legacy, names: [...first].filter((n) => started.has(n)).sort() };
+  return { longruns, oneshots, problems, notes, legacyAfter };
 }
 
 /**

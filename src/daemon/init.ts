@@ -3,6 +3,7 @@
  * order, start CMD, and on the first reason to stop, shut everything down within one deadline
  * and return the exit code. Nothing here throws out: PID 1 must never die of its own error.
  */
+import { dirname } from 'node:path';
 import { existsSync } from 'node:fs';
 import { systemClock } from '../adapters/clock.js';
 import { consoleStream } from '../adapters/console-stream.js';
@@ -219,7 +220,7 @@ export class Init {
     const { settings, logger } = this;
     const loaded = await loadServiceDirs(settings.serviceDirs, settings.serviceDefaults);
     const problems = [...loaded.problems];
-    const services: ServiceSpec[] = [...loaded.services];
+    let services: ServiceSpec[] = [...loaded.services];
     const oneshots: OneshotSpec[] = [];
     const names = new Map(services.map((s) => [s.name, s.dir]));
     for (const dir of settings.s6RcDirs) {
@@ -236,6 +237,7 @@ export class Init {
         if ('run' in unit) services.push(unit);
         else oneshots.push(unit);
       }
+      if (source.legacyAfter !== null) services = services.map(withLegacyOrder(source.legacyAfter));
     }
     for (const p of problems) logger.error({ event: 'config-problem', file: p.file, line: p.line }, formatProblem(p));
     return { services, oneshots };
@@ -318,6 +320,14 @@ export class Init {
 }
 
 /** Time a service may take to stop: its kill timeout (or the grace time), its finish, and a margin. */
+/** A legacy services.d service waits for what `user` brings up, as under s6-overlay. */
+function withLegacyOrder(after: { readonly dir: string; readonly names: readonly string[] }): (spec: ServiceSpec) => ServiceSpec {
+  return (spec) =>
+    dirname(spec.dir) === after.dir && after.names.length > 0
+      ? { ...spec, dependencies: [...new Set([...spec.dependencies, ...after.names])].sort() }
+      : spec;
+}
+
 function stopBudgetMs(spec: ServiceSpec, graceMs: number): number {
   return (spec.timeoutKillMs || graceMs) + (spec.finish ? spec.timeoutFinishMs : 0) + 1000;
 }
