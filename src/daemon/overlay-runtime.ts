@@ -5,6 +5,7 @@
  * the container. Every write is best effort: a read-only or missing /run costs these features,
  * never the boot.
  */
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
@@ -20,13 +21,18 @@ function storable(name: string): boolean {
   return name !== '' && !name.startsWith('.') && !name.includes('/') && !name.includes('=');
 }
 
-/** Replaces `dir` with one file per variable of `env`, each holding the value (s6-dumpenv's format). */
-export async function writeEnvDir(dir: string, env: Readonly<Record<string, string>>): Promise<void> {
+/**
+ * Replaces `dir` with one file per variable of `env`, each holding the value (s6-dumpenv's format).
+ * Synchronous: it runs at boot, before any service starts and while nothing else waits on the
+ * event loop, and a few dozen tiny files on tmpfs take well under a millisecond this way, where
+ * three threadpool round trips per file took ~10 ms of the boot.
+ */
+export function writeEnvDir(dir: string, env: Readonly<Record<string, string>>): void {
   // A stale dir (an image built with /run in a layer) would leak old variables.
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true, mode: 0o755 });
-  await chmod(dir, 0o755);
-  await Promise.all(Object.entries(env).filter(([name]) => storable(name)).map(([name, value]) => writeFile(join(dir, name), value, { mode: 0o644 })));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  chmodSync(dir, 0o755);
+  for (const [name, value] of Object.entries(env)) if (storable(name)) writeFileSync(join(dir, name), value, { mode: 0o644 });
 }
 
 export interface OverlayRuntimeOptions {
@@ -43,7 +49,7 @@ export interface OverlayRuntimeOptions {
 
 /** Writes the container environment and s6-overlay's runtime files; logs what could not be written. */
 export async function prepareOverlayRuntime(opts: OverlayRuntimeOptions): Promise<void> {
-  const attempt = async (what: string, path: string, write: () => Promise<void>): Promise<void> => {
+  const attempt = async (what: string, path: string, write: () => Promise<void> | void): Promise<void> => {
     try {
       await write();
     } catch (err) {
