@@ -130,7 +130,8 @@ export async function loadServiceDir(dir: string, defaults: ServiceDefaults): Pr
   const nameError = serviceNameError(name);
   if (nameError !== null) problems.push(problem(abs, nameError));
 
-  const file = (f: string): string => join(abs, f);
+  // `abs` is resolved and the names are warden's own: no path.join (and its normalize) per setting.
+  const file = (f: string): string => `${abs}/${f}`;
   const run = await executable(file('run'), 'run', true, listed(listing, 'run'));
   const finish = await executable(file('finish'), 'finish', false, listed(listing, 'finish'));
   const check = await executable(file('check'), 'check', false, listed(listing, 'check'));

@@ -38,7 +38,9 @@ export function writeEnvDir(dir: string, env: Readonly<Record<string, string>>):
   }
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   chmodSync(dir, 0o755);
-  for (const [name, value] of Object.entries(env)) if (storable(name)) writeFileSync(join(dir, name), value, { mode: 0o644 });
+  // A storable name is one plain path component: `dir/name` needs no path.join (and its normalize)
+  // per variable, of which npm and CI environments hold hundreds.
+  for (const [name, value] of Object.entries(env)) if (storable(name)) writeFileSync(`${dir}/${name}`, value, { mode: 0o644 });
 }
 
 const STALE_SUFFIX = '.stale-';
