@@ -168,7 +168,8 @@ export class NotifySockets {
   private closed = false;
   private failuresInARow = 0;
   private readonly events = Buffer.alloc(EVENT_SIZE * MAX_EVENTS);
-  private readonly message = Buffer.alloc(MESSAGE_BYTES);
+  /** Made for the first message: most containers have no notify-socket service, and PID 1 would keep 64 KiB for life. */
+  private messageBuffer: Buffer | null = null;
   private readonly exitHook = (): void => this.wake();
 
   constructor(
@@ -303,9 +304,10 @@ export class NotifySockets {
     for (let n = 0; n < DRAIN_PER_WAKE; n++) {
       const socket = this.sockets.get(token);
       if (socket === undefined) return;
-      const got = c.recv(socket.fd, this.message, MESSAGE_BYTES, MSG_DONTWAIT);
+      const message = (this.messageBuffer ??= Buffer.alloc(MESSAGE_BYTES));
+      const got = c.recv(socket.fd, message, MESSAGE_BYTES, MSG_DONTWAIT);
       if (got < 0) return; // EAGAIN: drained
-      const text = this.message.toString('utf8', 0, got);
+      const text = message.toString('utf8', 0, got);
       try {
         socket.onMessage(text);
       } catch (err) {
