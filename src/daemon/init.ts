@@ -183,7 +183,7 @@ export class Init {
 
     await this.services.rescan();
     // The previous boot's environment dirs go now that the services run, not before them.
-    void removeStaleEnvDirs(envDirs(settings.runDir, settings.s6Runtime));
+    removeStaleEnvDirs(envDirs(settings.runDir, settings.s6Runtime));
     // Watching starts after the first services do; one more rescan once it is on catches any
     // change made in between (it touches nothing when nothing changed).
     void this.watcher

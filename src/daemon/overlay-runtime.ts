@@ -5,8 +5,8 @@
  * the container. Every write is best effort: a read-only or missing /run costs these features,
  * never the boot.
  */
-import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
 
@@ -45,13 +45,26 @@ export function writeEnvDir(dir: string, env: Readonly<Record<string, string>>):
 
 const STALE_SUFFIX = '.stale-';
 
-/** Removes every old copy of `dirs` that writeEnvDir moved aside (this boot's or an earlier one's); never fails. */
-export async function removeStaleEnvDirs(dirs: readonly string[]): Promise<void> {
+/**
+ * Removes every old copy of `dirs` that writeEnvDir moved aside (this boot's or an earlier one's);
+ * never fails. Synchronous, like writeEnvDir, and for one more reason: a warden stopped right
+ * after its boot (a quick restart loop) must not leave its copy behind for the next one.
+ */
+export function removeStaleEnvDirs(dirs: readonly string[]): void {
   for (const dir of dirs) {
     const prefix = `${basename(dir)}${STALE_SUFFIX}`;
-    const names = await readdir(dirname(dir)).catch(() => []);
+    let names: string[];
+    try {
+      names = readdirSync(dirname(dir));
+    } catch {
+      continue;
+    }
     for (const name of names.filter((n) => n.startsWith(prefix))) {
-      await rm(join(dirname(dir), name), { recursive: true, force: true }).catch(() => undefined);
+      try {
+        rmSync(join(dirname(dir), name), { recursive: true, force: true });
+      } catch {
+        // Not ours to remove after all (read-only /run): it only takes a little room.
+      }
     }
   }
 }
