@@ -6,6 +6,7 @@
  * bundle with it: ~1 MB of RSS for the container's whole life and ~5 ms of every boot.
  */
 import { writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 import { prettyLine } from './pretty-log.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
@@ -20,7 +21,7 @@ export type LogFormat = 'json' | 'pretty';
 const LEVELS: Readonly<Record<LogLevel | 'silent', number>> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
 
 /** `WARDEN_LOG_FORMAT`, else pretty on a terminal and JSON lines everywhere else. */
-export function logFormat(env: NodeJS.ProcessEnv = process.env, isTTY = process.stderr.isTTY === true): LogFormat {
+export function logFormat(env: NodeJS.ProcessEnv = process.env, isTTY = isatty(2)): LogFormat {
   const chosen = env.WARDEN_LOG_FORMAT;
   if (chosen === 'json' || chosen === 'pretty') return chosen;
   return isTTY ? 'pretty' : 'json';
