@@ -1,8 +1,8 @@
+import { createHash } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ServiceSpec } from '../../../src/core/service-spec.js';
-import { contentDigest } from '../../../src/config/service-dir.js';
 
 /** A file to create: text/bytes (mode 0644), `{ content, mode }`, or `{ dir: true }` for a directory. */
 export type Entry = string | Uint8Array | { readonly content: string | Uint8Array; readonly mode: number } | { readonly dir: true };
@@ -42,7 +42,7 @@ export async function writeService(parent: string, name: string, files: Readonly
 
 /** What the loader records for a dir whose run, finish and check hold these texts. */
 export function scriptsDigest(run: string, finish = '', check = ''): string {
-  return contentDigest([run, finish, check].map((text) => Buffer.from(text)));
+  return createHash('sha256').update(run).update('\0').update(finish).update('\0').update(check).update('\0').digest('hex');
 }
 
 export const DEFAULTS = { timeoutKillMs: 7000, logMaxBytes: 1048576, logKeep: 10 } as const;
