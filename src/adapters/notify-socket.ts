@@ -26,7 +26,7 @@
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { arch, endianness } from 'node:os';
 import { join } from 'node:path';
-import koffi from 'koffi';
+import { koffi, libc as openLibc } from './koffi-lazy.js';
 
 const AF_UNIX = 1;
 const SOCK_DGRAM = 2;
@@ -76,7 +76,7 @@ let libc: Libc | undefined;
 
 function load(): Libc {
   if (libc === undefined) {
-    const lib = koffi.load('libc.so.6');
+    const lib = openLibc();
     libc = {
       socket: lib.func('int socket(int domain, int type, int protocol)') as Libc['socket'],
       bind: lib.func('int bind(int fd, const void *addr, uint32_t len)') as Libc['bind'],
@@ -97,13 +97,13 @@ function load(): Libc {
 }
 
 function errnoName(errno: number): string {
-  const entry = Object.entries(koffi.os.errno).find(([, value]) => value === errno);
+  const entry = Object.entries(koffi().os.errno).find(([, value]) => value === errno);
   return entry === undefined ? `errno ${errno}` : entry[0];
 }
 
 /** Throws for a failed call, with the errno read at once (before other native code can run). */
 function check(result: number, what: string): number {
-  if (result < 0) throw new Error(`${what} failed: ${errnoName(koffi.errno())}`);
+  if (result < 0) throw new Error(`${what} failed: ${errnoName(koffi().errno())}`);
   return result;
 }
 
@@ -168,7 +168,8 @@ export class NotifySockets {
   private closed = false;
   private failuresInARow = 0;
   private readonly events = Buffer.alloc(EVENT_SIZE * MAX_EVENTS);
-  private readonly message = Buffer.alloc(MESSAGE_BYTES);
+  /** Made for the first message: most containers have no notify-socket service, and PID 1 would keep 64 KiB for life. */
+  private messageBuffer: Buffer | null = null;
   private readonly exitHook = (): void => this.wake();
 
   constructor(
@@ -234,7 +235,7 @@ export class NotifySockets {
     const epfd = check(c.epollCreate1(EPOLL_CLOEXEC), 'epoll_create1');
     const wakefd = c.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (wakefd < 0 || c.epollCtl(epfd, EPOLL_CTL_ADD, wakefd, epollEvent(WAKE_TOKEN)) < 0) {
-      const errno = koffi.errno();
+      const errno = koffi().errno();
       if (wakefd >= 0) c.close(wakefd);
       c.close(epfd);
       throw new Error(`eventfd for the notify sockets failed: ${errnoName(errno)}`);
@@ -303,9 +304,10 @@ export class NotifySockets {
     for (let n = 0; n < DRAIN_PER_WAKE; n++) {
       const socket = this.sockets.get(token);
       if (socket === undefined) return;
-      const got = c.recv(socket.fd, this.message, MESSAGE_BYTES, MSG_DONTWAIT);
+      const message = (this.messageBuffer ??= Buffer.alloc(MESSAGE_BYTES));
+      const got = c.recv(socket.fd, message, MESSAGE_BYTES, MSG_DONTWAIT);
       if (got < 0) return; // EAGAIN: drained
-      const text = this.message.toString('utf8', 0, got);
+      const text = message.toString('utf8', 0, got);
       try {
         socket.onMessage(text);
       } catch (err) {

@@ -26,7 +26,7 @@ import { Command } from './command.js';
 import { controlHandler } from './control-handler.js';
 import { killEverything } from './kill-everything.js';
 import { runOneshot } from './oneshot-runner.js';
-import { prepareOverlayRuntime, readExitCodeFile, S6_EXITCODE_FILE, writeExitCodeFile } from './overlay-runtime.js';
+import { envDirs, prepareOverlayRuntime, readExitCodeFile, removeStaleEnvDirs, S6_EXITCODE_FILE, writeExitCodeFile } from './overlay-runtime.js';
 import { ServiceSet, type LoadedUnits } from './service-set.js';
 import { listScripts, runScripts } from './stage-scripts.js';
 import { Supervisor } from './supervisor.js';
@@ -184,6 +184,8 @@ export class Init {
     if (this.stopping) return;
 
     await this.services.rescan();
+    // The previous boot's environment dirs go now that the services run, not before them.
+    removeStaleEnvDirs(envDirs(settings.runDir, settings.s6Runtime));
     // Watching starts after the first services do; one more rescan once it is on catches any
     // change made in between (it touches nothing when nothing changed).
     void this.watcher

@@ -5,8 +5,9 @@
  * the container. Every write is best effort: a read-only or missing /run costs these features,
  * never the boot.
  */
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
 
 /** s6-overlay's fixed locations. */
@@ -20,13 +21,57 @@ function storable(name: string): boolean {
   return name !== '' && !name.startsWith('.') && !name.includes('/') && !name.includes('=');
 }
 
-/** Replaces `dir` with one file per variable of `env`, each holding the value (s6-dumpenv's format). */
-export async function writeEnvDir(dir: string, env: Readonly<Record<string, string>>): Promise<void> {
-  // A stale dir (an image built with /run in a layer) would leak old variables.
-  await rm(dir, { recursive: true, force: true });
-  await mkdir(dir, { recursive: true, mode: 0o755 });
-  await chmod(dir, 0o755);
-  await Promise.all(Object.entries(env).filter(([name]) => storable(name)).map(([name, value]) => writeFile(join(dir, name), value, { mode: 0o644 })));
+/**
+ * Replaces `dir` with one file per variable of `env`, each holding the value (s6-dumpenv's format).
+ * Synchronous: it runs at boot, before any service starts and while nothing else waits on the
+ * event loop. Written this way 35-70 tiny files take 1-2 ms (ext4); through fs/promises each
+ * open, write and close was a threadpool round trip, and the boot waited ~10 ms for them.
+ */
+export function writeEnvDir(dir: string, env: Readonly<Record<string, string>>): void {
+  // A stale dir (the previous boot's, or an image built with /run in a layer) would leak old
+  // variables. It is renamed aside, one metadata write, and removed once the services run
+  // (removeStaleEnvDirs): unlinking its files here cost 2-17 ms of boot on a busy disk.
+  try {
+    renameSync(dir, `${dir}${STALE_SUFFIX}${process.pid}-${Date.now().toString(36)}`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') rmSync(dir, { recursive: true, force: true });
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  chmodSync(dir, 0o755);
+  // A storable name is one plain path component: `dir/name` needs no path.join (and its normalize)
+  // per variable, of which npm and CI environments hold hundreds.
+  for (const [name, value] of Object.entries(env)) if (storable(name)) writeFileSync(`${dir}/${name}`, value, { mode: 0o644 });
+}
+
+const STALE_SUFFIX = '.stale-';
+
+/**
+ * Removes every old copy of `dirs` that writeEnvDir moved aside (this boot's or an earlier one's);
+ * never fails. Synchronous, like writeEnvDir, and for one more reason: a warden stopped right
+ * after its boot (a quick restart loop) must not leave its copy behind for the next one.
+ */
+export function removeStaleEnvDirs(dirs: readonly string[]): void {
+  for (const dir of dirs) {
+    const prefix = `${basename(dir)}${STALE_SUFFIX}`;
+    let names: string[];
+    try {
+      names = readdirSync(dirname(dir));
+    } catch {
+      continue;
+    }
+    for (const name of names.filter((n) => n.startsWith(prefix))) {
+      try {
+        rmSync(join(dirname(dir), name), { recursive: true, force: true });
+      } catch {
+        // Not ours to remove after all (read-only /run): it only takes a little room.
+      }
+    }
+  }
+}
+
+/** The container environment dirs that prepareOverlayRuntime writes. */
+export function envDirs(runDir: string, s6Runtime: boolean): string[] {
+  return [join(runDir, 'container_environment'), ...(s6Runtime ? [S6_CONTAINER_ENV_DIR] : [])];
 }
 
 export interface OverlayRuntimeOptions {
@@ -43,18 +88,15 @@ export interface OverlayRuntimeOptions {
 
 /** Writes the container environment and s6-overlay's runtime files; logs what could not be written. */
 export async function prepareOverlayRuntime(opts: OverlayRuntimeOptions): Promise<void> {
-  const attempt = async (what: string, path: string, write: () => Promise<void>): Promise<void> => {
+  const attempt = async (what: string, path: string, write: () => Promise<void> | void): Promise<void> => {
     try {
       await write();
     } catch (err) {
       opts.logger.warn({ event: 'runtime-file-failed', what, path, err }, `cannot write ${what}`);
     }
   };
-  await attempt('the container environment', join(opts.runDir, 'container_environment'), () =>
-    writeEnvDir(join(opts.runDir, 'container_environment'), opts.env),
-  );
+  for (const dir of envDirs(opts.runDir, opts.s6Runtime)) await attempt('the container environment', dir, () => writeEnvDir(dir, opts.env));
   if (!opts.s6Runtime) return;
-  await attempt('the container environment', S6_CONTAINER_ENV_DIR, () => writeEnvDir(S6_CONTAINER_ENV_DIR, opts.env));
   await attempt('the container results dir', S6_RESULTS_DIR, async () => {
     await mkdir(S6_RESULTS_DIR, { recursive: true, mode: 0o755 });
     // Only this boot's scripts decide the exit code.
