@@ -16,6 +16,7 @@ import {
 } from './control-commands.js';
 import { EXIT_CANNOT_START, EXIT_USAGE } from './exit-codes.js';
 import { logsCommand } from './logs-command.js';
+import { notifyCommand } from './notify-command.js';
 
 /** Every command but a direct `warden boot`, through yargs. */
 export async function runCommands(argv: readonly string[]): Promise<void> {
@@ -34,6 +35,7 @@ export async function runCommands(argv: readonly string[]): Promise<void> {
     .command(haltCommand)
     .command(reloadCommand)
     .command(logsCommand)
+    .command(notifyCommand)
     .demandCommand(1, 'Name a command.')
     .strict()
     .fail((message, err, y) => {

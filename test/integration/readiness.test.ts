@@ -8,12 +8,11 @@ import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { cli, serviceOf, show, statusOf } from './control-helpers.js';
-import { eventually, Sandbox, sq, type Warden } from './harness.js';
+import { eventually, Sandbox, sq, WARDEN_MAIN, type Warden } from './harness.js';
 
-const SENDER = fileURLToPath(new URL('./notify-send.js', import.meta.url));
-const NOTIFY = `${sq(process.execPath)} ${sq(SENDER)}`;
+/** `warden notify`, as a service's script runs it. */
+const NOTIFY = `${sq(process.execPath)} ${sq(WARDEN_MAIN)} notify`;
 const HAPROXY = ['/usr/sbin/haproxy', '/usr/bin/haproxy', '/usr/local/sbin/haproxy'].find((p) => existsSync(p)) ?? null;
 
 interface Booted {
