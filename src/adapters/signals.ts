@@ -8,3 +8,13 @@ export function sendSignal(pid: number, signal: NodeJS.Signals | string | number
     throw err;
   }
 }
+
+/** Does `pid` exist (a zombie counts)? EPERM: it does, but is not ours to signal. */
+export function pidExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

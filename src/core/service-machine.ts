@@ -220,6 +220,24 @@ function statusFields(status: ExitStatus): LogFields {
 }
 
 /**
+ * A command while no process can take it (spawning, finishing): the goal changes for when one
+ * can; restart and signal have nothing to act on. Any other event here is illegal.
+ */
+function busyWith(service: Service, event: ServiceEvent): Step {
+  switch (event.type) {
+    case 'up':
+    case 'down':
+    case 'once':
+      return withGoal(service, event.type);
+    case 'restart':
+    case 'signal':
+      return { service, effects: [] };
+    default:
+      return illegal(service, event);
+  }
+}
+
+/**
  * After a death (and its finish script): restart now, back off, go down, or halt. `permanent`:
  * finish exited 125, so no restart whatever the policy; an `on-exit halt` service still halts,
  * as it does after a `once` run that ended by itself: it was not asked to stop.
@@ -372,15 +390,8 @@ export function step(service: Service, event: ServiceEvent, now: number): Step {
           const next = died(service, { kind: 'exited', code: 111 }, now, false, now);
           return { service: next.service, effects: [failed, ...next.effects] };
         }
-        case 'up':
-        case 'down':
-        case 'once':
-          return withGoal(service, event.type);
-        case 'restart':
-        case 'signal':
-          return { service, effects: [] };
         default:
-          return illegal(service, event);
+          return busyWith(service, event);
       }
 
     case 'starting':
@@ -469,15 +480,8 @@ export function step(service: Service, event: ServiceEvent, now: number): Step {
             service: { ...service, state: { ...state, killed: true } },
             effects: [log('warn', 'finish-timeout', { afterMs: service.spec.timeoutFinishMs }), { type: 'kill-finish' }],
           };
-        case 'up':
-        case 'down':
-        case 'once':
-          return withGoal(service, event.type);
-        case 'restart':
-        case 'signal':
-          return { service, effects: [] };
         default:
-          return illegal(service, event);
+          return busyWith(service, event);
       }
 
     case 'backoff':

@@ -5,6 +5,7 @@
  * so leftovers of a crashed run are recognised (their pid is dead) and removed.
  */
 import { execFileSync } from 'node:child_process';
+import { pidExists } from '../../src/adapters/signals.js';
 
 export const SUBNET_PREFIX = '10.77.0';
 const PREFIX = 'wst';
@@ -13,14 +14,6 @@ function ip(...args: string[]): string {
   return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 10_000 });
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Every namespace name that exists now. */
 export function namespaces(): string[] {
@@ -35,7 +28,7 @@ export function removeStaleNamespaces(): string[] {
   const removed: string[] = [];
   for (const ns of namespaces()) {
     const match = new RegExp(`^${PREFIX}(\\d+)-`).exec(ns);
-    if (!match || pidAlive(Number(match[1]))) continue;
+    if (!match || pidExists(Number(match[1]))) continue;
     deleteNamespace(ns);
     removed.push(ns);
   }

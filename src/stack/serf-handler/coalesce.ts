@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { pidExists } from '../../adapters/signals.js';
 
 export interface CoalesceFiles {
   readonly lock: string;
@@ -35,14 +36,6 @@ function readToken(files: CoalesceFiles): string {
   }
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Takes the lock, or returns false when a live process holds it. */
 export function tryLock(files: CoalesceFiles): boolean {
@@ -62,7 +55,7 @@ export function tryLock(files: CoalesceFiles): boolean {
       continue; // Released between our open and read: try again.
     }
     // A holder that has not written its pid yet is alive by definition; only a dead pid is stale.
-    if (!Number.isInteger(holder) || holder <= 0 || pidAlive(holder)) return false;
+    if (!Number.isInteger(holder) || holder <= 0 || pidExists(holder)) return false;
     try {
       unlinkSync(files.lock);
     } catch {

@@ -16,6 +16,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RuntimeApi } from '../haproxy/runtime-api.js';
+import { pidExists } from '../../adapters/signals.js';
 
 export type ApplyMode = 'runtime-api' | 'reload-sf';
 
@@ -42,20 +43,12 @@ export function reloadSfSettings(env: Readonly<Record<string, string | undefined
   };
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The pid of the HAProxy process that serves now (first line of the pidfile), or null. */
 export function currentPid(s: ReloadSfSettings): number | null {
   try {
     const pid = Number(readFileSync(s.pidFile, 'utf8').trim().split('\n')[0]);
-    return Number.isInteger(pid) && pid > 0 && pidAlive(pid) ? pid : null;
+    return Number.isInteger(pid) && pid > 0 && pidExists(pid) ? pid : null;
   } catch {
     return null;
   }

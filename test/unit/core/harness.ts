@@ -206,3 +206,16 @@ export function table(title: string, cases: readonly Case[]): void {
 }
 
 export const started = (pid: number, restarts = 0): Effect => logged('info', 'started', { pid, restarts });
+
+/** A small deterministic PRNG (mulberry32) and a picker on it, so a failing random walk replays. */
+export function randomSource(seed: number): { rand: () => number; pick: <T>(xs: readonly T[]) => T } {
+  let a = seed >>> 0;
+  const rand = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return { rand, pick: (xs) => xs[Math.floor(rand() * xs.length)]! };
+}

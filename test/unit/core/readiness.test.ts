@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Effect, ServiceEvent } from '../../../src/core/service-machine.js';
 import type { CheckSpec, ServiceSpec } from '../../../src/core/service-spec.js';
-import { ev, logged, makeSpec, run, started, table, type Timed } from './harness.js';
+import { ev, logged, makeSpec, run, started, table, type Timed, randomSource } from './harness.js';
 
 const CHECK: CheckSpec = { file: '/etc/warden/services.d/svc/check', intervalMs: 1000, timeoutMs: 200, retries: 3 };
 const withCheck = (over: Partial<CheckSpec> = {}): Partial<ServiceSpec> => ({ check: { ...CHECK, ...over } });
@@ -389,21 +389,10 @@ table('illegal readiness events', [
 ]);
 
 describe('random walks with a check and NOTIFY_SOCKET', () => {
-  function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
 
   test('two timers tracked as the daemon would: no illegal event, no probe outside a running process', () => {
     for (let seed = 1; seed <= 300; seed++) {
-      const rand = prng(seed);
-      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+      const { rand, pick } = randomSource(seed);
       const spec = makeSpec({
         ...withCheck({ retries: pick([1, 2, 3]), timeoutMs: pick([0, 200]), intervalMs: pick([100, 1000]) }),
         notifySocket: rand() < 0.3,

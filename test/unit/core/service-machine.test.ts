@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { boot, initialService, step, type Effect } from '../../../src/core/service-machine.js';
-import { ev, logEvents, logged, logOf, makeSpec, quickDeaths, run, started, table, type Timed, type Trace } from './harness.js';
+import { ev, logEvents, logged, logOf, makeSpec, quickDeaths, run, started, table, type Timed, type Trace, randomSource } from './harness.js';
 
 const FINISH = '/etc/warden/services.d/svc/finish';
 const spawnEffect: Effect = { type: 'spawn' };
@@ -1053,22 +1053,10 @@ describe('determinism and purity', () => {
 });
 
 describe('random walks', () => {
-  /** A small deterministic PRNG (mulberry32), so a failure replays. */
-  function prng(seed: number): () => number {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
 
   test('commands and the events the state can receive keep every invariant', () => {
     for (let seed = 1; seed <= 200; seed++) {
-      const rand = prng(seed);
-      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+      const { rand, pick } = randomSource(seed);
       const spec = makeSpec({
         finish: rand() < 0.5 ? FINISH : null,
         notificationFd: rand() < 0.5 ? 3 : null,
