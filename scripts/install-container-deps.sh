@@ -11,40 +11,12 @@
 #                every `podman run` then fails with "error setting rlimit type 7".
 # Any other content of containers.conf is kept. Idempotent; needs root.
 set -eu
+. "$(dirname "$0")/lib/apt.sh"
 
 say() { printf 'install-container-deps: %s\n' "$*"; }
 
-# binary:package pairs; a binary found means its package is usable.
-PAIRS="podman:podman runc:runc debootstrap:debootstrap podman-compose:podman-compose \
-netavark:netavark aardvark-dns:aardvark-dns iptables:iptables"
-
-have() {
-  command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/lib/podman/$1" ] \
-    || [ -x "/usr/libexec/podman/$1" ]
-}
-
-missing=""
-for pair in $PAIRS; do
-  have "${pair%%:*}" || missing="$missing ${pair#*:}"
-done
-
-if [ -n "$missing" ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    say "missing packages:$missing; run this script as root (it uses apt-get)" >&2
-    exit 1
-  fi
-  say "installing from apt:$missing"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # --no-install-recommends: no buildah, fuse-overlayfs or rootless helpers (we run as root).
-  # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $missing >/dev/null
-  for pair in $PAIRS; do
-    have "${pair%%:*}" || { say "${pair%%:*} still missing after apt-get install" >&2; exit 1; }
-  done
-else
-  say "packages present (podman, runc, debootstrap, podman-compose, netavark, aardvark-dns, iptables)"
-fi
+apt_install_pairs install-container-deps "podman:podman runc:runc debootstrap:debootstrap \
+podman-compose:podman-compose netavark:netavark aardvark-dns:aardvark-dns iptables:iptables"
 
 # --- /etc/containers/containers.conf: set two keys, keep everything else -------------------
 conf=/etc/containers/containers.conf

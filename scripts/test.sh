@@ -11,10 +11,7 @@ sh scripts/install-stack-deps.sh
 sh scripts/install-container-deps.sh
 # The overlay tests run execline scripts, and compare warden with Debian's s6 (s6-svscan,
 # s6-svwait, s6-svstat, s6-notifyoncheck) on the same service dirs.
-if ! command -v s6-svscan >/dev/null || ! command -v execlineb >/dev/null; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends s6 execline >/dev/null
-fi
+sh -c '. scripts/lib/apt.sh && apt_install_pairs test "s6-svscan:s6 s6-svwait:s6 execlineb:execline"'
 echo "== lint"
 npm run --silent lint
 echo "== tests"
