@@ -3,8 +3,8 @@
  * order, start CMD, and on the first reason to stop, shut everything down within one deadline
  * and return the exit code. Nothing here throws out: PID 1 must never die of its own error.
  */
-import { dirname } from 'node:path';
 import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { systemClock } from '../adapters/clock.js';
 import { consoleStream } from '../adapters/console-stream.js';
 import { ControlServer } from '../adapters/control-server.js';
@@ -321,7 +321,6 @@ export class Init {
   }
 }
 
-/** Time a service may take to stop: its kill timeout (or the grace time), its finish, and a margin. */
 /** A legacy services.d service waits for what `user` brings up, as under s6-overlay. */
 function withLegacyOrder(after: { readonly dir: string; readonly names: readonly string[] }): (spec: ServiceSpec) => ServiceSpec {
   return (spec) =>
@@ -330,6 +329,7 @@ function withLegacyOrder(after: { readonly dir: string; readonly names: readonly
       : spec;
 }
 
+/** Time a service may take to stop: its kill timeout (or the grace time), its finish, and a margin. */
 function stopBudgetMs(spec: ServiceSpec, graceMs: number): number {
   return (spec.timeoutKillMs || graceMs) + (spec.finish ? spec.timeoutFinishMs : 0) + 1000;
 }

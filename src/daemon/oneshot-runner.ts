@@ -24,8 +24,10 @@ export function runOneshot(spec: OneshotSpec, phase: 'up' | 'down', deps: Onesho
   const script = phase === 'up' ? spec.up : spec.down;
   if (script === null || script.script.kind === 'empty') return Promise.resolve({ ok: true });
   const [file, args] = commandOf(script, deps.execlineb);
-  // 0 is s6-rc's "no limit".
-  const timeoutMs = phase === 'up' ? spec.timeoutUpMs || Infinity : Math.min(spec.timeoutDownMs || Infinity, deps.downCapMs);
+  // 0 is s6-rc's "no limit"; a down never waits past the cap.
+  const ownMs = (phase === 'up' ? spec.timeoutUpMs : spec.timeoutDownMs) || Infinity;
+  const capped = phase === 'down' && deps.downCapMs < ownMs;
+  const timeoutMs = capped ? deps.downCapMs : ownMs;
   deps.logger.info({ event: `oneshot-${phase}`, service: spec.name, command: [file, ...args].join(' ') }, `oneshot-${phase}`);
   return new Promise((resolve) => {
     let timedOut = false;
@@ -40,7 +42,7 @@ export function runOneshot(spec: OneshotSpec, phase: 'up' | 'down', deps: Onesho
         clearTimeout(timer);
         if (status.kind === 'exited' && status.code === 0) return resolve({ ok: true });
         const how = timedOut
-          ? `timed out after ${timeoutMs} ms (timeout-${phase}${timeoutMs === deps.downCapMs ? ', capped by the services grace time' : ''})`
+          ? `timed out after ${timeoutMs} ms (timeout-${phase}${capped ? ', capped by the services grace time' : ''})`
           : status.kind === 'exited'
             ? `exited ${status.code}`
             : `was killed by signal ${status.signal}`;
