@@ -56,10 +56,10 @@ export function tree(root: number, exclude: ReadonlySet<number>): ProcInfo[] {
   return out;
 }
 
-/** VmRSS of `pid` in kB (0 when gone). */
-export function rssKb(pid: number): number {
+/** A `/proc/PID/status` field in kB (0 when gone): VmRSS now, VmHWM the peak so far. */
+export function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;

@@ -4,16 +4,26 @@ import { median, ms, p95, ratio } from './stats.js';
 
 export interface Results {
   readonly machine: Machine;
-  readonly settings: { kills: number; spacingMs: number; boots: number; probeKills: number; probeSpacingMs: number };
+  readonly settings: { kills: number; spacingMs: number; boots: number; probeKills: number; probeSpacingMs: number; rssBootMs: number; rssSettleMs: number };
   /** kill -9 → next pid line, ms, per supervisor. */
   readonly restart: ReadonlyMap<string, readonly number[]>;
   /** The same at the short probe spacing, in kill order. */
   readonly probe: ReadonlyMap<string, readonly number[]>;
   /** spawn → first pid line, ms. */
   readonly boot: ReadonlyMap<string, readonly number[]>;
-  /** Sum of VmRSS (kB) of the supervisor's own processes, and what they were. */
-  readonly rss: ReadonlyMap<string, { kb: number; processes: string }>;
+  readonly rss: ReadonlyMap<string, RssSample>;
   readonly notes: readonly string[];
+}
+
+/** Sums over the supervisor's own processes, in kB, and what they were. */
+export interface RssSample {
+  /** VmRSS once settled: what the container pays for the supervisor's whole life. */
+  readonly kb: number;
+  /** VmRSS shortly after boot. */
+  readonly bootKb: number;
+  /** VmHWM: the most it ever held. */
+  readonly peakKb: number;
+  readonly processes: string;
 }
 
 const ORDER = ['warden', 's6-svscan', 's6 +notification-fd', 'runsvdir', 'supervisord', 'node floor', 'tini', 'sh'];
@@ -110,7 +120,8 @@ export function markdown(r: Results): string {
   const probe = [...r.probe.entries()]
     .map(([name, samples]) => `| ${name} | ${samples.map(ms).join(', ')} |`)
     .join('\n');
-  const rss = [...r.rss.entries()].map(([name, v]) => `| ${name} | ${(v.kb / 1024).toFixed(1)} | ${v.processes} |`).join('\n');
+  const mb = (kb: number): string => (kb / 1024).toFixed(1);
+  const rss = [...r.rss.entries()].map(([name, v]) => `| ${name} | ${mb(v.kb)} | ${mb(v.bootKb)} | ${mb(v.peakKb)} | ${v.processes} |`).join('\n');
   return `warden side by side with s6 (\`s6-svscan\`), runit (\`runsvdir\`), supervisord, tini, a bare
 \`sh\`, and a floor: a Node process that only does \`child.on('exit', respawn)\`. All were
 measured in one run of \`npm run bench\` (\`bench/run.ts\`), on the same machine, on the same
@@ -132,7 +143,8 @@ service. Ratios are *value / warden's value*: above 1× the peer is slower or bi
 ${table}
 
 Restart: ${s.kills} \`kill -9\` per supervisor, each service killed only after it had been up
-${s.spacingMs} ms. Boot: ${s.boots} runs each. RSS: one instance each with 3 services, services excluded.
+${s.spacingMs} ms. Boot: ${s.boots} runs each. RSS: one instance each with 3 services, services excluded,
+${s.rssSettleMs / 1000} s after the services started (see RSS detail for the reading right after boot).
 
 ### Goals
 
@@ -177,10 +189,15 @@ ${s.probeSpacingMs} ms spacing (below).
 each, interleaved (run *i* of every supervisor before run *i+1*), each in a fresh dir (fresh
 \`supervise/\` state). tini runs \`tini -s -- ./run\`, sh runs \`sh run\`.
 
-**RSS.** One instance per supervisor with 3 such services; after all three announced themselves
-and 3 s of settling, the sum of \`VmRSS\` over the supervisor's own process tree, without the
-services (warden: the node process; s6: s6-svscan + 3 × s6-supervise; runit: runsvdir + 3 ×
-runsv; supervisord: the python process; floor: the node process).
+**RSS.** One instance per supervisor with 3 such services. Once all three announced themselves,
+the sum of \`VmRSS\` over the supervisor's own process tree is read twice: ${s.rssBootMs / 1000} s later
+(after boot) and ${s.rssSettleMs / 1000} s later (settled: the figure in the tables), with the sum of
+\`VmHWM\` (peak) beside them. Some 8 s after boot V8's memory reducer runs its first
+memory-reducing GC and warden's heap gives back what booting needed; the C peers do not change.
+Services are not counted (warden: the node process; s6: s6-svscan + 3 × s6-supervise; runit:
+runsvdir + 3 × runsv; supervisord: the python process; floor: the node process). warden runs as
+a sub-init here (not PID 1), so it makes itself a subreaper at once and has koffi loaded (~2 MB);
+as PID 1 it loads koffi on the first orphan, notify socket or control client.
 
 **Peers' configuration**, as plain as their docs: \`s6-svscan SCANDIR\` on a scandir of service
 dirs (the same dirs warden reads); \`runsvdir DIR\`; \`supervisord -n -c CONF\` with one
@@ -194,7 +211,7 @@ Run it: \`npm run bench\` (root; it runs \`scripts/install-bench-deps.sh\` first
 missing, which installs s6, runit, supervisor and tini from Debian's apt). A quick run:
 \`BENCH_KILLS=10 BENCH_SPACING_MS=1100 BENCH_BOOTS=3 npm run bench\` (at 1.1 s spacing warden is
 measured while backing off; see the probe). Other knobs: \`BENCH_PROBE_KILLS\`,
-\`BENCH_PROBE_SPACING_MS\`, \`BENCH_RSS_SETTLE_MS\`.
+\`BENCH_PROBE_SPACING_MS\`, \`BENCH_RSS_BOOT_MS\`, \`BENCH_RSS_SETTLE_MS\`.
 
 ### Probe: kills ${s.probeSpacingMs} ms apart
 
@@ -208,8 +225,8 @@ ${probe}
 
 ### RSS detail
 
-| supervisor | MB | processes counted |
-|---|---:|---|
+| supervisor | settled MB | after boot MB | peak MB | processes counted |
+|---|---:|---:|---:|---|
 ${rss}
 `;
 }

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { describeMachine } from './machine.js';
 import { makeServices, PEERS, sweep, WARDEN_CLI, type Instance, type Peer } from './peers.js';
 import { PidLines } from './pid-lines.js';
-import { alive, rssKb, tree } from './procs.js';
-import { goalsText, markdown, textTable, type Results } from './report.js';
+import { alive, statusKb, tree } from './procs.js';
+import { goalsText, markdown, textTable, type Results, type RssSample } from './report.js';
 import { median } from './stats.js';
 import { envInt } from './env.js';
 import { repoRoot, writeDocSection, type DocSection } from './doc-section.js';
@@ -33,7 +33,10 @@ function settings() {
     boots: envInt('BENCH_BOOTS', 20, 1),
     probeKills: envInt('BENCH_PROBE_KILLS', 8, 0),
     probeSpacingMs: envInt('BENCH_PROBE_SPACING_MS', 1100, 0),
-    rssSettleMs: envInt('BENCH_RSS_SETTLE_MS', 3000, 0),
+    // RSS is read twice: right after boot, and once V8's memory reducer has run (~8 s after
+    // boot, warden's heap gives back what booting used; the C peers do not change).
+    rssBootMs: envInt('BENCH_RSS_BOOT_MS', 3000, 0),
+    rssSettleMs: envInt('BENCH_RSS_SETTLE_MS', 15_000, 0),
   };
 }
 type Settings = ReturnType<typeof settings>;
@@ -125,8 +128,8 @@ async function bootPhase(lab: Lab, s: Settings): Promise<Map<string, number[]>> 
   return out;
 }
 
-async function rssPhase(lab: Lab, s: Settings): Promise<Map<string, { kb: number; processes: string }>> {
-  const out = new Map<string, { kb: number; processes: string }>();
+async function rssPhase(lab: Lab, s: Settings): Promise<Map<string, RssSample>> {
+  const out = new Map<string, RssSample>();
   for (const peer of Object.values(PEERS).filter((p) => p.supervises)) {
     const root = join(lab.tmp, 'rss', slug(peer.name));
     mkdirSync(root, { recursive: true });
@@ -136,15 +139,22 @@ async function rssPhase(lab: Lab, s: Settings): Promise<Map<string, { kb: number
     try {
       const pids = new Set<number>();
       for (let i = 0; i < 3; i++) pids.add((await fifo.next(BOOT_TIMEOUT_MS)).pid);
-      await sleep(s.rssSettleMs);
-      const own = tree(inst.child.pid!, pids);
+      const own = () => tree(inst.child.pid!, pids);
+      const sum = (field: 'VmRSS' | 'VmHWM') => own().reduce((kb, p) => kb + statusKb(p.pid, field), 0);
+      await sleep(s.rssBootMs);
+      const bootKb = sum('VmRSS');
+      await sleep(s.rssSettleMs - s.rssBootMs);
       const counts = new Map<string, number>();
-      for (const p of own) counts.set(p.comm, (counts.get(p.comm) ?? 0) + 1);
-      out.set(peer.name, {
-        kb: own.reduce((sum, p) => sum + rssKb(p.pid), 0),
+      for (const p of own()) counts.set(p.comm, (counts.get(p.comm) ?? 0) + 1);
+      const sample = {
+        kb: sum('VmRSS'),
+        bootKb,
+        peakKb: sum('VmHWM'),
         processes: [...counts].map(([comm, n]) => (n > 1 ? `${comm} ×${n}` : comm)).join(' + '),
-      });
-      progress(`rss ${peer.name}: ${(out.get(peer.name)!.kb / 1024).toFixed(1)} MB (${out.get(peer.name)!.processes})`);
+      };
+      out.set(peer.name, sample);
+      const mb = (kb: number) => (kb / 1024).toFixed(1);
+      progress(`rss ${peer.name}: ${mb(sample.kb)} MB settled, ${mb(bootKb)} MB after boot, peak ${mb(sample.peakKb)} MB (${sample.processes})`);
     } finally {
       await lab.stop(inst);
     }

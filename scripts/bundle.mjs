@@ -17,6 +17,10 @@ const { outputFiles } = await build({
   // Bundled CommonJS dependencies (pino) call require() for Node's own modules.
   banner: { js: "import { createRequire as __wardenRequire } from 'node:module'; const require = __wardenRequire(import.meta.url);" },
   charset: 'ascii',
+  // The source stays in PID 1's heap (see below): no comments or indentation, a third less.
+  // Names are kept, so stack traces in warden's log still read.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
 });
 // V8 keeps a script's source in the heap for PID 1's whole life (lazy compilation needs it), and

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { CheckSpec, RunAs, ServiceSpec } from '../core/service-spec.js';
 import { problem, type ConfigProblem } from './config-problem.js';
 import { readEnvDir } from './env-dir.js';
+import { scriptsFingerprint } from './script-fingerprint.js';
 import { describeError, isMissing, readSettingFile } from './read-setting.js';
 import { serviceNameError } from './service-name.js';
 import {
@@ -161,7 +161,7 @@ export async function loadServiceDir(dir: string, defaults: ServiceDefaults): Pr
       keep: await setting(file('log-keep'), defaults.logKeep, (f, t) => parseWholeNumber(f, t, 'archives', 0, 1000), problems, listing),
     },
     // Only files stat'ed as regular above: reading a FIFO named `check` would block the scan.
-    scriptsDigest: await digestOf([run, finish, check].map((r) => (r.ok ? r.value : null))),
+    scriptsFingerprint: await scriptsFingerprint([run, finish, check].map((r) => (r.ok ? r.value : null))),
     notifySocket: await present(file('notify-socket'), listing),
     // A bad check file is reported once, not again as settings without a check.
     check: check.ok ? await checkSpec(abs, check.value, problems, listing) : null,
@@ -201,16 +201,6 @@ async function checkSpec(dir: string, file: string | null, problems: ConfigProbl
 async function userOf(path: string, problems: ConfigProblem[], listing: Listing): Promise<RunAs | null> {
   const accounts = await readAccounts();
   return setting<RunAs | null>(path, null, (f, t) => parseUser(f, t, accounts), problems, listing);
-}
-
-/** sha256 over the files' contents (a missing file, or null, counts as empty). */
-async function digestOf(files: readonly (string | null)[]): Promise<string> {
-  const hash = createHash('sha256');
-  for (const f of files) {
-    hash.update(f === null ? Buffer.alloc(0) : await readFile(f).catch(() => Buffer.alloc(0)));
-    hash.update('\0');
-  }
-  return hash.digest('hex');
 }
 
 async function envInto(dir: string, problems: ConfigProblem[]): Promise<Readonly<Record<string, string | null>>> {

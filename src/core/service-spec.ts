@@ -53,8 +53,8 @@ export interface ServiceSpec {
   readonly dependencies: readonly string[];
   /** Log rotation of its captured output: `log-max-bytes` per file, `log-keep` archives. */
   readonly logLimits: { readonly maxBytes: number; readonly keep: number };
-  /** A digest of the `run` and `finish` contents: an edited script is a changed service. */
-  readonly scriptsDigest: string;
+  /** Identifies the `run`, `finish` and `check` scripts (config/script-fingerprint): an edited script is a changed service. */
+  readonly scriptsFingerprint: string;
   /** A `notify-socket` file is present: the service gets NOTIFY_SOCKET and reports `READY=1` (sd_notify). */
   readonly notifySocket: boolean;
   /** The `check` probe, or null when the dir has no `check` file. */

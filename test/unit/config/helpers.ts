@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { fingerprintOf } from '../../../src/config/script-fingerprint.js';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -41,8 +41,8 @@ export async function writeService(parent: string, name: string, files: Readonly
 }
 
 /** What the loader records for a dir whose run, finish and check hold these texts. */
-export function scriptsDigest(run: string, finish = '', check = ''): string {
-  return createHash('sha256').update(run).update('\0').update(finish).update('\0').update(check).update('\0').digest('hex');
+export function scriptsFingerprint(run: string, finish: string | null = null, check: string | null = null): string {
+  return fingerprintOf([run, finish, check].map((text) => (text === null ? null : { bytes: Buffer.from(text) })));
 }
 
 export const DEFAULTS = { timeoutKillMs: 7000, logMaxBytes: 1048576, logKeep: 10 } as const;
@@ -68,7 +68,7 @@ export function defaultSpec(dir: string, name: string): ServiceSpec {
     onExit: 'restart',
     dependencies: [],
     logLimits: { maxBytes: 1048576, keep: 10 },
-    scriptsDigest: scriptsDigest(RUN.content),
+    scriptsFingerprint: scriptsFingerprint(RUN.content),
     notifySocket: false,
     check: null,
   };

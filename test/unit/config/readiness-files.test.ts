@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadServiceDir } from '../../../src/config/load-services.js';
 import type { ServiceSpec } from '../../../src/core/service-spec.js';
-import { DEFAULTS, RUN, defaultSpec, matchProblems, scriptsDigest, tempRoot, writeService, type Entry } from './helpers.js';
+import { DEFAULTS, RUN, defaultSpec, matchProblems, scriptsFingerprint, tempRoot, writeService, type Entry } from './helpers.js';
 
 let root = '';
 let cleanup: () => Promise<void> = async () => {};
@@ -25,7 +25,7 @@ const CHECK: Entry = { content: CHECK_BODY, mode: 0o755 };
 function specWithCheck(dir: string, check: Partial<NonNullable<ServiceSpec['check']>> = {}): ServiceSpec {
   return {
     ...defaultSpec(dir, dir.slice(dir.lastIndexOf('/') + 1)),
-    scriptsDigest: scriptsDigest(RUN.content, '', CHECK_BODY),
+    scriptsFingerprint: scriptsFingerprint(RUN.content, null, CHECK_BODY),
     check: { file: join(dir, 'check'), intervalMs: 5000, timeoutMs: 2000, retries: 3, ...check },
   };
 }
@@ -104,9 +104,9 @@ describe('check and its settings', () => {
 
   it('an edited check changes the scripts digest, so a rescan restarts the service', async () => {
     const dir = await service({ check: CHECK });
-    const before = (await loadServiceDir(dir, DEFAULTS)).spec?.scriptsDigest;
+    const before = (await loadServiceDir(dir, DEFAULTS)).spec?.scriptsFingerprint;
     await writeFile(join(dir, 'check'), '#!/bin/sh\nexit 0\n');
-    const after = (await loadServiceDir(dir, DEFAULTS)).spec?.scriptsDigest;
+    const after = (await loadServiceDir(dir, DEFAULTS)).spec?.scriptsFingerprint;
     assert.notEqual(before, undefined);
     assert.notEqual(after, before);
   });

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadServiceDir } from '../../../src/config/load-services.js';
 import type { ServiceSpec } from '../../../src/core/service-spec.js';
 import { mkfifo } from './fifo.js';
-import { DEFAULTS, RUN, defaultSpec, matchProblems, scriptsDigest, tempRoot, writeService, writeTree, type Entry } from './helpers.js';
+import { DEFAULTS, RUN, defaultSpec, matchProblems, scriptsFingerprint, tempRoot, writeService, writeTree, type Entry } from './helpers.js';
 
 let root = '';
 let cleanup: () => Promise<void> = async () => {};
@@ -37,7 +37,7 @@ describe('loadServiceDir: each valid setting file changes exactly its field', ()
     {
       file: 'finish',
       entry: { content: '#!/bin/sh\n', mode: 0o700 },
-      expect: (d) => ({ finish: join(d, 'finish'), scriptsDigest: scriptsDigest(RUN.content, '#!/bin/sh\n') }),
+      expect: (d) => ({ finish: join(d, 'finish'), scriptsFingerprint: scriptsFingerprint(RUN.content, '#!/bin/sh\n') }),
     },
     { file: 'down', entry: 'whatever is in here\n', expect: () => ({ downAtBoot: true }) },
     { file: 'down', entry: '', expect: () => ({ downAtBoot: true }) },
@@ -81,9 +81,9 @@ describe('loadServiceDir: each valid setting file changes exactly its field', ()
 
   it('an edited run script changes the scripts digest, so a rescan sees a changed service', async () => {
     const dir = await service({});
-    const before = (await loadServiceDir(dir, DEFAULTS)).spec?.scriptsDigest;
+    const before = (await loadServiceDir(dir, DEFAULTS)).spec?.scriptsFingerprint;
     await writeFile(join(dir, 'run'), '#!/bin/sh\nexec sleep 2000\n');
-    const after = (await loadServiceDir(dir, DEFAULTS)).spec?.scriptsDigest;
+    const after = (await loadServiceDir(dir, DEFAULTS)).spec?.scriptsFingerprint;
     assert.notEqual(before, undefined);
     assert.notEqual(after, before);
   });

@@ -37,7 +37,7 @@ export function makeSpec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
     onExit: 'restart',
     dependencies: [],
     logLimits: { maxBytes: 1048576, keep: 10 },
-    scriptsDigest: '0',
+    scriptsFingerprint: '0',
     notifySocket: false,
     check: null,
     ...overrides,

@@ -20,6 +20,6 @@ test('key order and fresh objects do not count as a change; nested values and sc
   const reordered = { ...makeSpec({ name: 'a' }), env: { Y: null, X: '1' } };
   assert.deepEqual(diffSpecs(byName(a), [reordered]).unchanged, ['a']);
   assert.deepEqual(diffSpecs(byName(a), [{ ...a, env: { X: '2', Y: null } }]).changed.length, 1);
-  assert.deepEqual(diffSpecs(byName(a), [{ ...a, scriptsDigest: 'other' }]).changed.length, 1);
+  assert.deepEqual(diffSpecs(byName(a), [{ ...a, scriptsFingerprint: 'other' }]).changed.length, 1);
   assert.deepEqual(diffSpecs(byName(a), [{ ...a, downAtBoot: true }]).changed.length, 1);
 });
