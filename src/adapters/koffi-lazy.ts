@@ -13,7 +13,10 @@ export function koffi(): typeof Koffi {
   return module;
 }
 
-/** The C library, opened once. */
+/**
+ * The C library, opened once. glibc's soname; on musl (Alpine) too, whose loader answers any
+ * `libc.*` name with itself (ldso/dynlink.c), and koffi ships a musl build.
+ */
 export function libc(): Koffi.LibraryHandle {
   libcHandle ??= koffi().load('libc.so.6');
   return libcHandle;
