@@ -5,8 +5,6 @@
  */
 const argv = process.argv.slice(2);
 if (argv[0] === 'boot') {
-  // First, before the supervisor's modules load and run: see pid1-v8-flags.ts.
-  await (await import('./pid1-v8-flags.js')).tuneV8ForSupervisor();
   // The build bundles boot.js and its imports into one file (scripts/bundle.mjs): one module
   // to load instead of dozens. A string variable keeps tsc from looking for it at compile time.
   const bundle: string = './boot.bundle.js';
