@@ -9,7 +9,7 @@
  * Not quite the same work, both ways: warden prefixes every line with a 29-byte time and
  * stream mark (s6-log without `T` adds nothing), and s6-log fsyncs each file before rotating
  * (warden does not). A third run, s6-log with `T` (ISO-8601 time per line), is printed for the
- * prefix side of it. This process takes PID 1's V8 settings first (src/daemon/v8-tuning.ts).
+ * prefix side of it. This process takes PID 1's V8 settings first (src/cli/pid1-v8-flags.ts).
  *
  * Run: `node dist/bench/log-throughput.js` (needs s6-log: `apt-get install -y s6`).
  */
@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ServiceLogs } from '../src/adapters/service-logs.js';
-import { tuneV8ForSupervisor } from '../src/daemon/v8-tuning.js';
+import { tuneV8ForSupervisor } from '../src/cli/pid1-v8-flags.js';
 import { describeMachine } from './machine.js';
 
 export const LINES = 2_000_000;

@@ -9,7 +9,6 @@ import { systemClock } from '../adapters/clock.js';
 import { consoleStream } from '../adapters/console-stream.js';
 import { ControlServer } from '../adapters/control-server.js';
 import { DirWatcher } from '../adapters/dir-watcher.js';
-import { tuneV8ForSupervisor } from './v8-tuning.js';
 import { Launcher } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
 import { setChildSubreaper } from '../adapters/native.js';
@@ -185,8 +184,6 @@ export class Init {
     if (this.stopping) return;
 
     await this.services.rescan();
-    // Not before: loading node:v8 costs boot ~3 ms, and nothing is hot yet (v8-tuning.ts).
-    void tuneV8ForSupervisor();
     // The previous boot's environment dirs go now that the services run, not before them.
     removeStaleEnvDirs(envDirs(settings.runDir, settings.s6Runtime));
     // Watching starts after the first services do; one more rescan once it is on catches any

@@ -9,11 +9,7 @@
  */
 export const PID1_V8_FLAGS = '--ticks-before-optimization=48 --max-bytecode-size-for-early-opt=0';
 
-/**
- * Applies PID1_V8_FLAGS; V8 reads both each time it weighs a function, so they apply at once.
- * Boot calls it once the first services are spawned: nothing is hot before, and node:v8 takes
- * ~3 ms to load.
- */
+/** Applies PID1_V8_FLAGS; V8 reads both each time it weighs a function, so they apply at once. */
 export async function tuneV8ForSupervisor(): Promise<void> {
   const { setFlagsFromString } = await import('node:v8');
   setFlagsFromString(PID1_V8_FLAGS);
