@@ -3,13 +3,13 @@
  * The `warden` command. `boot` (PID 1) goes straight to the supervisor without loading yargs or
  * the client commands: less to load, and less memory for the container's whole life.
  */
-import { PID1_V8_FLAGS } from './pid1-v8-flags.js';
+import { tuneV8ForSupervisor } from './pid1-v8-flags.js';
 
 const argv = process.argv.slice(2);
 if (argv[0] === 'boot') {
   // PID 1's V8 settings (pid1-v8-flags.ts) must precede any hot code, not delay boot: node:v8
   // (~2 ms to load) loads while the bundle's file is read, and the flags are set before it runs.
-  const tuned = import('node:v8').then(({ setFlagsFromString }) => setFlagsFromString(PID1_V8_FLAGS));
+  const tuned = tuneV8ForSupervisor();
   // The build bundles boot.js and its imports into one file (scripts/bundle.mjs): one module
   // to load instead of dozens. A string variable keeps tsc from looking for it at compile time.
   const bundle: string = './boot.bundle.js';
