@@ -9,8 +9,8 @@
  *   - `down -t 30` (with the WEBAPP_REPLICAS it was started with) stops and removes every container.
  *
  * Ports are free ones on 127.0.0.1 (STACK_HTTP_PORT / STACK_STATS_PORT), the project name is the
- * test's own. Skipped when podman or podman-compose is missing. Needs root and the images
- * (scripts/build-images.sh; the container test builds them).
+ * test's own. Skipped when podman or podman-compose is missing. Needs root; the images are built
+ * first when missing (scripts/build-images.sh).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Load } from './load.js';
-import { containerState, eventually, freePort, podman, podmanUnusable } from './podman.js';
+import { buildImages, containerState, eventually, freePort, podman, podmanUnusable } from './podman.js';
 import { serverTable } from './stats.js';
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -63,7 +63,7 @@ async function hostname(container: string): Promise<string> {
   return r.stdout.trim();
 }
 
-describe('compose.yaml with podman-compose: scale up and down', { skip: unusable ?? false, timeout: 10 * 60_000 }, () => {
+describe('compose.yaml with podman-compose: scale up and down', { skip: unusable ?? false, timeout: 25 * 60_000 }, () => {
   let env: Record<string, string>;
   let stats: string;
   let load!: Load;
@@ -76,6 +76,7 @@ describe('compose.yaml with podman-compose: scale up and down', { skip: unusable
       .sort();
 
   before(async () => {
+    buildImages();
     const http = await freePort();
     const statsPort = await freePort();
     env = { STACK_HTTP_PORT: String(http), STACK_STATS_PORT: String(statsPort) };

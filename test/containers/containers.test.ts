@@ -17,16 +17,12 @@
  * in the end, whatever happened.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Load } from './load.js';
-import { containerState, eventually, freePort, logs, podman, podmanOk, podmanUnusable, serfMembers, service } from './podman.js';
+import { buildImages, containerState, eventually, freePort, logs, podman, podmanOk, podmanUnusable, serfMembers, service } from './podman.js';
 import { serverTable } from './stats.js';
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const RUN = `wt${process.pid.toString(36)}`;
 const NET = `${RUN}-net`;
 const LABEL = 'warden-test';
@@ -108,9 +104,7 @@ describe('the stack in containers (podman)', { skip: unusable ?? false, timeout:
     if (stale.length > 0) await podman(['rm', '-f', '-t', '0', ...stale]);
     const staleNets = (await podman(['network', 'ls', '--filter', `label=${LABEL}`, '--format', '{{.Name}}'])).stdout.split('\n').filter(Boolean);
     for (const net of staleNets) await podman(['network', 'rm', '-f', net]);
-    // Build the images, or find them up to date (quick).
-    const build = spawnSync('bash', [join(REPO, 'scripts/build-images.sh')], { cwd: REPO, encoding: 'utf8', timeout: 15 * 60_000 });
-    if (build.status !== 0) throw new Error(`scripts/build-images.sh failed:\n${(build.stdout + build.stderr).slice(-4000)}`);
+    buildImages();
     httpPort = await freePort();
     statsPort = await freePort();
     await podmanOk(['network', 'create', '--label', `${LABEL}=${RUN}`, NET]);

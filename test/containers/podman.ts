@@ -1,6 +1,8 @@
 /** Small helpers around the podman CLI for the container test. */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Result {
@@ -25,6 +27,18 @@ export async function podmanOk(args: readonly string[], timeoutMs = 60_000): Pro
   const r = await podman(args, timeoutMs);
   if (r.code !== 0) throw new Error(`podman ${args.join(' ')} → ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`);
   return r.stdout;
+}
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * Builds the stack's images with scripts/build-images.sh, or finds them up to date (quick). Every
+ * test that starts containers calls it first: on a fresh machine there are none, and podman-compose
+ * 1.0.3 exits 0 even when it cannot find an image.
+ */
+export function buildImages(): void {
+  const build = spawnSync('bash', [join(REPO, 'scripts/build-images.sh')], { cwd: REPO, encoding: 'utf8', timeout: 15 * 60_000 });
+  if (build.status !== 0) throw new Error(`scripts/build-images.sh failed:\n${(build.stdout + build.stderr).slice(-4000)}`);
 }
 
 /** Why podman cannot run containers here, or null when it can. */
