@@ -5,6 +5,27 @@ import { writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const outfile = 'dist/src/cli/boot.bundle.js';
+
+// What pino brings along for features PID 1 never uses, answered in the bundle by stand-ins:
+// loading Node's worker_threads and assert costs boot ~2.5 ms. pino's transports run in worker
+// threads (thread-stream); warden writes its log itself (src/adapters/logger.ts), so a transport
+// asked for in the bundle fails loudly. sonic-boom only asserts that its fd is a number.
+const STAND_INS = {
+  worker_threads: 'module.exports = { isMainThread: true };',
+  'thread-stream': "module.exports = class ThreadStream { constructor() { throw new Error(\"pino transports (worker threads) are left out of warden's boot bundle\"); } };",
+  assert: 'module.exports = function assert(ok, message) { if (!ok) throw new Error(message); };',
+};
+const standIns = {
+  name: 'pid1-stand-ins',
+  setup(b) {
+    const filter = new RegExp(`^(node:)?(${Object.keys(STAND_INS).join('|')})$`);
+    // Only for dependencies: warden's own code gets the real modules, should it ever import them.
+    b.onResolve({ filter }, (args) =>
+      args.importer.includes('/node_modules/') ? { path: args.path.replace(/^node:/, ''), namespace: 'stand-in' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'stand-in' }, (args) => ({ contents: STAND_INS[args.path], loader: 'js' }));
+  },
+};
 const { outputFiles } = await build({
   entryPoints: ['dist/src/cli/boot.js'],
   outfile,
@@ -14,6 +35,7 @@ const { outputFiles } = await build({
   format: 'esm',
   target: 'node20',
   external: ['koffi', 'chokidar'],
+  plugins: [standIns],
   // Bundled CommonJS dependencies (pino) call require() for Node's own modules.
   banner: { js: "import { createRequire as __wardenRequire } from 'node:module'; const require = __wardenRequire(import.meta.url);" },
   charset: 'ascii',

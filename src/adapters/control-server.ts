@@ -3,7 +3,7 @@
  * oversized or unknown request gets an error reply; nothing a client sends can disturb the
  * supervisor. Only root or the socket's owner may talk to it (mode 0600, and SO_PEERCRED).
  */
-import { mkdirSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import {
@@ -38,11 +38,14 @@ export class ControlServer {
   /** Listens on the socket path; fails if another live supervisor already owns it. */
   async listen(): Promise<void> {
     mkdirSync(dirname(this.path), { recursive: true, mode: 0o755 });
-    if (await isLive(this.path)) throw new Error(`${this.path}: another warden is already listening there`);
-    try {
-      unlinkSync(this.path); // A stale socket from a warden that died.
-    } catch {
-      // None there: fine.
+    // Nothing there (a container's first boot) needs no probe: a first connect costs ~1 ms.
+    if (existsSync(this.path)) {
+      if (await isLive(this.path)) throw new Error(`${this.path}: another warden is already listening there`);
+      try {
+        unlinkSync(this.path); // A stale socket from a warden that died.
+      } catch {
+        // Gone meanwhile: fine.
+      }
     }
     const server = createServer((socket) => this.accept(socket));
     server.on('error', this.onError);

@@ -1,7 +1,8 @@
 /**
  * koffi, loaded on first use rather than at import: most of warden's life never needs it before
- * the first orphan or control connection, and boot is faster without it (~12 ms).
+ * the first orphan or control connection, and boot is faster without it.
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type * as Koffi from 'koffi';
 
@@ -9,8 +10,36 @@ let module: typeof Koffi | undefined;
 let libcHandle: Koffi.LibraryHandle | undefined;
 
 export function koffi(): typeof Koffi {
-  module ??= createRequire(import.meta.url)('koffi') as typeof Koffi;
+  module ??= loadKoffi();
   return module;
+}
+
+/**
+ * koffi's prebuilt binary, required straight from the per-platform package that koffi's own
+ * loader takes it from (`@koromix/koffi-linux-x64` holds a glibc and a musl build). That loader
+ * (its platform detection and the deprecation wrappers warden does not use) costs ~4 ms more,
+ * which a sub-init's boot pays before its first service starts. Anything else (another platform,
+ * another package layout, a koffi that moved its files) gets koffi's own loader.
+ */
+function loadKoffi(): typeof Koffi {
+  const require = createRequire(import.meta.url);
+  const { platform, arch } = process;
+  if (platform === 'linux' && (arch === 'x64' || arch === 'arm64')) {
+    try {
+      return require(`@koromix/koffi-linux-${arch}/${cLibrary()}_${arch}/koffi.node`) as typeof Koffi;
+    } catch {
+      // Not there: koffi's loader finds it.
+    }
+  }
+  return require('koffi') as typeof Koffi;
+}
+
+/**
+ * The C library this process runs on, by the dynamic loader mapped into it: the build for the
+ * other one might even load (musl answers glibc's sonames) and then fail in odd ways.
+ */
+function cLibrary(): 'musl' | 'linux' {
+  return readFileSync('/proc/self/maps', 'utf8').includes('/ld-musl-') ? 'musl' : 'linux';
 }
 
 /**

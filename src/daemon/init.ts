@@ -123,7 +123,6 @@ export class Init {
 
   /** Runs the container until it stops; resolves with the exit code. */
   async run(): Promise<number> {
-    this.becomeReaper();
     this.handleSignals();
     this.boot().catch((err: unknown) => this.stop({ kind: 'boot-failed', message: String(err) }));
     return this.exited;
@@ -160,7 +159,9 @@ export class Init {
     for (const n of settings.overlayNotes) {
       logger.info({ event: n.honoured ? 's6-setting' : 's6-setting-ignored', variable: n.variable, value: n.value }, `${n.variable}=${n.value}: ${n.message}`);
     }
-    await prepareOverlayRuntime({
+    // The runtime files are written on the threadpool while this thread becomes the reaper and
+    // opens the control socket; all three are done before the first script or service starts.
+    const runtime = prepareOverlayRuntime({
       logger,
       env: currentEnv(),
       runDir: settings.runDir,
@@ -168,10 +169,12 @@ export class Init {
       wardenArgv: [process.execPath, ...process.argv.slice(1, 2)],
       socketPath: settings.socketPath,
     });
+    this.becomeReaper();
     // A missing control socket costs the CLI, not the services: warn and go on.
     await this.control.listen().catch((err: unknown) =>
       logger.warn({ event: 'control-unavailable', socket: settings.socketPath, err }, 'control-unavailable'),
     );
+    await runtime;
     const failures = await runScripts(await listScripts(settings.contInitDirs), {
       launcher: this.launcher,
       logger,

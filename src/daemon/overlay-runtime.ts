@@ -5,7 +5,7 @@
  * the container. Every write is best effort: a read-only or missing /run costs these features,
  * never the boot.
  */
-import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFile as writeFileCallback } from 'node:fs';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
@@ -23,11 +23,11 @@ function storable(name: string): boolean {
 
 /**
  * Replaces `dir` with one file per variable of `env`, each holding the value (s6-dumpenv's format).
- * Synchronous: it runs at boot, before any service starts and while nothing else waits on the
- * event loop. Written this way 35-70 tiny files take 1-2 ms (ext4); through fs/promises each
- * open, write and close was a threadpool round trip, and the boot waited ~10 ms for them.
+ * The files are written all at once on libuv's threadpool: creating 35-70 small files on a disk
+ * takes 2-10 ms, time the main thread spends loading what boot needs next (Init.boot awaits the
+ * writes only before the first script or service starts).
  */
-export function writeEnvDir(dir: string, env: Readonly<Record<string, string>>): void {
+export async function writeEnvDir(dir: string, env: Readonly<Record<string, string>>): Promise<void> {
   // A stale dir (the previous boot's, or an image built with /run in a layer) would leak old
   // variables. It is renamed aside, one metadata write, and removed once the services run
   // (removeStaleEnvDirs): unlinking its files here cost 2-17 ms of boot on a busy disk.
@@ -40,15 +40,29 @@ export function writeEnvDir(dir: string, env: Readonly<Record<string, string>>):
   chmodSync(dir, 0o755);
   // A storable name is one plain path component: `dir/name` needs no path.join (and its normalize)
   // per variable, of which npm and CI environments hold hundreds.
-  for (const [name, value] of Object.entries(env)) if (storable(name)) writeFileSync(`${dir}/${name}`, value, { mode: 0o644 });
+  // fs's callbacks, not fs/promises: half the main thread's work per file.
+  const names = Object.keys(env).filter(storable);
+  await new Promise<void>((resolve, reject) => {
+    let left = names.length;
+    let failure: unknown = null;
+    // Every write ends before this does, failed or not: none is left running behind a rejection.
+    const settle = (err: NodeJS.ErrnoException | null): void => {
+      failure ??= err;
+      if (--left > 0) return;
+      if (failure === null) resolve();
+      else reject(failure);
+    };
+    if (left === 0) resolve();
+    for (const name of names) writeFileCallback(`${dir}/${name}`, env[name]!, { mode: 0o644 }, settle);
+  });
 }
 
 const STALE_SUFFIX = '.stale-';
 
 /**
  * Removes every old copy of `dirs` that writeEnvDir moved aside (this boot's or an earlier one's);
- * never fails. Synchronous, like writeEnvDir, and for one more reason: a warden stopped right
- * after its boot (a quick restart loop) must not leave its copy behind for the next one.
+ * never fails. Synchronous: a warden stopped right after its boot (a quick restart loop) must not
+ * leave its copy behind for the next one.
  */
 export function removeStaleEnvDirs(dirs: readonly string[]): void {
   for (const dir of dirs) {
@@ -95,7 +109,7 @@ export async function prepareOverlayRuntime(opts: OverlayRuntimeOptions): Promis
       opts.logger.warn({ event: 'runtime-file-failed', what, path, err }, `cannot write ${what}`);
     }
   };
-  for (const dir of envDirs(opts.runDir, opts.s6Runtime)) await attempt('the container environment', dir, () => writeEnvDir(dir, opts.env));
+  await Promise.all(envDirs(opts.runDir, opts.s6Runtime).map((dir) => attempt('the container environment', dir, () => writeEnvDir(dir, opts.env))));
   if (!opts.s6Runtime) return;
   await attempt('the container results dir', S6_RESULTS_DIR, async () => {
     await mkdir(S6_RESULTS_DIR, { recursive: true, mode: 0o755 });
