@@ -143,8 +143,12 @@ describe('the self-scaling stack (HAProxy + Serf + webapps under warden, in netw
     await node.kill();
     // The container is gone: so is its network.
     cluster.removeNet('k1');
+    // HAProxy stops sending to it on its own (its DOWN) before Serf's failure detection removes it.
+    await eventually('HAProxy marks k1 DOWN', async () => (await cluster.servers()).find((s) => s.name === 'k1')?.opState !== 2, 30_000, 20);
+    const downMs = performance.now() - t0;
     await cluster.waitForRotation(['web1', 'web2'], 30_000);
     const removedMs = Math.round(performance.now() - t0);
+    report('SIGKILL → HAProxy marks it DOWN, ms', Math.round(downMs));
     await sleep(1000);
     const final = await load.stop();
     const failed = final.failed - failedBefore;

@@ -17,8 +17,8 @@ describe('renderHaproxyConfig (the shipped template)', () => {
   test('one server line per member, sorted by name, with the partial’s parameters', () => {
     const cfg = renderHaproxyConfig([web2, web1], settings);
     assert.deepEqual(serverLines(cfg), [
-      'server web1 10.0.0.11:3000 check inter 1000ms fall 2 rise 1 pool-max-conn -1 pool-purge-delay 5s',
-      'server web2 10.0.0.12:3001 check inter 1000ms fall 2 rise 1 pool-max-conn -1 pool-purge-delay 5s',
+      'server web1 10.0.0.11:3000 check inter 1000ms fall 2 rise 1 observe layer4 error-limit 1 on-error mark-down pool-max-conn -1 pool-purge-delay 5s',
+      'server web2 10.0.0.12:3001 check inter 1000ms fall 2 rise 1 observe layer4 error-limit 1 on-error mark-down pool-max-conn -1 pool-purge-delay 5s',
     ]);
   });
 
@@ -46,7 +46,7 @@ describe('renderHaproxyConfig (the shipped template)', () => {
   });
 
   test('renderServerArgs is the same partial the file uses', () => {
-    assert.equal(renderServerArgs(web1, settings), 'web1 10.0.0.11:3000 check inter 1000ms fall 2 rise 1 pool-max-conn -1 pool-purge-delay 5s');
+    assert.equal(renderServerArgs(web1, settings), 'web1 10.0.0.11:3000 check inter 1000ms fall 2 rise 1 observe layer4 error-limit 1 on-error mark-down pool-max-conn -1 pool-purge-delay 5s');
   });
 
   test('the rendered file passes haproxy -c', { skip: !hasHaproxy() && 'haproxy is not installed' }, () => {
