@@ -23,9 +23,9 @@ function storable(name: string): boolean {
 
 /**
  * Replaces `dir` with one file per variable of `env`, each holding the value (s6-dumpenv's format).
- * The files are written all at once on libuv's threadpool: creating 35-70 small files on a disk
- * takes 2-10 ms, time the main thread spends loading what boot needs next (Init.boot awaits the
- * writes only before the first script or service starts).
+ * The files are written on libuv's threadpool, up to 64 at a time: creating 35-70 small files on
+ * a disk takes 2-10 ms, time the main thread spends loading what boot needs next (Init.boot awaits
+ * the writes only before the first script or service starts).
  */
 export async function writeEnvDir(dir: string, env: Readonly<Record<string, string>>): Promise<void> {
   // A stale dir (the previous boot's, or an image built with /run in a layer) would leak old
@@ -40,22 +40,30 @@ export async function writeEnvDir(dir: string, env: Readonly<Record<string, stri
   chmodSync(dir, 0o755);
   // A storable name is one plain path component: `dir/name` needs no path.join (and its normalize)
   // per variable, of which npm and CI environments hold hundreds.
-  // fs's callbacks, not fs/promises: half the main thread's work per file.
   const names = Object.keys(env).filter(storable);
-  await new Promise<void>((resolve, reject) => {
-    let left = names.length;
-    let failure: unknown = null;
-    // Every write ends before this does, failed or not: none is left running behind a rejection.
-    const settle = (err: NodeJS.ErrnoException | null): void => {
-      failure ??= err;
-      if (--left > 0) return;
-      if (failure === null) resolve();
-      else reject(failure);
-    };
-    if (left === 0) resolve();
-    for (const name of names) writeFileCallback(`${dir}/${name}`, env[name]!, { mode: 0o644 }, settle);
-  });
+  let next = 0;
+  let failure: NodeJS.ErrnoException | null = null;
+  // Lanes, each writing one file after another. A usual environment (under 64 variables) is
+  // queued whole at once, so the threadpool works on while the main thread is busy loading (a
+  // lane's next file waits for the main thread); and thousands of variables never hold thousands
+  // of fds open at once. fs's callbacks, not fs/promises: half the main thread's work per file.
+  // A lane stops at its first error; the others finish their files.
+  const lane = (): Promise<void> =>
+    new Promise((resolve) => {
+      const step = (err: NodeJS.ErrnoException | null): void => {
+        failure ??= err;
+        if (err !== null || next >= names.length) return resolve();
+        const name = names[next++]!;
+        writeFileCallback(`${dir}/${name}`, env[name]!, { mode: 0o644 }, step);
+      };
+      step(null);
+    });
+  await Promise.all(Array.from({ length: Math.min(ENV_WRITE_LANES, names.length) }, lane));
+  if (failure !== null) throw failure;
 }
+
+/** Files of the container environment written at a time (8 measured ~4 ms slower boot). */
+const ENV_WRITE_LANES = 64;
 
 const STALE_SUFFIX = '.stale-';
 
