@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { statusKb } from './procs.js';
 import { median, ms, p95 } from './stats.js';
 
 const WARDEN_MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
@@ -88,9 +89,9 @@ function childrenOf(pid: number): number[] {
 }
 
 function vmRssMb(pid: number): number {
-  const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-  if (kb === undefined) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(kb) / 1024;
+  const kb = statusKb(pid, 'VmRSS');
+  if (kb === 0) throw new Error(`no VmRSS for pid ${pid}`);
+  return kb / 1024;
 }
 
 async function until<T>(what: string, timeoutMs: number, everyMs: number, probe: () => Promise<T | null> | T | null): Promise<T> {
