@@ -14,15 +14,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Load } from './load.js';
-import { buildImages, containerState, eventually, freePort, podman, podmanUnusable } from './podman.js';
+import { buildImages, containerState, eventually, freePort, podman, podmanUnusable, REPO } from './podman.js';
 import { serverTable } from './stats.js';
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const PROJECT = `wc${process.pid.toString(36)}`;
 const replica = (n: number): string => `${PROJECT}_webapp_${n}`;
 

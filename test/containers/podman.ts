@@ -29,7 +29,8 @@ export async function podmanOk(args: readonly string[], timeoutMs = 60_000): Pro
   return r.stdout;
 }
 
-const REPO = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The repository's root (the tests run from dist/test/containers). */
+export const REPO = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**
  * Builds the stack's images with scripts/build-images.sh, or finds them up to date (quick). Every
