@@ -23,10 +23,10 @@ function storable(name: string): boolean {
 
 /**
  * Replaces `dir` with one file per variable of `env`, each holding the value (s6-dumpenv's format).
- * The files are written on libuv's threadpool, up to 64 at a time per dir (s6-overlay's paths add a
- * second dir, written alongside): creating 35-70 small files on
- * a disk takes 2-10 ms, time the main thread spends loading what boot needs next (Init.boot awaits
- * the writes only before the first script or service starts).
+ * The files are written on libuv's threadpool, up to 64 at a time per dir (s6-overlay's paths
+ * add a second dir, written alongside): creating 35-70 small files on a disk takes 2-10 ms, time
+ * the main thread spends loading what boot needs next (Init.boot awaits the writes only before
+ * the first script or service starts).
  */
 export async function writeEnvDir(dir: string, env: Readonly<Record<string, string>>): Promise<void> {
   // A stale dir (the previous boot's, or an image built with /run in a layer) would leak old
