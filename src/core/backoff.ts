@@ -3,6 +3,13 @@ import type { RestartDelay } from './service-spec.js';
 /** First step of the backoff when the configured minimum is 0 (the first restart is immediate). */
 export const BACKOFF_BASE_MS = 100;
 
+/**
+ * The least wait before restarting a service whose program could not be launched at all (a
+ * missing `run`, a bad interpreter): whatever `restart-delay` says, such a loop must not keep
+ * PID 1 busy, and s6-supervise itself waits a second between any two starts.
+ */
+export const LAUNCH_FAILED_DELAY_MS = 1000;
+
 /** Quick deaths in a row after which the service is said to be in a crash loop. */
 export const CRASH_LOOP_STREAK = 5;
 

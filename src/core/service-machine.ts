@@ -3,7 +3,7 @@
  * next service and the effects the daemon must carry out. No I/O, no clock: time comes in as
  * `now` (ms, monotonic), so tests drive it in virtual time.
  */
-import { CRASH_LOOP_STREAK, restartDelayMs } from './backoff.js';
+import { CRASH_LOOP_STREAK, LAUNCH_FAILED_DELAY_MS, restartDelayMs } from './backoff.js';
 import { exitCodeOf, finishArgs, isSuccess, type ExitStatus } from './exit-status.js';
 import type { ServiceSpec } from './service-spec.js';
 
@@ -40,6 +40,8 @@ export type ServiceState =
       readonly status: ExitStatus;
       readonly requested: boolean;
       readonly killed: boolean;
+      /** The death was a launch that failed (`spawn-failed`): its restart waits at least LAUNCH_FAILED_DELAY_MS. */
+      readonly launchFailed: boolean;
     }
   | { readonly kind: 'backoff'; readonly until: number };
 
@@ -242,7 +244,7 @@ function busyWith(service: Service, event: ServiceEvent): Step {
  * finish exited 125, so no restart whatever the policy; an `on-exit halt` service still halts,
  * as it does after a `once` run that ended by itself: it was not asked to stop.
  */
-function afterDeath(service: Service, status: ExitStatus, requested: boolean, now: number, permanent = false): Step {
+function afterDeath(service: Service, status: ExitStatus, requested: boolean, now: number, permanent: boolean, launchFailed: boolean): Step {
   const down = (reason: DownReason, goal: Goal, effects: Effect[] = []): Step => ({
     service: { ...service, goal, state: { kind: 'down', since: now, reason } },
     effects,
@@ -259,11 +261,13 @@ function afterDeath(service: Service, status: ExitStatus, requested: boolean, no
   if (restart === 'never' || (restart === 'on-failure' && isSuccess(status))) return down('exited', 'down');
 
   const lastDeath = service.deaths.at(-1)?.at ?? now;
-  const until = lastDeath + restartDelayMs(service.streak, service.spec.restartDelay);
-  if (until <= now) return respawn(service, now);
+  const until = Math.max(lastDeath + restartDelayMs(service.streak, service.spec.restartDelay), launchFailed ? now + LAUNCH_FAILED_DELAY_MS : now);
+  // Every restart goes through the timer, even one due now: a launch that fails at once reports
+  // it in the same turn, and restarting it there would loop inside one event-loop turn for ever.
+  const delayMs = Math.round(until - now);
   return {
     service: { ...service, state: { kind: 'backoff', until } },
-    effects: [log('info', 'backoff', { delayMs: Math.round(until - now), deaths: service.streak }), setTimer('main', until)],
+    effects: [...(delayMs > 0 ? [log('info', 'backoff', { delayMs, deaths: service.streak })] : []), setTimer('main', until)],
   };
 }
 
@@ -271,19 +275,19 @@ function respawn(service: Service, now: number): Step {
   return spawn({ ...service, restarts: service.restarts + 1 }, now);
 }
 
-/** A death of the running program: record it, then run `finish` or decide at once. */
-function died(service: Service, status: ExitStatus, since: number, requested: boolean, now: number): Step {
+/** A death of the running program (or its launch, `launchFailed`): record it, then run `finish` or decide at once. */
+function died(service: Service, status: ExitStatus, since: number, requested: boolean, now: number, launchFailed = false): Step {
   const recorded = recordDeath(service, status, since, requested, now);
   const { finish, timeoutFinishMs } = service.spec;
   if (finish === null) {
-    const next = afterDeath(recorded.service, status, requested, now);
+    const next = afterDeath(recorded.service, status, requested, now, false, launchFailed);
     return { service: next.service, effects: [...recorded.effects, ...next.effects] };
   }
   const effects: Effect[] = [...recorded.effects, { type: 'run-finish', args: finishArgs(status) }];
   if (timeoutFinishMs > 0) effects.push(setTimer('main', now + timeoutFinishMs));
   else effects.push(clearTimer('main'));
   return {
-    service: { ...recorded.service, state: { kind: 'finishing', status, requested, killed: false } },
+    service: { ...recorded.service, state: { kind: 'finishing', status, requested, killed: false, launchFailed } },
     effects,
   };
 }
@@ -387,7 +391,7 @@ export function step(service: Service, event: ServiceEvent, now: number): Step {
         case 'spawn-failed': {
           // A program that cannot start is a quick death like any other: it backs off.
           const failed = log('error', 'spawn-failed', { error: event.error });
-          const next = died(service, { kind: 'exited', code: 111 }, now, false, now);
+          const next = died(service, { kind: 'exited', code: 111 }, now, false, now, true);
           return { service: next.service, effects: [failed, ...next.effects] };
         }
         default:
@@ -470,7 +474,7 @@ export function step(service: Service, event: ServiceEvent, now: number): Step {
       switch (event.type) {
         case 'finish-exited': {
           const permanent = event.status.kind === 'exited' && event.status.code === 125;
-          const next = afterDeath(service, state.status, state.requested, now, permanent);
+          const next = afterDeath(service, state.status, state.requested, now, permanent, state.launchFailed);
           return { service: next.service, effects: [clearTimer('main'), ...next.effects] };
         }
         case 'timer':

@@ -41,7 +41,7 @@ export interface NsProcess {
 }
 
 export interface ServiceDef {
-  /** Body of the run script (`#!/bin/sh` is prepended); null writes no run file. */
+  /** Body of the run script (`#!/bin/sh` is prepended unless it starts with `#!`); null writes no run file. */
   readonly run: string | null;
   /** Body of the finish script; `#!/bin/sh` is prepended. */
   readonly finish?: string;
@@ -187,8 +187,9 @@ const HARNESS_ENV: Readonly<Record<string, string>> = {
   WARDEN_S6_RUNTIME: '0',
 };
 
+/** Writes an executable script: `body` under `#!/bin/sh`, unless it names its own interpreter. */
 async function writeScript(file: string, body: string): Promise<void> {
-  await writeFile(file, `#!/bin/sh\n${body}\n`);
+  await writeFile(file, body.startsWith('#!') ? body : `#!/bin/sh\n${body}\n`);
   await chmod(file, 0o755);
 }
 

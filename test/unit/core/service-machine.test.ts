@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { LAUNCH_FAILED_DELAY_MS } from '../../../src/core/backoff.js';
 import { boot, initialService, step, type Effect } from '../../../src/core/service-machine.js';
 import { ev, logEvents, logged, logOf, makeSpec, quickDeaths, run, started, table, type Timed, type Trace, randomSource } from './harness.js';
 
@@ -62,24 +63,35 @@ table('boot', [
 
 table('crash and restart', [
   {
-    name: 'a death after a long run restarts at once',
+    name: 'a death after a long run restarts at once, through a timer due now',
     events: [
       [1, ev.spawned(100)],
       [10_001, ev.exited(1)],
     ],
-    state: { kind: 'spawning', since: 10_001 },
-    service: { restarts: 1, streak: 1, crashLoop: false },
-    last: [logged('warn', 'exited', { code: 1, ranMs: 10_000 }), spawnEffect],
+    state: { kind: 'backoff', until: 10_001 },
+    service: { restarts: 0, streak: 1, crashLoop: false },
+    last: [logged('warn', 'exited', { code: 1, ranMs: 10_000 }), { type: 'set-timer', timer: 'main', at: 10_001 }],
   },
   {
-    name: 'the first quick death restarts at once (min delay 0)',
+    name: 'the timer due now spawns and counts a restart',
+    events: [
+      [1, ev.spawned(100)],
+      [10_001, ev.exited(1)],
+      [10_001, ev.timer],
+    ],
+    state: { kind: 'spawning', since: 10_001 },
+    service: { restarts: 1, streak: 1, crashLoop: false },
+    last: [spawnEffect],
+  },
+  {
+    name: 'the first quick death restarts at once (min delay 0), through a timer due now',
     events: [
       [1, ev.spawned(100)],
       [11, ev.exited(1)],
     ],
-    state: { kind: 'spawning', since: 11 },
-    service: { restarts: 1, streak: 1 },
-    last: [logged('warn', 'exited', { code: 1, ranMs: 10 }), spawnEffect],
+    state: { kind: 'backoff', until: 11 },
+    service: { restarts: 0, streak: 1 },
+    last: [logged('warn', 'exited', { code: 1, ranMs: 10 }), { type: 'set-timer', timer: 'main', at: 11 }],
   },
   {
     name: 'the second quick death backs off 100 ms, and the state carries until',
@@ -99,9 +111,9 @@ table('crash and restart', [
   {
     name: 'a run of exactly restartResetMs counts as long',
     events: [...quickDeaths(makeSpec(), 3), [1000, ev.timer], [1001, ev.spawned(200)], [11_001, ev.exited(1)]],
-    state: { kind: 'spawning', since: 11_001 },
+    state: { kind: 'backoff', until: 11_001 },
     service: { streak: 1 },
-    last: [logged('warn', 'exited', { code: 1, ranMs: 10_000 }), spawnEffect],
+    last: [logged('warn', 'exited', { code: 1, ranMs: 10_000 }), { type: 'set-timer', timer: 'main', at: 11_001 }],
   },
   {
     name: 'a run 1 ms short of restartResetMs counts as quick',
@@ -136,10 +148,10 @@ describe('backoff schedule', () => {
     const trace = run(spec, quickDeaths(spec, 8, 10));
     const timers = trace.all.flatMap((e) => (e.type === 'set-timer' ? [e.at] : []));
     // spawned at 1; each run 10 ms; death k waits d(k), the next spawned 1 ms after the spawn.
-    // deaths: 11 (0) → spawn 11, spawned 12, death 22 (100) → timer 122, spawned 123,
+    // deaths: 11 (0) → timer 11, spawned 12, death 22 (100) → timer 122, spawned 123,
     // death 133 (200) → 333, death 344 (400) → 744, death 755 (800) → 1555,
     // death 1566 (1000) → 2566, death 2577 (1000) → 3577, death 3588 (1000) → 4588.
-    assert.deepEqual(timers, [122, 333, 744, 1555, 2566, 3577, 4588]);
+    assert.deepEqual(timers, [11, 122, 333, 744, 1555, 2566, 3577, 4588]);
   });
 
   test('a configured min > 100 starts the doubling from min', () => {
@@ -152,7 +164,15 @@ describe('backoff schedule', () => {
     const spec = makeSpec();
     const events = quickDeaths(spec, 4); // last death waits 400
     const t = (events.at(-1)?.[0] ?? 0) + 400;
-    const trace = run(spec, [...events, [t, ev.timer], [t + 1, ev.spawned(300)], [t + 20_001, ev.exited(1)], [t + 20_002, ev.spawned(301)], [t + 20_012, ev.exited(1)]]);
+    const trace = run(spec, [
+      ...events,
+      [t, ev.timer],
+      [t + 1, ev.spawned(300)],
+      [t + 20_001, ev.exited(1)],
+      [t + 20_001, ev.timer],
+      [t + 20_002, ev.spawned(301)],
+      [t + 20_012, ev.exited(1)],
+    ]);
     assert.deepEqual(delaysOf(trace), [0, 100, 200, 400, 0, 100]);
   });
 });
@@ -177,7 +197,7 @@ describe('crash loop', () => {
     assert.deepEqual(trace.last, [
       logged('warn', 'exited', { code: 1, ranMs: 10_000 }),
       logged('info', 'crash-loop-ended', { ranMs: 10_000 }),
-      spawnEffect,
+      { type: 'set-timer', timer: 'main', at: t + 10_001 },
     ]);
     assert.equal(trace.service.crashLoop, false);
     assert.equal(trace.service.streak, 1);
@@ -255,9 +275,9 @@ table('restart policies and on-exit', [
       [1, ev.spawned(100)],
       [50, ev.exited(1)],
     ],
-    state: { kind: 'spawning', since: 50 },
-    service: { goal: 'up', restarts: 1 },
-    last: [logged('warn', 'exited', { code: 1, ranMs: 49 }), spawnEffect],
+    state: { kind: 'backoff', until: 50 },
+    service: { goal: 'up', restarts: 0 },
+    last: [logged('warn', 'exited', { code: 1, ranMs: 49 }), { type: 'set-timer', timer: 'main', at: 50 }],
   },
   {
     name: 'on-failure: restarts after a death by signal',
@@ -266,9 +286,9 @@ table('restart policies and on-exit', [
       [1, ev.spawned(100)],
       [50, ev.killed(15)],
     ],
-    state: { kind: 'spawning', since: 50 },
-    service: { restarts: 1 },
-    last: [logged('warn', 'exited', { signal: 15, ranMs: 49 }), spawnEffect],
+    state: { kind: 'backoff', until: 50 },
+    service: { restarts: 0 },
+    last: [logged('warn', 'exited', { signal: 15, ranMs: 49 }), { type: 'set-timer', timer: 'main', at: 50 }],
   },
   {
     name: 'always: restarts after exit 0',
@@ -276,9 +296,9 @@ table('restart policies and on-exit', [
       [1, ev.spawned(100)],
       [50, ev.exited(0)],
     ],
-    state: { kind: 'spawning', since: 50 },
-    service: { restarts: 1 },
-    last: [logged('info', 'exited', { code: 0, ranMs: 49 }), spawnEffect],
+    state: { kind: 'backoff', until: 50 },
+    service: { restarts: 0 },
+    last: [logged('info', 'exited', { code: 0, ranMs: 49 }), { type: 'set-timer', timer: 'main', at: 50 }],
   },
   {
     name: 'on-exit halt: exit 3 halts with 3 and goes down',
@@ -343,7 +363,7 @@ table('finish', [
       [1, ev.spawned(100)],
       [101, ev.exited(1)],
     ],
-    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: false },
+    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: false, launchFailed: false },
     last: [logged('warn', 'exited', { code: 1, ranMs: 100 }), { type: 'run-finish', args: ['1', '0'] }, { type: 'set-timer', timer: 'main', at: 5101 }],
   },
   {
@@ -353,7 +373,7 @@ table('finish', [
       [1, ev.spawned(100)],
       [101, ev.killed(9)],
     ],
-    state: { kind: 'finishing', status: { kind: 'killed', signal: 9 }, requested: false, killed: false },
+    state: { kind: 'finishing', status: { kind: 'killed', signal: 9 }, requested: false, killed: false, launchFailed: false },
     last: [logged('warn', 'exited', { signal: 9, ranMs: 100 }), { type: 'run-finish', args: ['256', '9'] }, { type: 'set-timer', timer: 'main', at: 801 }],
   },
   {
@@ -363,7 +383,7 @@ table('finish', [
       [1, ev.spawned(100)],
       [101, ev.exited(1)],
     ],
-    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: false },
+    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: false, launchFailed: false },
     last: [logged('warn', 'exited', { code: 1, ranMs: 100 }), { type: 'run-finish', args: ['1', '0'] }, { type: 'clear-timer', timer: 'main' }],
   },
   {
@@ -387,7 +407,7 @@ table('finish', [
       [101, ev.exited(1)],
       [5101, ev.timer],
     ],
-    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: true },
+    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: true, launchFailed: false },
     last: [logged('warn', 'finish-timeout', { afterMs: 5000 }), { type: 'kill-finish' }],
   },
   {
@@ -399,7 +419,7 @@ table('finish', [
       [5101, ev.timer],
       [6000, ev.timer],
     ],
-    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: true },
+    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: true, launchFailed: false },
     last: [],
   },
   {
@@ -411,9 +431,9 @@ table('finish', [
       [5101, ev.timer],
       [5102, ev.finishKilled(9)],
     ],
-    state: { kind: 'spawning', since: 5102 },
-    service: { restarts: 1 },
-    last: [{ type: 'clear-timer', timer: 'main' }, spawnEffect],
+    state: { kind: 'backoff', until: 5102 },
+    service: { restarts: 0 },
+    last: [{ type: 'clear-timer', timer: 'main' }, { type: 'set-timer', timer: 'main', at: 5102 }],
   },
   {
     name: 'finish exiting 0 then restarts (first quick death: at once)',
@@ -423,9 +443,9 @@ table('finish', [
       [101, ev.exited(1)],
       [120, ev.finishExited(0)],
     ],
-    state: { kind: 'spawning', since: 120 },
-    service: { restarts: 1, streak: 1 },
-    last: [{ type: 'clear-timer', timer: 'main' }, spawnEffect],
+    state: { kind: 'backoff', until: 120 },
+    service: { restarts: 0, streak: 1 },
+    last: [{ type: 'clear-timer', timer: 'main' }, { type: 'set-timer', timer: 'main', at: 120 }],
   },
   {
     name: 'finish then restart policy never: down',
@@ -474,6 +494,7 @@ table('finish', [
       [1, ev.spawned(100)],
       [11, ev.exited(1)],
       [12, ev.finishExited(0)],
+      [12, ev.timer],
       [13, ev.spawned(101)],
       [23, ev.exited(1)],
       [73, ev.finishExited(0)],
@@ -489,13 +510,14 @@ table('finish', [
       [1, ev.spawned(100)],
       [11, ev.exited(1)],
       [12, ev.finishExited(0)],
+      [12, ev.timer],
       [13, ev.spawned(101)],
       [23, ev.exited(1)],
       [300, ev.finishExited(0)],
     ],
-    state: { kind: 'spawning', since: 300 },
-    service: { restarts: 2 },
-    last: [{ type: 'clear-timer', timer: 'main' }, spawnEffect],
+    state: { kind: 'backoff', until: 300 },
+    service: { restarts: 1 },
+    last: [{ type: 'clear-timer', timer: 'main' }, { type: 'set-timer', timer: 'main', at: 300 }],
   },
   {
     name: 'a requested stop runs finish, then stays down',
@@ -768,48 +790,73 @@ table('once', [
 
 table('spawn failures', [
   {
-    name: 'the first spawn failure restarts at once, like a quick death',
+    name: 'a spawn failure waits LAUNCH_FAILED_DELAY_MS even with restart-delay 0 0',
+    spec: { restartDelay: { minMs: 0, maxMs: 0 } },
     events: [[1, ev.spawnFailed('ENOENT')]],
-    state: { kind: 'spawning', since: 1 },
+    state: { kind: 'backoff', until: 1 + LAUNCH_FAILED_DELAY_MS },
+    service: { restarts: 0, streak: 1 },
+    last: [
+      logged('error', 'spawn-failed', { error: 'ENOENT' }),
+      logged('warn', 'exited', { code: 111, ranMs: 0 }),
+      logged('info', 'backoff', { delayMs: LAUNCH_FAILED_DELAY_MS, deaths: 1 }),
+      { type: 'set-timer', timer: 'main', at: 1 + LAUNCH_FAILED_DELAY_MS },
+    ],
+  },
+  {
+    name: 'restart-reset 0 (every run counts as long) still waits after a spawn failure',
+    spec: { restartDelay: { minMs: 0, maxMs: 0 }, restartResetMs: 0 },
+    events: [
+      [1, ev.spawnFailed('ENOENT')],
+      [1001, ev.timer],
+      [1001, ev.spawnFailed('ENOENT')],
+    ],
+    state: { kind: 'backoff', until: 1001 + LAUNCH_FAILED_DELAY_MS },
     service: { restarts: 1, streak: 1 },
-    last: [logged('error', 'spawn-failed', { error: 'ENOENT' }), logged('warn', 'exited', { code: 111, ranMs: 0 }), spawnEffect],
-  },
-  {
-    name: 'the second spawn failure backs off 100 ms',
-    events: [
-      [1, ev.spawnFailed('ENOENT')],
-      [2, ev.spawnFailed('ENOENT')],
-    ],
-    state: { kind: 'backoff', until: 102 },
-    service: { streak: 2 },
     last: [
       logged('error', 'spawn-failed', { error: 'ENOENT' }),
       logged('warn', 'exited', { code: 111, ranMs: 0 }),
-      logged('info', 'backoff', { delayMs: 100, deaths: 2 }),
-      { type: 'set-timer', timer: 'main', at: 102 },
+      logged('info', 'backoff', { delayMs: LAUNCH_FAILED_DELAY_MS, deaths: 1 }),
+      { type: 'set-timer', timer: 'main', at: 1001 + LAUNCH_FAILED_DELAY_MS },
     ],
   },
   {
-    name: 'five spawn failures open a crash loop',
+    name: 'a spawn failure with a finish waits the same after the finish',
+    spec: { finish: FINISH, restartDelay: { minMs: 0, maxMs: 0 } },
     events: [
       [1, ev.spawnFailed('ENOENT')],
-      [2, ev.spawnFailed('ENOENT')],
-      [102, ev.timer],
-      [103, ev.spawnFailed('ENOENT')],
-      [303, ev.timer],
-      [304, ev.spawnFailed('ENOENT')],
-      [704, ev.timer],
-      [705, ev.spawnFailed('ENOENT')],
+      [5, ev.finishExited(0)],
     ],
-    state: { kind: 'backoff', until: 1505 },
-    service: { streak: 5, crashLoop: true },
+    state: { kind: 'backoff', until: 5 + LAUNCH_FAILED_DELAY_MS },
+    last: [
+      { type: 'clear-timer', timer: 'main' },
+      logged('info', 'backoff', { delayMs: LAUNCH_FAILED_DELAY_MS, deaths: 1 }),
+      { type: 'set-timer', timer: 'main', at: 5 + LAUNCH_FAILED_DELAY_MS },
+    ],
+  },
+  {
+    name: 'five spawn failures open a crash loop; the backoff takes over once it is longer',
+    events: [
+      [1, ev.spawnFailed('ENOENT')],
+      [1001, ev.timer],
+      [1001, ev.spawnFailed('ENOENT')],
+      [2001, ev.timer],
+      [2001, ev.spawnFailed('ENOENT')],
+      [3001, ev.timer],
+      [3001, ev.spawnFailed('ENOENT')],
+      [4001, ev.timer],
+      [4001, ev.spawnFailed('ENOENT')],
+      [5001, ev.timer],
+      [5001, ev.spawnFailed('ENOENT')],
+    ],
+    state: { kind: 'backoff', until: 5001 + 1600 },
+    service: { streak: 6, crashLoop: true },
     last: [
       logged('error', 'spawn-failed', { error: 'ENOENT' }),
       logged('warn', 'exited', { code: 111, ranMs: 0 }),
-      logged('error', 'crash-loop', { deaths: 5, maxDelayMs: 30_000 }),
-      logged('info', 'backoff', { delayMs: 800, deaths: 5 }),
-      { type: 'set-timer', timer: 'main', at: 1505 },
+      logged('info', 'backoff', { delayMs: 1600, deaths: 6 }),
+      { type: 'set-timer', timer: 'main', at: 5001 + 1600 },
     ],
+    check: (trace) => assert.equal(logEvents(trace.all).filter((e) => e === 'crash-loop').length, 1),
   },
 ]);
 
@@ -907,7 +954,7 @@ table('commands that mean nothing in a state', [
       [6, ev.signal('SIGHUP')],
       [7, ev.restart],
     ],
-    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: false },
+    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: false, launchFailed: false },
     last: [],
   },
   {
@@ -989,7 +1036,7 @@ table('impossible events are illegal-event warnings', [
       [6, ev.exited(1)],
     ],
     allowIllegal: true,
-    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: false },
+    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: false, launchFailed: false },
     last: illegalIn('finishing', 'exited'),
   },
   {
@@ -1014,6 +1061,7 @@ describe('determinism and purity', () => {
     [20, ev.ready],
     [30, ev.exited(1)],
     [40, ev.finishExited(0)],
+    [40, ev.timer],
     [41, ev.spawned(101)],
     [45, ev.exited(2)],
     [46, ev.finishExited(0)],
