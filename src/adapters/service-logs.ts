@@ -107,17 +107,32 @@ export class ServiceLogs {
   /** Flushes and closes every file (shutdown); resolves when all written. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const [service, log] of this.services) {
-      for (const pipe of log.pipes) {
-        const rest = pipe.splitter.end();
-        if (rest.length > 0) this.emit(service, log, pipe.name, rest);
-        pipe.detach();
-        // Nobody reads any more: let late output drain to nowhere rather than block the service.
-        pipe.stream.resume();
-      }
-      log.pipes.clear();
-    }
+    for (const [service, log] of this.services) this.endPipes(service, log);
     await Promise.all([...this.services.values()].map((log) => log.file.close()));
+  }
+
+  /**
+   * Lets go of a service warden no longer supervises: its last lines are written and its file
+   * closed. Without this every removed service kept its `current` open, and churn (add, reload,
+   * delete, reload) ended in EMFILE. A service added again later reopens its file.
+   */
+  async forget(service: string): Promise<void> {
+    const log = this.services.get(service);
+    if (log === undefined) return;
+    this.services.delete(service);
+    this.endPipes(service, log);
+    await log.file.close();
+  }
+
+  private endPipes(service: string, log: ServiceLog): void {
+    for (const pipe of log.pipes) {
+      const rest = pipe.splitter.end();
+      if (rest.length > 0) this.emit(service, log, pipe.name, rest);
+      pipe.detach();
+      // Nobody reads any more: let late output drain to nowhere rather than block the service.
+      pipe.stream.resume();
+    }
+    log.pipes.clear();
   }
 
   private logFor(service: string): ServiceLog {

@@ -101,6 +101,8 @@ export class Supervisor {
     this.finishers.delete(name);
     this.services.delete(name);
     for (const listener of this.listeners) listener();
+    // Its log file is closed before a replacement (same name) opens it again.
+    await this.deps.logs?.forget(name);
   }
 
   /**
