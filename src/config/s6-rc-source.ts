@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ServiceSpec } from '../core/service-spec.js';
-import { problem, type ConfigProblem } from './config-problem.js';
+import { excerpt, problem, type ConfigProblem } from './config-problem.js';
 import { classifyExecline, type ExeclineScript } from './execline-line.js';
 import { describeError, isMissing, readSettingFile } from './read-setting.js';
 import { loadServiceDir, type ServiceDefaults } from './service-dir.js';
@@ -252,7 +252,7 @@ async function readDefinition(dir: string, name: string, defaults: ServiceDefaul
   }
   const type = read.text.trim();
   if (!(TYPES as readonly string[]).includes(type)) {
-    problems.push(problem(typeFile, `expected longrun, oneshot or bundle, got ${JSON.stringify(type)}`, 1));
+    problems.push(problem(typeFile, `expected longrun, oneshot or bundle, got ${excerpt(type)}`, 1));
     return null;
   }
   switch (type as (typeof TYPES)[number]) {

@@ -1,4 +1,4 @@
-import { problem, type ConfigProblem } from './config-problem.js';
+import { excerpt, problem, type ConfigProblem } from './config-problem.js';
 import { serviceNameError } from './service-name.js';
 import { parseSignalName } from './signal-names.js';
 import type { OnExit, RestartDelay, RestartPolicy } from '../core/service-spec.js';
@@ -34,7 +34,7 @@ export function firstLine(file: string, text: string, expected: string): Parsed<
   if (line.startsWith('#')) {
     return fail(
       file,
-      `expected ${expected} on the first line (only the first line is read; comments are not allowed here), got ${JSON.stringify(line)}`,
+      `expected ${expected} on the first line (only the first line is read; comments are not allowed here), got ${excerpt(line)}`,
     );
   }
   return ok(line);
@@ -45,10 +45,10 @@ export function parseMilliseconds(file: string, text: string, example: number): 
   const expected = `a whole number of milliseconds (e.g. ${example})`;
   const line = firstLine(file, text, expected);
   if (!line.ok) return line;
-  if (!INTEGER.test(line.value)) return fail(file, `expected ${expected}, got ${JSON.stringify(line.value)}`);
+  if (!INTEGER.test(line.value)) return fail(file, `expected ${expected}, got ${excerpt(line.value)}`);
   const ms = Number(line.value);
   if (ms > MAX_TIMER_MS) {
-    return fail(file, `expected at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a Node timer can wait), got ${line.value}`);
+    return fail(file, `expected at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a Node timer can wait), got ${excerpt(line.value)}`);
   }
   return ok(ms);
 }
@@ -58,12 +58,12 @@ export function parseNotificationFd(file: string, text: string): Parsed<number> 
   const expected = 'a file descriptor number from 3 to 1023';
   const line = firstLine(file, text, expected);
   if (!line.ok) return line;
-  if (!INTEGER.test(line.value)) return fail(file, `expected ${expected}, got ${JSON.stringify(line.value)}`);
+  if (!INTEGER.test(line.value)) return fail(file, `expected ${expected}, got ${excerpt(line.value)}`);
   const fd = Number(line.value);
   if (fd <= 2) {
     return fail(file, `expected ${expected}, got ${fd}: 0, 1 and 2 are stdin, stdout and stderr, which the service already uses`);
   }
-  if (fd > 1023) return fail(file, `expected ${expected}, got ${line.value}`);
+  if (fd > 1023) return fail(file, `expected ${expected}, got ${excerpt(line.value)}`);
   return ok(fd);
 }
 
@@ -88,7 +88,7 @@ export function parseWholeNumber(file: string, text: string, unit: string, min: 
   const line = firstLine(file, text, expected);
   if (!line.ok) return line;
   const value = Number(line.value);
-  if (!INTEGER.test(line.value) || value < min || value > max) return fail(file, `expected ${expected}, got ${JSON.stringify(line.value)}`);
+  if (!INTEGER.test(line.value) || value < min || value > max) return fail(file, `expected ${expected}, got ${excerpt(line.value)}`);
   return ok(value);
 }
 
@@ -98,7 +98,7 @@ export function parseMaxDeathTally(file: string, text: string): Parsed<number> {
   const line = firstLine(file, text, expected);
   if (!line.ok) return line;
   if (!INTEGER.test(line.value) || Number(line.value) > 4096) {
-    return fail(file, `expected ${expected}, got ${JSON.stringify(line.value)}`);
+    return fail(file, `expected ${expected}, got ${excerpt(line.value)}`);
   }
   return ok(Number(line.value));
 }
@@ -116,7 +116,7 @@ function parseWord<T extends string>(file: string, text: string, words: readonly
   const line = firstLine(file, text, expected);
   if (!line.ok) return line;
   const found = words.find((w) => w === line.value);
-  return found === undefined ? fail(file, `expected ${expected}, got ${JSON.stringify(line.value)}`) : ok(found);
+  return found === undefined ? fail(file, `expected ${expected}, got ${excerpt(line.value)}`) : ok(found);
 }
 
 /** Parses warden's `restart`: always | on-failure | never. */
@@ -137,12 +137,12 @@ export function parseRestartDelay(file: string, text: string): Parsed<RestartDel
   const parts = line.value.split(/\s+/);
   const [min, max] = parts;
   if (parts.length !== 2 || min === undefined || max === undefined || !INTEGER.test(min) || !INTEGER.test(max)) {
-    return fail(file, `expected ${expected}, got ${JSON.stringify(line.value)}`);
+    return fail(file, `expected ${expected}, got ${excerpt(line.value)}`);
   }
   const minMs = Number(min);
   const maxMs = Number(max);
   if (maxMs > MAX_TIMER_MS) {
-    return fail(file, `expected MAX of at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a Node timer can wait), got ${max}`);
+    return fail(file, `expected MAX of at most ${MAX_TIMER_MS} ms (about 24.8 days, the longest a Node timer can wait), got ${excerpt(max)}`);
   }
   if (minMs > maxMs) return fail(file, `expected MIN ≤ MAX, got MIN ${minMs} greater than MAX ${maxMs}`);
   return ok({ minMs, maxMs });

@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { excerpt } from './config-problem.js';
 
 export type SignalParse = { readonly ok: true; readonly signal: string } | { readonly ok: false; readonly message: string };
 
@@ -23,7 +24,7 @@ export function parseSignalName(text: string): SignalParse {
   if (name === undefined) {
     return {
       ok: false,
-      message: `expected a signal name such as TERM, INT, HUP, QUIT, USR1 or KILL, got ${JSON.stringify(raw)}`,
+      message: `expected a signal name such as TERM, INT, HUP, QUIT, USR1 or KILL, got ${excerpt(raw)}`,
     };
   }
   if (name === 'SIGSTOP') {

@@ -4,7 +4,7 @@
  * problem naming the file, not a service that fails at each start.
  */
 import { readFile } from 'node:fs/promises';
-import { problem } from './config-problem.js';
+import { excerpt, problem } from './config-problem.js';
 import { firstLine, type Parsed } from './setting-files.js';
 import type { RunAs } from '../core/service-spec.js';
 
@@ -48,7 +48,7 @@ export function parseUser(file: string, text: string, accounts: Accounts): Parse
   if (!line.ok) return line;
   const [user, group, extra] = line.value.split(':');
   const bad = (message: string): Parsed<RunAs> => ({ ok: false, problems: [problem(file, message, 1)] });
-  if (!user || group === '' || extra !== undefined) return bad(`expected ${EXPECTED}, got ${JSON.stringify(line.value)}`);
+  if (!user || group === '' || extra !== undefined) return bad(`expected ${EXPECTED}, got ${excerpt(line.value)}`);
   const account = accounts.users.get(user);
   if (!isId(user) && account === undefined) return bad(`no user ${JSON.stringify(user)} in /etc/passwd`);
   const uid = account?.uid ?? Number(user);

@@ -132,7 +132,7 @@ describe('loadServiceDir: each bad setting file is one problem with its path and
     { file: 'restart-reset', entry: '10s\n', line: 1, includes: 'expected a whole number of milliseconds (e.g. 10000), got "10s"' },
     { file: 'notification-fd', entry: '1\n', line: 1, includes: '0, 1 and 2 are stdin, stdout and stderr' },
     { file: 'notification-fd', entry: '0\n', line: 1, includes: 'stdin, stdout and stderr' },
-    { file: 'notification-fd', entry: '1024\n', line: 1, includes: 'expected a file descriptor number from 3 to 1023, got 1024' },
+    { file: 'notification-fd', entry: '1024\n', line: 1, includes: 'expected a file descriptor number from 3 to 1023, got "1024"' },
     { file: 'notification-fd', entry: 'three\n', line: 1, includes: 'from 3 to 1023, got "three"' },
     { file: 'max-death-tally', entry: '4097\n', line: 1, includes: 'from 0 to 4096 (s6\'s maximum), got "4097"' },
     { file: 'max-death-tally', entry: 'lots\n', line: 1, includes: 'got "lots"' },
