@@ -86,6 +86,51 @@ export async function eventually<T>(
   }
 }
 
+/**
+ * Waits for work whose length depends on the machine's speed (thousands of forks): it fails
+ * only when `progress` stops moving for `stallMs`, so a busy machine slows the test down but
+ * never fails it. `progress` returns a count that grows while the work goes on, or `true` when
+ * the work is done.
+ */
+export async function whileProgressing(
+  what: string,
+  progress: () => Promise<number | true>,
+  stallMs: number,
+  everyMs = 200,
+): Promise<void> {
+  let last = -Infinity;
+  let movedAt = performance.now();
+  for (;;) {
+    const now = await progress();
+    if (now === true) return;
+    if (now > last) {
+      last = now;
+      movedAt = performance.now();
+    } else if (performance.now() - movedAt >= stallMs) {
+      throw new Error(`${what}: no progress for ${stallMs} ms (stuck at ${last})`);
+    }
+    await sleep(everyMs);
+  }
+}
+
+/**
+ * Waits until `count` is down to `target`, failing only when its lowest value has not dropped
+ * for `stallMs`: a slow machine drains slowly, a broken reaper not at all.
+ */
+export async function untilDrained(what: string, count: () => Promise<number>, target: number, stallMs: number): Promise<void> {
+  let lowest = Infinity;
+  await whileProgressing(
+    `${what} down to ${target}`,
+    async () => {
+      const now = await count();
+      if (now <= target) return true;
+      lowest = Math.min(lowest, now);
+      return -lowest;
+    },
+    stallMs,
+  );
+}
+
 /** A temp dir holding one warden's services, stage scripts and marker files. */
 export class Sandbox {
   readonly servicesDir: string;
@@ -380,22 +425,15 @@ export class Warden {
   }
 
   /** Waits until the namespace has no zombie; the error lists the ones still there. */
-  async waitForNoZombies(timeoutMs: number): Promise<void> {
+  async waitForNoZombies(stallMs: number): Promise<void> {
     let last: NsProcess[] = [];
     try {
-      await eventually(
-        'no zombies in the namespace',
-        async () => {
-          last = await this.zombies();
-          return last.length === 0;
-        },
-        timeoutMs,
-        100,
-      );
+      await untilDrained('zombies in the namespace', async () => (last = await this.zombies()).length, 0, stallMs);
     } catch (err) {
-      throw new Error(`${(err as Error).message}: ${last.length} zombies, e.g. ${JSON.stringify(last.slice(0, 5))}`);
+      throw new Error(`${(err as Error).message}: e.g. ${JSON.stringify(last.slice(0, 5))}`);
     }
   }
+
 
   /** The host pid of the process whose pid inside the namespace is `nsPid`. */
   async hostPidOf(nsPid: number): Promise<number> {
