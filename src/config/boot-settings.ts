@@ -1,8 +1,10 @@
 /** The settings of `warden boot`, from its flags and WARDEN_* variables, validated once here. */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEFAULT_SOCKET } from '../adapters/control-protocol.js';
 import type { ConsoleFormat } from '../adapters/service-logs.js';
 import { overlaySettings, type OverlayNote, type Stage2Failure } from './overlay-env.js';
-import { DEFAULT_S6_RC_DIR } from './s6-rc-source.js';
+import { siblingBundleDirs, type UnitLayout } from './load-units.js';
 import { MAX_TIMER_MS } from '../core/timer-limit.js';
 import type { ServiceDefaults } from './service-dir.js';
 
@@ -11,6 +13,18 @@ export interface BootSettings {
   readonly serviceDirs: readonly string[];
   readonly contInitDirs: readonly string[];
   readonly contFinishDirs: readonly string[];
+  /** fix-attrs.d dirs (s6-overlay's, default /etc/fix-attrs.d). */
+  readonly fixAttrsDirs: readonly string[];
+  /** user-bundles.d dirs: where `user` and `user2` are defined when no s6-rc dir defines `user`. */
+  readonly bundleDirs: readonly string[];
+  /** Dirs named by flags: one that does not exist is reported at boot. */
+  readonly requiredDirs: readonly string[];
+  /** The tree uses s6-overlay's paths (an s6-rc.d, cont-init.d, services.d …): s6-overlay's defaults apply. */
+  readonly overlayLayout: boolean;
+  /** S6_FIX_ATTRS_HIDDEN. */
+  readonly fixAttrsHidden: boolean;
+  /** S6_STAGE2_HOOK, split into argv; empty for none. */
+  readonly stage2Hook: readonly string[];
   /** CMD: the main program; its exit ends the container. Empty for none. */
   readonly command: readonly string[];
   /** Grace after a service's down signal before SIGKILL, when it has no `timeout-kill`. */
@@ -30,7 +44,7 @@ export interface BootSettings {
   readonly serviceDefaults: ServiceDefaults;
   /** s6-rc source dirs (`--s6-rc`, default /etc/s6-overlay/s6-rc.d): their `user` bundle starts. */
   readonly s6RcDirs: readonly string[];
-  /** What a failing cont-init.d script or oneshot does (S6_BEHAVIOUR_IF_STAGE2_FAILS; default stop). */
+  /** What a failing cont-init.d script or oneshot does (S6_BEHAVIOUR_IF_STAGE2_FAILS; default: 0 under an s6-overlay layout, else stop). */
   readonly stage2Failure: Stage2Failure;
   /** warden's runtime dir (`WARDEN_RUN_DIR`): `container_environment/` is written there. */
   readonly runDir: string;
@@ -55,6 +69,17 @@ export function socketPath(env: Readonly<Record<string, string | undefined>>): s
 export const DEFAULT_SERVICE_DIRS = ['/etc/warden/services.d', '/etc/services.d'];
 export const DEFAULT_CONT_INIT_DIRS = ['/etc/warden/cont-init.d', '/etc/cont-init.d'];
 export const DEFAULT_CONT_FINISH_DIRS = ['/etc/warden/cont-finish.d', '/etc/cont-finish.d'];
+
+/** s6-overlay's own dirs under its etc (/etc, or /etc/cont-profile.d/PROFILE). */
+function overlayDirs(etc: string) {
+  return {
+    s6Rc: join(etc, 's6-overlay/s6-rc.d'),
+    services: join(etc, 'services.d'),
+    contInit: join(etc, 'cont-init.d'),
+    contFinish: join(etc, 'cont-finish.d'),
+    fixAttrs: join(etc, 'fix-attrs.d'),
+  };
+}
 export const DEFAULT_RUN_DIR = '/run/warden';
 
 /** warden's log level: `WARDEN_LOG_LEVEL`, else from S6_VERBOSITY, else info. */
@@ -112,31 +137,71 @@ export interface BootFlags {
   readonly command: readonly string[];
 }
 
-export function bootSettings(flags: BootFlags, env: Readonly<Record<string, string | undefined>>): BootSettings {
+/**
+ * The settings of `warden boot` (and of `warden check` with the same flags). `root` prefixes the
+ * default dirs (`warden check --root DIR` reads an image's tree unpacked there); `exists` tells
+ * whether a path is there, to recognise an s6-overlay layout.
+ */
+export function bootSettings(
+  flags: BootFlags,
+  env: Readonly<Record<string, string | undefined>>,
+  root = '/',
+  exists: (path: string) => boolean = existsSync,
+): BootSettings {
   const nonEmpty = (list: readonly string[] | undefined, fallback: readonly string[]): readonly string[] =>
     list && list.length > 0 ? list : fallback;
   const overlay = overlaySettings(env);
   const runDir = env.WARDEN_RUN_DIR || DEFAULT_RUN_DIR;
+  const at = (path: string): string => join(root, path);
+  const etc = overlayDirs(at(overlay.profileEtc ?? '/etc'));
+  const warden = (dirs: readonly string[]): string[] => dirs.filter((d) => d.startsWith('/etc/warden/')).map(at);
+  const serviceDirs = nonEmpty(flags.services, [...warden(DEFAULT_SERVICE_DIRS), etc.services]);
+  const contInitDirs = nonEmpty(flags.contInit, [...warden(DEFAULT_CONT_INIT_DIRS), etc.contInit]);
+  const contFinishDirs = nonEmpty(flags.contFinish, [...warden(DEFAULT_CONT_FINISH_DIRS), etc.contFinish]);
+  const s6RcDirs = nonEmpty(flags.s6Rc, [etc.s6Rc]);
+  const fixAttrsDirs = [etc.fixAttrs];
+  // s6-overlay's paths in use: its defaults (S6_BEHAVIOUR_IF_STAGE2_FAILS=0) apply, as the image expects.
+  const overlayLayout =
+    (flags.s6Rc ?? []).length > 0 ||
+    [etc.s6Rc, etc.fixAttrs, ...[etc.services, etc.contInit, etc.contFinish].filter((d) => [...serviceDirs, ...contInitDirs, ...contFinishDirs].includes(d))].some(exists);
   return {
-    serviceDirs: nonEmpty(flags.services, DEFAULT_SERVICE_DIRS),
-    contInitDirs: nonEmpty(flags.contInit, DEFAULT_CONT_INIT_DIRS),
-    contFinishDirs: nonEmpty(flags.contFinish, DEFAULT_CONT_FINISH_DIRS),
+    serviceDirs,
+    contInitDirs,
+    contFinishDirs,
+    fixAttrsDirs,
+    bundleDirs: overlay.bundleDir !== undefined ? [at(overlay.bundleDir)] : siblingBundleDirs(s6RcDirs),
+    requiredDirs: [...(flags.services ?? []), ...(flags.s6Rc ?? []), ...(flags.contInit ?? []), ...(flags.contFinish ?? [])],
+    overlayLayout,
+    fixAttrsHidden: overlay.fixAttrsHidden,
+    stage2Hook: overlay.stage2Hook,
     // S6_CMD_ARG0 goes before CMD only: without CMD there is nothing to prefix.
     command: flags.command.length > 0 ? [...overlay.cmdArg0, ...flags.command] : [],
     servicesGraceMs: envMs(env, 'WARDEN_SERVICES_GRACETIME', overlay.servicesGraceMs ?? 3000),
     killGraceMs: envMs(env, 'WARDEN_KILL_GRACETIME', overlay.killGraceMs ?? 3000),
     contFinishMaxMs: envMs(env, 'WARDEN_KILL_FINISH_MAXTIME', overlay.contFinishMaxMs ?? 5000),
-    cmdWaitMs: envMs(env, 'WARDEN_CMD_WAIT_FOR_SERVICES_MAXTIME', overlay.cmdWaitMs ?? 5000),
+    // s6-overlay waits for ever by default (since 3.1.6.2); warden's own default is 5 s.
+    cmdWaitMs: envMs(env, 'WARDEN_CMD_WAIT_FOR_SERVICES_MAXTIME', overlay.cmdWaitMs ?? (overlayLayout ? Infinity : 5000)),
     socketPath: socketPath(env),
     logDir: env.WARDEN_LOG_DIR || overlay.logDir || '/var/log/warden',
     consoleFormat: consoleFormat(flags.logFormat, env, overlay.consoleFormat ?? 'prefix'),
     serviceDefaults: serviceDefaults(env),
-    s6RcDirs: nonEmpty(flags.s6Rc, [overlay.s6RcDir ?? DEFAULT_S6_RC_DIR]),
-    stage2Failure: overlay.stage2Failure ?? 'stop',
+    s6RcDirs,
+    stage2Failure: overlay.stage2Failure ?? (overlayLayout ? 'continue-silently' : 'stop'),
     runDir,
     s6Runtime: env.WARDEN_S6_RUNTIME !== '0',
     execlineb: env.WARDEN_EXECLINEB || 'execlineb',
     syncDisks: overlay.syncDisks,
     overlayNotes: overlay.notes,
+  };
+}
+
+/** Where the units of `settings` come from; `overlaySources` are s6-overlay's sources dirs found in the image. */
+export function unitLayout(settings: BootSettings, overlaySources: readonly string[]): UnitLayout {
+  return {
+    serviceDirs: settings.serviceDirs,
+    s6RcDirs: settings.s6RcDirs,
+    bundleDirs: settings.bundleDirs,
+    overlaySourcesDirs: overlaySources,
+    required: settings.requiredDirs,
   };
 }

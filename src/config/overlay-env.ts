@@ -30,8 +30,14 @@ export interface OverlaySettings {
   readonly syncDisks: boolean;
   /** Words put before CMD (S6_CMD_ARG0, split on blanks as s6-overlay's shell does). */
   readonly cmdArg0: readonly string[];
-  /** The s6-rc source dir of S6_RUNTIME_PROFILE. */
-  readonly s6RcDir?: string;
+  /** The s6-overlay dir of S6_RUNTIME_PROFILE (`/etc/cont-profile.d/PROFILE`): s6-rc.d, cont-init.d … under it. */
+  readonly profileEtc?: string;
+  /** S6_RUNTIME_BUNDLEDIR: where `user` and `user2` are defined. */
+  readonly bundleDir?: string;
+  /** S6_FIX_ATTRS_HIDDEN: fix-attrs.d walks into hidden entries too. */
+  readonly fixAttrsHidden: boolean;
+  /** S6_STAGE2_HOOK: a command run before the services (split on blanks, as rc.init does). */
+  readonly stage2Hook: readonly string[];
   readonly notes: readonly OverlayNote[];
 }
 
@@ -47,15 +53,14 @@ const MS_VARIABLES = {
 
 /** Variables warden knows and does not honour, with why (anything else S6_* gets a generic line). */
 const IGNORED: Readonly<Record<string, string>> = {
-  S6_STAGE2_HOOK: 'not run: put the hook in a cont-init.d script',
   S6_CMD_USE_TERMINAL: 'CMD always shares the container\'s stdout and stderr',
   S6_CMD_RECEIVE_SIGNALS: 'SIGTERM/SIGINT always shut the container down (CMD gets SIGTERM); USR1, USR2, WINCH … are forwarded to CMD',
-  S6_FIX_ATTRS_HIDE_OUTPUT: 'fix-attrs.d is not supported: chown/chmod in a cont-init.d script',
+  S6_CATCHALL_USER: 'warden has no catch-all logger process: services\' output goes to WARDEN_LOG_DIR, written by warden',
+  S6_SERVICES_READYTIME: 'not needed: warden knows when a services.d service has started, there is no race to sleep over',
+  S6_WAIT_FOR_CLOSING_FD: 'warden boots at once; it does not wait for the container manager on a file descriptor',
   S6_LOGGING_SCRIPT: 'services\' logs rotate by WARDEN_LOG_MAX_BYTES and WARDEN_LOG_KEEP (or log-max-bytes / log-keep files)',
   S6_YES_I_WANT_A_WORLD_WRITABLE_RUN_BECAUSE_KUBERNETES: 'warden does not change the mode of /run',
-  S6_CMD_WAIT_FOR_SERVICES: 'CMD always waits for the services (up to WARDEN_CMD_WAIT_FOR_SERVICES_MAXTIME)',
-  S6_FIX_ATTRS: 'fix-attrs.d is not supported',
-  S6_RUNTIME_BUNDLEDIR: 'the user bundles are read from s6-overlay/user-bundles.d next to the s6-rc.d (or from the s6-rc.d)',
+  S6_CMD_WAIT_FOR_SERVICES: 'CMD always waits for every service to be up and ready, services.d ones included (up to S6_CMD_WAIT_FOR_SERVICES_MAXTIME)',
 };
 
 const HANDLED = new Set([
@@ -68,6 +73,9 @@ const HANDLED = new Set([
   'S6_SYNC_DISKS',
   'S6_CMD_ARG0',
   'S6_RUNTIME_PROFILE',
+  'S6_RUNTIME_BUNDLEDIR',
+  'S6_FIX_ATTRS_HIDDEN',
+  'S6_STAGE2_HOOK',
 ]);
 
 /** Reads the S6_* variables of `env`; never throws: a bad value is ignored with a note. */
@@ -79,7 +87,7 @@ export function overlaySettings(env: Env): OverlaySettings {
     const v = env[name]?.trim();
     return v === undefined || v === '' ? undefined : v;
   };
-  const out: { -readonly [K in keyof OverlaySettings]: OverlaySettings[K] } = { syncDisks: false, cmdArg0: [], notes };
+  const out: { -readonly [K in keyof OverlaySettings]: OverlaySettings[K] } = { syncDisks: false, cmdArg0: [], notes, fixAttrsHidden: false, stage2Hook: [] };
 
   for (const [variable, [field, warden]] of Object.entries(MS_VARIABLES)) {
     const raw = set(variable);
@@ -100,14 +108,14 @@ export function overlaySettings(env: Env): OverlaySettings {
 
   const keepEnv = set('S6_KEEP_ENV');
   if (keepEnv !== undefined) {
-    if (keepEnv === '0') note('S6_KEEP_ENV', false, 'with-contenv honours it; scripts without with-contenv see the container environment too (under s6-overlay an empty one)');
+    if (keepEnv === '0') note('S6_KEEP_ENV', true, 'with-contenv gives scripts the saved container environment (the default); scripts without with-contenv see it too (under s6-overlay an almost empty one)');
     else note('S6_KEEP_ENV', true, 'services see the container environment; with-contenv passes it on unchanged');
   }
 
   const stage2 = set('S6_BEHAVIOUR_IF_STAGE2_FAILS');
   if (stage2 !== undefined) {
     const mode = ({ '0': 'continue-silently', '1': 'continue', '2': 'stop' } as const)[stage2];
-    if (mode === undefined) note('S6_BEHAVIOUR_IF_STAGE2_FAILS', false, 'ignored: expected 0, 1 or 2; a failing cont-init.d script or oneshot stops the container (warden\'s default)');
+    if (mode === undefined) note('S6_BEHAVIOUR_IF_STAGE2_FAILS', false, 'ignored: expected 0, 1 or 2; the default applies (0 under an s6-overlay layout, else 2)');
     else {
       out.stage2Failure = mode;
       note('S6_BEHAVIOUR_IF_STAGE2_FAILS', true, `a failing cont-init.d script or oneshot ${mode === 'stop' ? 'stops the container' : mode === 'continue' ? 'is logged with a warning and boot goes on' : 'is logged and boot goes on'}`);
@@ -156,8 +164,26 @@ export function overlaySettings(env: Env): OverlaySettings {
 
   const profile = set('S6_RUNTIME_PROFILE');
   if (profile !== undefined) {
-    out.s6RcDir = `/etc/cont-profile.d/${profile}/s6-overlay/s6-rc.d`;
-    note('S6_RUNTIME_PROFILE', true, `s6-rc source dirs are read from ${out.s6RcDir}`);
+    out.profileEtc = `/etc/cont-profile.d/${profile}`;
+    note('S6_RUNTIME_PROFILE', true, `s6-overlay/s6-rc.d, cont-init.d, services.d, cont-finish.d and fix-attrs.d are read under ${out.profileEtc}`);
+  }
+
+  const bundleDir = set('S6_RUNTIME_BUNDLEDIR');
+  if (bundleDir !== undefined) {
+    out.bundleDir = bundleDir;
+    note('S6_RUNTIME_BUNDLEDIR', true, `the user and user2 bundles are read from ${bundleDir} (unless an s6-rc.d defines user, as in s6-overlay)`);
+  }
+
+  const hidden = set('S6_FIX_ATTRS_HIDDEN');
+  if (hidden !== undefined) {
+    out.fixAttrsHidden = /^\d+$/.test(hidden) && Number(hidden) > 0;
+    note('S6_FIX_ATTRS_HIDDEN', true, out.fixAttrsHidden ? 'fix-attrs.d walks into hidden files and dirs too' : 'fix-attrs.d leaves hidden files and dirs alone');
+  }
+
+  const hook = set('S6_STAGE2_HOOK');
+  if (hook !== undefined) {
+    out.stage2Hook = hook.split(/\s+/);
+    note('S6_STAGE2_HOOK', true, 'run before the services; a failure counts as a stage 2 failure (S6_BEHAVIOUR_IF_STAGE2_FAILS)');
   }
 
   for (const variable of Object.keys(env).sort()) {

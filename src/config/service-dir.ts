@@ -22,6 +22,8 @@ import {
   type Parsed,
 } from './setting-files.js';
 import { parseUser, readAccounts } from './user-setting.js';
+import { nearMiss } from './near-miss.js';
+import { readFile } from 'node:fs/promises';
 
 /** Settings that come from outside the service dir. */
 export interface ServiceDefaults {
@@ -33,6 +35,31 @@ export interface ServiceDefaults {
   readonly logKeep: number;
 }
 
+/** How a dir is read: an s6 service dir (services.d), or an s6-rc longrun's definition dir. */
+export type DirFormat = 's6' | 's6-rc';
+
+/** The files s6-supervise reads in a service dir, and what else s6 keeps there. */
+const S6_FILES = ['run', 'finish', 'down', 'notification-fd', 'timeout-kill', 'timeout-finish', 'down-signal', 'max-death-tally', 'nosetsid', 'lock-fd', 'data', 'env', 'log', 'event', 'supervise', 'instance', 'instances', 'template'];
+/** warden's own setting files. */
+const WARDEN_FILES = ['restart', 'restart-delay', 'restart-reset', 'on-exit', 'check', 'check-interval', 'check-timeout', 'check-retries', 'dependencies', 'user', 'notify-socket', 'log-max-bytes', 'log-keep', 'stop-timeout'];
+/** What s6-rc-compile reads in a definition dir besides s6's files. */
+export const S6_RC_FILES = ['type', 'dependencies.d', 'dependencies', 'contents.d', 'contents', 'timeout-up', 'timeout-down', 'flag-essential', 'flag-recommended', 'producer-for', 'consumer-for', 'pipeline-name', 'up', 'reload'];
+
+/** The file names a dir of `format` may hold: a near miss of one of them is reported. */
+export function knownFiles(format: DirFormat): string[] {
+  return format === 's6' ? [...S6_FILES, ...WARDEN_FILES] : [...S6_FILES, ...WARDEN_FILES, ...S6_RC_FILES];
+}
+
+/** A problem for each entry of `names` whose name is one letter or so off a setting's. */
+export function nearMissProblems(dir: string, names: Iterable<string>, known: readonly string[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const name of [...names].sort()) {
+    const meant = nearMiss(name, known);
+    if (meant !== null) problems.push(problem(join(dir, name), `not a setting file warden or s6 reads: did you mean ${meant}?`));
+  }
+  return problems;
+}
+
 export interface ServiceDirResult {
   readonly spec: ServiceSpec | null;
   readonly problems: ConfigProblem[];
@@ -42,7 +69,7 @@ export interface ServiceDirResult {
  * Checks that `file` is an executable regular file. Mode bits, not access(): warden usually
  * runs as root, and root passes access() checks that say nothing about the file's x bits.
  */
-async function executable(file: string, label: string, required: boolean, inListing: boolean): Promise<Parsed<string | null>> {
+async function executable(file: string, label: string, required: boolean, inListing: boolean, viaShebang = false): Promise<Parsed<string | null>> {
   const bad = (message: string): Parsed<string | null> => ({ ok: false, problems: [problem(file, message)] });
   const missing = (): Parsed<string | null> => (required ? bad(`no ${label} file: a service needs an executable ${label}`) : { ok: true, value: null });
   if (!inListing) return missing();
@@ -55,8 +82,31 @@ async function executable(file: string, label: string, required: boolean, inList
     return missing();
   }
   if (!st.isFile()) return bad(`${label} is not a regular file: expected an executable`);
-  if ((st.mode & 0o111) === 0) return bad(`${label} is not executable: run chmod +x ${file}`);
+  if ((st.mode & 0o111) === 0 && !viaShebang) return bad(`${label} is not executable: run chmod +x ${file}`);
   return { ok: true, value: file };
+}
+
+/**
+ * How to run `file` when it has no execute bit (s6-rc-compile copies run and finish 0755, so an
+ * s6-rc source may ship them without it): its `#!` line, as the kernel reads it — the
+ * interpreter and at most one argument, then the file. Empty when the file is executable.
+ */
+async function viaInterpreter(file: string | null, label: string, problems: ConfigProblem[]): Promise<readonly string[]> {
+  if (file === null) return [];
+  try {
+    if (((await stat(file)).mode & 0o111) !== 0) return [];
+    const head = (await readFile(file, 'latin1')).slice(0, 256).split('\n', 1)[0]!;
+    if (!head.startsWith('#!')) {
+      problems.push(problem(file, `${label} is not executable and has no #! line to run it with: run chmod +x ${file}, or start it with #!/bin/sh`, 1));
+      return [];
+    }
+    const line = head.slice(2).trim();
+    const at = line.search(/[ \t]/);
+    return at < 0 ? [line] : [line.slice(0, at), line.slice(at).trim()];
+  } catch (err) {
+    problems.push(problem(file, describeError(err)));
+    return [];
+  }
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -116,7 +166,7 @@ async function setting<T>(
 }
 
 /** Reads and validates one service directory; the spec is null when there is any problem. */
-export async function loadServiceDir(dir: string, defaults: ServiceDefaults): Promise<ServiceDirResult> {
+export async function loadServiceDir(dir: string, defaults: ServiceDefaults, format: DirFormat = 's6'): Promise<ServiceDirResult> {
   const abs = resolve(dir);
   const name = basename(abs);
   try {
@@ -134,17 +184,22 @@ export async function loadServiceDir(dir: string, defaults: ServiceDefaults): Pr
 
   // `abs` is resolved and the names are warden's own: no path.join (and its normalize) per setting.
   const file = (f: string): string => `${abs}/${f}`;
-  const run = await executable(file('run'), 'run', true, listed(listing, 'run'));
-  const finish = await executable(file('finish'), 'finish', false, listed(listing, 'finish'));
+  const s6rc = format === 's6-rc';
+  const run = await executable(file('run'), 'run', true, listed(listing, 'run'), s6rc);
+  const finish = await executable(file('finish'), 'finish', false, listed(listing, 'finish'), s6rc);
   const check = await executable(file('check'), 'check', false, listed(listing, 'check'));
   for (const r of [run, finish, check]) if (!r.ok) problems.push(...r.problems);
+  if (listing !== null) problems.push(...nearMissProblems(abs, listing, knownFiles(format)));
 
   const spec: ServiceSpec = {
     name,
     dir: abs,
     run: run.ok && run.value !== null ? run.value : file('run'),
     finish: finish.ok ? finish.value : null,
-    downAtBoot: await present(file('down'), listing),
+    runVia: s6rc && run.ok ? await viaInterpreter(run.value, 'run', problems) : [],
+    finishVia: s6rc && finish.ok ? await viaInterpreter(finish.value, 'finish', problems) : [],
+    // s6-rc-compile drops a source's down file: s6-rc decides what is up (the loader sets this).
+    downAtBoot: !s6rc && (await present(file('down'), listing)),
     notificationFd: await setting<number | null>(file('notification-fd'), null, parseNotificationFd, problems, listing),
     timeoutKillMs: await setting(file('timeout-kill'), defaults.timeoutKillMs, (f, t) => parseMilliseconds(f, t, 3000), problems, listing),
     timeoutFinishMs: await setting(file('timeout-finish'), 5000, (f, t) => parseMilliseconds(f, t, 5000), problems, listing),
@@ -155,7 +210,8 @@ export async function loadServiceDir(dir: string, defaults: ServiceDefaults): Pr
     restartDelay: await setting(file('restart-delay'), { minMs: 0, maxMs: 30000 }, parseRestartDelay, problems, listing),
     restartResetMs: await setting(file('restart-reset'), 10000, (f, t) => parseMilliseconds(f, t, 10000), problems, listing),
     onExit: await setting(file('on-exit'), 'restart', parseOnExit, problems, listing),
-    dependencies: await setting<readonly string[]>(file('dependencies'), [], (f, t) => parseDependencies(f, t, name), problems, listing),
+    // In an s6-rc dir `dependencies` is s6-rc's own list, read with dependencies.d by the unit loader.
+    dependencies: s6rc ? [] : await setting<readonly string[]>(file('dependencies'), [], (f, t) => parseDependencies(f, t, name), problems, listing),
     logLimits: {
       maxBytes: await setting(file('log-max-bytes'), defaults.logMaxBytes, (f, t) => parseWholeNumber(f, t, 'bytes', 4096, 1 << 30), problems, listing),
       keep: await setting(file('log-keep'), defaults.logKeep, (f, t) => parseWholeNumber(f, t, 'archives', 0, 1000), problems, listing),

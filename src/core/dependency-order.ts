@@ -61,7 +61,7 @@ export function dependencyOrder(deps: ReadonlyMap<string, readonly string[]>): D
 }
 
 /** Each elementary cycle once, as found by depth-first search (enough to name the chain). */
-function findCycles(deps: ReadonlyMap<string, readonly string[]>): string[][] {
+export function findCycles(deps: ReadonlyMap<string, readonly string[]>): string[][] {
   const cycles: string[][] = [];
   const done = new Set<string>();
   const onPath: string[] = [];

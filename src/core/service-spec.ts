@@ -30,6 +30,12 @@ export interface ServiceSpec {
   readonly run: string;
   /** Absolute path of the executable `finish` file, or null when there is none. */
   readonly finish: string | null;
+  /**
+   * The `#!` interpreter (and its argument) that runs `run`, for an s6-rc source's run without
+   * the execute bit; empty when `run` is executed itself. Likewise `finishVia` for `finish`.
+   */
+  readonly runVia: readonly string[];
+  readonly finishVia: readonly string[];
   /** A `down` file is present: not started at boot. */
   readonly downAtBoot: boolean;
   /** fd the program writes a newline to when ready (s6 `notification-fd`), or null. */

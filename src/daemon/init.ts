@@ -4,7 +4,6 @@
  * and return the exit code. Nothing here throws out: PID 1 must never die of its own error.
  */
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { systemClock } from '../adapters/clock.js';
 import { consoleStream } from '../adapters/console-stream.js';
 import { ControlServer } from '../adapters/control-server.js';
@@ -17,16 +16,18 @@ import { notifyDir } from '../adapters/notify-socket.js';
 import { ServiceLogs } from '../adapters/service-logs.js';
 import type { BootSettings } from '../config/boot-settings.js';
 import { formatProblem } from '../config/config-problem.js';
-import { problem } from '../config/config-problem.js';
-import { loadServiceDirs } from '../config/load-services.js';
-import { loadS6RcSource, type OneshotSpec } from '../config/s6-rc-source.js';
+import { unitLayout } from '../config/boot-settings.js';
+import { loadUnits, overlaySourcesDirs } from '../config/load-units.js';
+import type { OneshotSpec } from '../config/s6-rc-source.js';
 import { exitCodeOf, type ExitStatus } from '../core/exit-status.js';
 import type { ServiceSpec } from '../core/service-spec.js';
 import { Command } from './command.js';
+import { fixAttrs } from './fix-attrs.js';
+import type { OneshotOutcome } from './oneshot-runner.js';
 import { controlHandler } from './control-handler.js';
 import { killEverything } from './kill-everything.js';
 import { runOneshot } from './oneshot-runner.js';
-import { envDirs, prepareOverlayRuntime, readExitCodeFile, removeStaleEnvDirs, S6_EXITCODE_FILE, writeExitCodeFile } from './overlay-runtime.js';
+import { envDirs, makeServicePaths, prepareOverlayRuntime, readExitCodeFile, removeStaleEnvDirs, S6_EXITCODE_FILE, writeExitCodeFile } from './overlay-runtime.js';
 import { ServiceSet, type LoadedUnits } from './service-set.js';
 import { listScripts, runScripts } from './stage-scripts.js';
 import { Supervisor } from './supervisor.js';
@@ -90,8 +91,7 @@ export class Init {
       logger,
       () => this.loadServices(),
       (spec) => stopBudgetMs(spec, settings.servicesGraceMs),
-      (spec, phase) =>
-        runOneshot(spec, phase, { launcher: this.launcher, logger, env: currentEnv, execlineb: settings.execlineb, downCapMs: settings.servicesGraceMs }),
+      (spec, phase) => this.runUnit(spec, phase),
       (name, reason) => this.stage2Failed(`oneshot ${name} failed: ${reason}`),
     );
     this.reaper = new Reaper({
@@ -175,15 +175,10 @@ export class Init {
       logger.warn({ event: 'control-unavailable', socket: settings.socketPath, err }, 'control-unavailable'),
     );
     await runtime;
-    const failures = await runScripts(await listScripts(settings.contInitDirs), {
-      launcher: this.launcher,
-      logger,
-      env: currentEnv(),
-      stage: 'cont-init',
-      timeoutMs: 0,
-      stopOnFailure: settings.stage2Failure === 'stop',
-    });
-    for (const f of failures) this.stage2Failed(f.reason);
+    for (const dir of settings.requiredDirs) {
+      if (!existsSync(dir)) logger.warn({ event: 'dir-missing', dir }, `${dir} does not exist: nothing is read from it; the container starts what else it has`);
+    }
+    if (settings.stage2Hook.length > 0) await this.runStage2Hook();
     if (this.stopping) return;
 
     await this.services.rescan();
@@ -223,38 +218,79 @@ export class Init {
 
   private async loadServices(): Promise<LoadedUnits> {
     const { settings, logger } = this;
-    const loaded = await loadServiceDirs(settings.serviceDirs, settings.serviceDefaults);
-    const problems = [...loaded.problems];
-    let services: ServiceSpec[] = [...loaded.services];
-    const oneshots: OneshotSpec[] = [];
-    const names = new Map(services.map((s) => [s.name, s.dir]));
-    for (const dir of settings.s6RcDirs) {
-      const source = await loadS6RcSource(dir, settings.serviceDefaults);
-      problems.push(...source.problems);
-      for (const note of source.notes) this.noteOnce(note);
-      for (const unit of [...source.longruns, ...source.oneshots]) {
-        const first = names.get(unit.name);
-        if (first !== undefined) {
-          problems.push(problem(unit.dir, `service "${unit.name}" is already defined by ${first}; that one is used and this one is ignored`));
-          continue;
-        }
-        names.set(unit.name, unit.dir);
-        if ('run' in unit) services.push(unit);
-        else oneshots.push(unit);
-      }
-      if (source.legacyAfter !== null) services = services.map(withLegacyOrder(source.legacyAfter));
-    }
-    for (const p of problems) logger.error({ event: 'config-problem', file: p.file, line: p.line }, formatProblem(p));
-    return { services, oneshots };
+    const layout = unitLayout({ ...settings, requiredDirs: [] }, await overlaySourcesDirs('/'));
+    const loaded = await loadUnits(layout, settings.serviceDefaults);
+    for (const p of loaded.problems) logger.error({ event: 'config-problem', file: p.file, line: p.line }, formatProblem(p));
+    if (settings.s6Runtime) await makeServicePaths(loaded.services.map((s) => s.name), logger);
+    return { services: loaded.services, oneshots: loaded.oneshots };
   }
 
-  private readonly noted = new Set<string>();
+  /**
+   * Runs a oneshot's up or down. s6-overlay's own oneshots are carried out here, as its scripts
+   * do them: fix-attrs.d, then cont-init.d (every script, in order; down: cont-finish.d), and
+   * legacy-services, whose longruns are the services.d services that depend on it.
+   */
+  private async runUnit(spec: OneshotSpec, phase: 'up' | 'down'): Promise<OneshotOutcome> {
+    const { settings, logger } = this;
+    switch (spec.action.kind) {
+      case 'script':
+        return runOneshot(spec, phase, { launcher: this.launcher, logger, env: currentEnv, execlineb: settings.execlineb, downCapMs: settings.servicesGraceMs });
+      case 'legacy-services':
+        return { ok: true };
+      case 'fix-attrs': {
+        if (phase === 'down') return { ok: true };
+        const failures = await fixAttrs({ dirs: settings.fixAttrsDirs, logger, hidden: settings.fixAttrsHidden });
+        for (const f of failures) logger.error({ event: 'fix-attrs-failed' }, f);
+        return this.stage2Outcome(failures.length === 0 ? null : `fix-attrs.d: ${failures.length} line(s) failed to apply`);
+      }
+      case 'cont-init': {
+        const up = phase === 'up';
+        const failures = await runScripts(await listScripts(up ? settings.contInitDirs : settings.contFinishDirs), {
+          launcher: this.launcher,
+          logger,
+          env: currentEnv(),
+          stage: up ? 'cont-init' : 'cont-finish',
+          timeoutMs: up ? 0 : settings.contFinishMaxMs,
+          stopOnFailure: false,
+        });
+        // As s6-overlay's cont-finish: its scripts' failures never fail the shutdown.
+        return up ? this.stage2Outcome(failures.length === 0 ? null : failures.map((f) => f.reason).join('; ')) : { ok: true };
+      }
+    }
+  }
 
-  /** Logs a note about the s6-rc sources once, not at every rescan. */
-  private noteOnce(note: string): void {
-    if (this.noted.has(note)) return;
-    this.noted.add(note);
-    this.logger.info({ event: 's6-rc-note' }, note);
+  /**
+   * s6-overlay's fix-attrs and cont-init run every file, then fail only under
+   * S6_BEHAVIOUR_IF_STAGE2_FAILS=2; below that the failures were logged and boot goes on.
+   */
+  private stage2Outcome(failure: string | null): OneshotOutcome {
+    if (failure === null || this.settings.stage2Failure === 'continue-silently') return { ok: true };
+    if (this.settings.stage2Failure === 'continue') {
+      this.logger.warn({ event: 'boot-continues', reason: failure }, 'continuing after a failed boot step (S6_BEHAVIOUR_IF_STAGE2_FAILS=1)');
+      return { ok: true };
+    }
+    return { ok: false, reason: failure };
+  }
+
+  /** S6_STAGE2_HOOK: run before any unit; a failure is a stage 2 failure. */
+  private runStage2Hook(): Promise<void> {
+    const [file, ...args] = this.settings.stage2Hook;
+    return new Promise((resolve) => {
+      const launched = this.launcher.launch({
+        file: file!,
+        args,
+        env: currentEnv(),
+        detached: false,
+        onExit: (status) => {
+          if (status.kind !== 'exited' || status.code !== 0) this.stage2Failed(`S6_STAGE2_HOOK ${file} ${status.kind === 'exited' ? `exited ${status.code}` : `was killed by signal ${status.signal}`}`);
+          resolve();
+        },
+      });
+      if (!launched.ok) {
+        this.stage2Failed(`S6_STAGE2_HOOK: ${launched.error}`);
+        resolve();
+      }
+    });
   }
 
   /** The first call decides the reason; later calls wait for the same shutdown. */
@@ -285,14 +321,6 @@ export class Init {
     await this.services.stopAll();
     // No service runs any more: end the notify wait (a blocked threadpool thread) and any check.
     this.supervisor.close();
-    await runScripts(await listScripts(settings.contFinishDirs), {
-      launcher: this.launcher,
-      logger,
-      env: currentEnv(),
-      stage: 'cont-finish',
-      timeoutMs: settings.contFinishMaxMs,
-      stopOnFailure: false,
-    });
     this.control.close();
     await this.watcher.close();
     const left = await killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger });
@@ -322,14 +350,6 @@ export class Init {
       }
     });
   }
-}
-
-/** A legacy services.d service waits for what `user` brings up, as under s6-overlay. */
-function withLegacyOrder(after: { readonly dir: string; readonly names: readonly string[] }): (spec: ServiceSpec) => ServiceSpec {
-  return (spec) =>
-    dirname(spec.dir) === after.dir && after.names.length > 0
-      ? { ...spec, dependencies: [...new Set([...spec.dependencies, ...after.names])].sort() }
-      : spec;
 }
 
 /** Time a service may take to stop: its kill timeout (or the grace time), its finish, and a margin. */

@@ -21,7 +21,8 @@ export interface OneshotRunnerDeps {
 
 /** Runs `spec`'s up or down script to its end (or its timeout); never throws. */
 export function runOneshot(spec: OneshotSpec, phase: 'up' | 'down', deps: OneshotRunnerDeps): Promise<OneshotOutcome> {
-  const script = phase === 'up' ? spec.up : spec.down;
+  if (spec.action.kind !== 'script') return Promise.resolve({ ok: false, reason: `${spec.name} is s6-overlay's own oneshot: warden runs it itself` });
+  const script = phase === 'up' ? spec.action.up : spec.action.down;
   if (script === null || script.script.kind === 'empty') return Promise.resolve({ ok: true });
   const [file, args] = commandOf(script, deps.execlineb);
   // 0 is s6-rc's "no limit"; a down never waits past the cap.

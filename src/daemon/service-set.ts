@@ -7,7 +7,7 @@
  * up when that succeeded; at shutdown its `down` runs in its place in the reverse order.
  */
 import type { Logger } from '../adapters/logger.js';
-import type { OneshotSpec } from '../config/s6-rc-source.js';
+import { hasDown, type OneshotSpec } from '../config/s6-rc-source.js';
 import { dependencyOrder } from '../core/dependency-order.js';
 import type { ServiceSpec } from '../core/service-spec.js';
 import { diffSpecs } from '../core/spec-diff.js';
@@ -229,7 +229,7 @@ export class ServiceSet {
     // A oneshot that came up goes down with its layer: its `down` script, if it has one.
     const downs = layer
       .map((name) => this.oneshots.get(name))
-      .filter((o): o is Oneshot => o !== undefined && o.state === 'done' && o.spec.down !== null)
+      .filter((o): o is Oneshot => o !== undefined && o.state === 'done' && hasDown(o.spec))
       .map(async (o) => {
         const outcome = await this.runOneshot(o.spec, 'down');
         o.state = 'waiting';

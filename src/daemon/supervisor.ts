@@ -197,7 +197,7 @@ export class Supervisor {
           env.NOTIFY_SOCKET = endpoint.path;
         }
         const result = this.deps.launcher.launch({
-          file: spec.run,
+          ...viaShebang(spec.runVia, spec.run, []),
           cwd: spec.dir,
           env,
           detached: true,
@@ -236,9 +236,8 @@ export class Supervisor {
         return;
       case 'run-finish': {
         const result = this.deps.launcher.launch({
-          file: spec.finish!,
           // As s6 (since 2.10): exit code, signal, and the service dir's name.
-          args: [...effect.args, basename(spec.dir)],
+          ...viaShebang(spec.finishVia, spec.finish!, [...effect.args, basename(spec.dir)]),
           cwd: spec.dir,
           env: this.envFor(spec),
           detached: true,
@@ -336,6 +335,11 @@ export class Supervisor {
     }
     return env;
   }
+}
+
+/** The file and args that run `file` with `args`: through its `#!` interpreter when it has one to go through. */
+function viaShebang(via: readonly string[], file: string, args: readonly string[]): { file: string; args: string[] } {
+  return via.length === 0 ? { file, args: [...args] } : { file: via[0]!, args: [...via.slice(1), file, ...args] };
 }
 
 function timerKey(name: string, timer: TimerId): string {

@@ -54,6 +54,8 @@ export function defaultSpec(dir: string, name: string): ServiceSpec {
     dir,
     run: join(dir, 'run'),
     finish: null,
+    runVia: [],
+    finishVia: [],
     downAtBoot: false,
     notificationFd: null,
     timeoutKillMs: 7000,

@@ -23,6 +23,8 @@ export function makeSpec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
     dir: '/etc/warden/services.d/svc',
     run: '/etc/warden/services.d/svc/run',
     finish: null,
+    runVia: [],
+    finishVia: [],
     downAtBoot: false,
     notificationFd: null,
     timeoutKillMs: 3000,

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { bootSettings, logLevel } from '../../../src/config/boot-settings.js';
 import { overlaySettings } from '../../../src/config/overlay-env.js';
 
-const boot = (env: Record<string, string>, command: string[] = []) => bootSettings({ command }, env);
+/** Settings on a machine with none of s6-overlay's dirs. */
+const boot = (env: Record<string, string>, command: string[] = []) => bootSettings({ command }, env, '/', () => false);
 
 describe('S6_* variables', () => {
   it('give the WARDEN_* timings when those are unset', () => {
@@ -23,8 +24,14 @@ describe('S6_* variables', () => {
     assert.equal(boot({ S6_CMD_WAIT_FOR_SERVICES_MAXTIME: '0' }).cmdWaitMs, Infinity);
   });
 
-  it('S6_BEHAVIOUR_IF_STAGE2_FAILS maps 0, 1, 2; warden stops by default', () => {
+  it('S6_BEHAVIOUR_IF_STAGE2_FAILS maps 0, 1, 2; warden stops by default, but not under s6-overlay\'s layout', () => {
     assert.equal(boot({}).stage2Failure, 'stop');
+    for (const dir of ['/etc/s6-overlay/s6-rc.d', '/etc/cont-init.d', '/etc/services.d', '/etc/fix-attrs.d']) {
+      const s = bootSettings({ command: [] }, {}, '/', (p) => p === dir);
+      assert.deepEqual([dir, s.overlayLayout, s.stage2Failure, s.cmdWaitMs], [dir, true, 'continue-silently', Infinity]);
+    }
+    assert.equal(bootSettings({ command: [], services: ['/srv/svc'] }, {}, '/', (p) => p === '/etc/services.d').stage2Failure, 'stop');
+    assert.equal(bootSettings({ command: [] }, { S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' }, '/', () => true).stage2Failure, 'stop');
     assert.equal(boot({ S6_BEHAVIOUR_IF_STAGE2_FAILS: '0' }).stage2Failure, 'continue-silently');
     assert.equal(boot({ S6_BEHAVIOUR_IF_STAGE2_FAILS: '1' }).stage2Failure, 'continue');
     assert.equal(boot({ S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' }).stage2Failure, 'stop');
@@ -54,7 +61,13 @@ describe('S6_* variables', () => {
   it('S6_SYNC_DISKS and S6_RUNTIME_PROFILE are honoured', () => {
     assert.equal(boot({ S6_SYNC_DISKS: '1' }).syncDisks, true);
     assert.equal(boot({}).syncDisks, false);
-    assert.deepEqual(boot({ S6_RUNTIME_PROFILE: 'dev' }).s6RcDirs, ['/etc/cont-profile.d/dev/s6-overlay/s6-rc.d']);
+    const dev = boot({ S6_RUNTIME_PROFILE: 'dev' });
+    assert.deepEqual(dev.s6RcDirs, ['/etc/cont-profile.d/dev/s6-overlay/s6-rc.d']);
+    assert.deepEqual([dev.contInitDirs, dev.serviceDirs, dev.fixAttrsDirs], [
+      ['/etc/warden/cont-init.d', '/etc/cont-profile.d/dev/cont-init.d'],
+      ['/etc/warden/services.d', '/etc/cont-profile.d/dev/services.d'],
+      ['/etc/cont-profile.d/dev/fix-attrs.d'],
+    ]);
     assert.deepEqual(boot({}).s6RcDirs, ['/etc/s6-overlay/s6-rc.d']);
   });
 
@@ -62,16 +75,17 @@ describe('S6_* variables', () => {
     const notes = overlaySettings({ S6_KEEP_ENV: '1', S6_STAGE2_HOOK: '/hook', S6_SOMETHING_NEW: 'x', S6_LOGGING: '', PATH: '/bin' }).notes;
     assert.deepEqual(
       notes.map((n) => [n.variable, n.honoured]),
-      [['S6_KEEP_ENV', true], ['S6_SOMETHING_NEW', false], ['S6_STAGE2_HOOK', false]],
+      [['S6_KEEP_ENV', true], ['S6_STAGE2_HOOK', true], ['S6_SOMETHING_NEW', false]],
     );
-    assert.match(notes[1]!.message, /warden does not know this s6-overlay setting/);
-    assert.match(notes[2]!.message, /put the hook in a cont-init.d script/);
+    assert.match(notes[2]!.message, /warden does not know this s6-overlay setting/);
+    assert.deepEqual(overlaySettings({ S6_STAGE2_HOOK: '/hook  --now' }).stage2Hook, ['/hook', '--now']);
   });
 
-  it('S6_RUNTIME_BUNDLEDIR is ignored, saying where the user bundles are read from', () => {
-    const [note] = overlaySettings({ S6_RUNTIME_BUNDLEDIR: '/etc/bundles' }).notes;
-    assert.equal(note?.honoured, false);
-    assert.match(note!.message, /read from s6-overlay\/user-bundles\.d next to the s6-rc\.d/);
+  it('S6_RUNTIME_BUNDLEDIR names where user and user2 are read; S6_KEEP_ENV=0 and S6_FIX_ATTRS_HIDDEN are honoured', () => {
+    assert.deepEqual(boot({ S6_RUNTIME_BUNDLEDIR: '/etc/bundles' }).bundleDirs, ['/etc/bundles']);
+    assert.deepEqual(boot({}).bundleDirs, ['/etc/s6-overlay/user-bundles.d']);
+    assert.equal(overlaySettings({ S6_KEEP_ENV: '0' }).notes[0]!.honoured, true);
+    assert.equal(boot({ S6_FIX_ATTRS_HIDDEN: '1' }).fixAttrsHidden, true);
   });
 
   it('a bad number is ignored with a note, never a boot failure', () => {
