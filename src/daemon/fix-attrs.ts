@@ -9,6 +9,7 @@
 import { chmod, chown, lstat, readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
+import { excerpt } from '../config/config-problem.js';
 import { readAccounts, type Accounts } from '../config/user-setting.js';
 import { listScripts } from './stage-scripts.js';
 
@@ -36,7 +37,7 @@ export async function fixAttrs(opts: FixAttrsOptions): Promise<string[]> {
       if (words[0] === undefined || words[0] === '' || words[0].startsWith('#')) continue;
       const where = `${file}:${i + 1}`;
       if (words.length !== 5) {
-        failures.push(`${where}: expected PATHS RECURSE ACCOUNT[,FALLBACK] FILEMODE DIRMODE, got ${JSON.stringify(raw.trim())}`);
+        failures.push(`${where}: expected PATHS RECURSE ACCOUNT[,FALLBACK] FILEMODE DIRMODE, got ${excerpt(raw.trim())}`);
         continue;
       }
       const [paths, recurse, account, fmode, dmode] = words as [string, string, string, string, string];
@@ -44,7 +45,7 @@ export async function fixAttrs(opts: FixAttrsOptions): Promise<string[]> {
       const fileMode = mode(fmode);
       const dirMode = mode(dmode);
       if (owner === null || fileMode === null || dirMode === null) {
-        failures.push(`${where}: ${owner === null ? `no account ${JSON.stringify(account)} and no uid:gid fallback` : `modes must be octal, got ${fmode} ${dmode}`}`);
+        failures.push(`${where}: ${owner === null ? `no account ${excerpt(account)} and no uid:gid fallback` : `modes must be octal, got ${fmode} ${dmode}`}`);
         continue;
       }
       for (const path of await glob(paths)) {
