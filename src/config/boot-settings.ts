@@ -59,6 +59,19 @@ export interface BootSettings {
   readonly syncDisks: boolean;
   /** One boot log line each: the S6_* variables set, honoured or not. */
   readonly overlayNotes: readonly OverlayNote[];
+  /** What SIGHUP does (`WARDEN_HUP`): forwarded (default with a CMD) or rescan (default without). */
+  readonly hup: HupAction;
+  /** `WARDEN_HUP` was set, rather than chosen from whether there is a CMD. */
+  readonly hupChosen: boolean;
+}
+
+export type HupAction = 'forward' | 'rescan';
+
+function hupAction(env: Readonly<Record<string, string | undefined>>, hasCommand: boolean): HupAction {
+  const raw = env.WARDEN_HUP?.trim();
+  if (raw === undefined || raw === '') return hasCommand ? 'forward' : 'rescan';
+  if (raw === 'forward' || raw === 'rescan') return raw;
+  throw new UsageError(`WARDEN_HUP=${raw}: expected forward or rescan`);
 }
 
 /** The control socket: `WARDEN_SOCKET`, else the default. Shared by the daemon and the CLI. */
@@ -192,6 +205,8 @@ export function bootSettings(
     execlineb: env.WARDEN_EXECLINEB || 'execlineb',
     syncDisks: overlay.syncDisks,
     overlayNotes: overlay.notes,
+    hup: hupAction(env, flags.command.length > 0),
+    hupChosen: (env.WARDEN_HUP?.trim() ?? '') !== '',
   };
 }
 

@@ -12,6 +12,7 @@ import {
   parseCheckTimeout,
   parseDependencies,
   parseDownSignal,
+  parseForwardSignals,
   parseMaxDeathTally,
   parseMilliseconds,
   parseWholeNumber,
@@ -222,6 +223,7 @@ export async function loadServiceDir(dir: string, defaults: ServiceDefaults, for
     // A bad check file is reported once, not again as settings without a check.
     check: check.ok ? await checkSpec(abs, check.value, problems, listing) : null,
     user: (await present(file('user'), listing)) ? await userOf(file('user'), problems, listing) : null,
+    forwardSignals: await setting<readonly number[]>(file('forward-signals'), [], parseForwardSignals, problems, listing),
   };
   // Other supervisors' stop timeout is s6's timeout-kill here: say so rather than ignore the file.
   if (await present(file('stop-timeout'), listing)) {

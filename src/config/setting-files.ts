@@ -2,6 +2,7 @@ import { excerpt, problem, type ConfigProblem } from './config-problem.js';
 import { serviceNameError } from './service-name.js';
 import { parseSignalName } from './signal-names.js';
 import type { OnExit, RestartDelay, RestartPolicy } from '../core/service-spec.js';
+import { isForwarded, SIGNAL_TABLE } from '../core/signal-table.js';
 import { MAX_TIMER_MS } from '../core/timer-limit.js';
 
 /** The outcome of parsing one setting file's text. */
@@ -109,6 +110,31 @@ export function parseDownSignal(file: string, text: string): Parsed<string> {
   if (!line.ok) return line;
   const sig = parseSignalName(line.value);
   return sig.ok ? ok(sig.signal) : fail(file, sig.message);
+}
+
+/**
+ * Parses `forward-signals`: which of the signals PID 1 forwards to CMD this service gets too.
+ * Empty: every one of them; else signal names or numbers, separated by spaces or lines.
+ */
+export function parseForwardSignals(file: string, text: string): Parsed<readonly number[]> {
+  const forwarded = SIGNAL_TABLE.filter((e) => isForwarded(e.role) || e.role === 'hup');
+  const words = text.split(/\s+/).filter((w) => w !== '');
+  if (words.length === 0) return ok(forwarded.map((e) => e.number));
+  const chosen = new Set<number>();
+  for (const word of words) {
+    const upper = word.toUpperCase();
+    const entry = forwarded.find((e) => String(e.number) === word || e.name === upper || e.name === `SIG${upper}`);
+    if (entry === undefined) {
+      const line = text.split('\n').findIndex((l) => l.split(/\s+/).includes(word)) + 1;
+      return fail(
+        file,
+        `${JSON.stringify(word)} is not a signal warden forwards: expected names such as HUP, USR1, USR2, WINCH or RTMIN+3, or nothing for all of them (TERM, INT, QUIT and PWR stop the container instead)`,
+        line,
+      );
+    }
+    chosen.add(entry.number);
+  }
+  return ok([...chosen].sort((a, b) => a - b));
 }
 
 function parseWord<T extends string>(file: string, text: string, words: readonly T[]): Parsed<T> {

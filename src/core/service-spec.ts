@@ -67,6 +67,8 @@ export interface ServiceSpec {
   readonly check: CheckSpec | null;
   /** `user`: who run, finish and check run as; null: as warden (root). */
   readonly user: RunAs | null;
+  /** `forward-signals`: the signals PID 1 forwards that this service gets too (numbers, sorted); empty: none. */
+  readonly forwardSignals: readonly number[];
 }
 
 /** A uid and gid to run as, and the `user` file's text for messages. */

@@ -1,15 +1,27 @@
-/** CMD, the container's main program: started after the services, its exit ends the container. */
-import type { Launcher } from '../adapters/launcher.js';
+/**
+ * CMD, the container's main program: started after the services, its exit ends the container.
+ *
+ * As under tini, CMD runs in a process group of its own, and when warden holds a terminal that
+ * group becomes its foreground: Ctrl-C, Ctrl-Z and Ctrl-\ reach CMD alone, never PID 1 (which
+ * would take SIGINT as "shut down"). warden takes the terminal back when CMD ends. CMD starts
+ * with every signal at its default and none blocked (adapters/group-spawn), and warden's
+ * reaper reaps it: Node did not spawn it.
+ */
+import { spawnInOwnGroup } from '../adapters/group-spawn.js';
 import type { Logger } from '../adapters/logger.js';
 import { sendSignal } from '../adapters/signals.js';
+import { foregroundTerminal, takeBack, type Terminal } from '../adapters/terminal.js';
 import { exitCodeOf, type ExitStatus } from '../core/exit-status.js';
-
-/** The shell's code for a command that cannot be found or run. */
-const EXIT_CANNOT_RUN = 127;
 
 type CommandState =
   | { readonly kind: 'none' }
-  | { readonly kind: 'running'; readonly pid: number; readonly exited: Promise<ExitStatus> }
+  | {
+      readonly kind: 'running';
+      readonly pid: number;
+      readonly terminal: Terminal | null;
+      readonly exited: Promise<ExitStatus>;
+      readonly settle: (status: ExitStatus) => void;
+    }
   | { readonly kind: 'exited'; readonly status: ExitStatus };
 
 export class Command {
@@ -17,40 +29,55 @@ export class Command {
   private stopping = false;
 
   constructor(
-    private readonly launcher: Launcher,
     private readonly logger: Logger,
     private readonly onExit: (status: ExitStatus) => void,
   ) {}
 
   start(argv: readonly string[], env: Readonly<Record<string, string>>): void {
-    let settle!: (status: ExitStatus) => void;
-    const exited = new Promise<ExitStatus>((resolve) => (settle = resolve));
-    const result = this.launcher.launch({
-      file: argv[0]!,
-      args: argv.slice(1),
-      env,
-      // CMD stays in warden's process group and keeps the terminal, as under tini.
-      detached: false,
-      stdin: 'inherit',
-      onExit: (status) => {
-        this.state = { kind: 'exited', status };
-        this.logger.info({ event: 'cmd-exited', code: exitCodeOf(status) }, 'cmd-exited');
-        settle(status);
-        if (!this.stopping) this.onExit(status);
-      },
-    });
+    let terminal: Terminal | null = null;
+    try {
+      terminal = foregroundTerminal();
+    } catch (err) {
+      this.logger.warn({ event: 'terminal-unavailable', err }, 'cannot hand the terminal to CMD');
+    }
+    let result: ReturnType<typeof spawnInOwnGroup>;
+    try {
+      result = spawnInOwnGroup({ file: argv[0]!, args: argv.slice(1), env, terminal });
+    } catch (err) {
+      result = { ok: false, error: `cannot run ${argv[0]!}: ${err instanceof Error ? err.message : String(err)}`, code: 126 };
+    }
     if (!result.ok) {
       this.logger.error({ event: 'cmd-failed', error: result.error }, result.error);
-      const status: ExitStatus = { kind: 'exited', code: EXIT_CANNOT_RUN };
+      const status: ExitStatus = { kind: 'exited', code: result.code };
       this.state = { kind: 'exited', status };
       return this.onExit(status);
     }
-    this.logger.info({ event: 'cmd-started', pid: result.pid, argv: argv.join(' ') }, 'cmd-started');
-    this.state = { kind: 'running', pid: result.pid, exited };
+    let settle!: (status: ExitStatus) => void;
+    const exited = new Promise<ExitStatus>((resolve) => (settle = resolve));
+    this.logger.info({ event: 'cmd-started', pid: result.pid, argv: argv.join(' '), terminal: terminal !== null }, 'cmd-started');
+    this.state = { kind: 'running', pid: result.pid, terminal, exited, settle };
+  }
+
+  /** The reaper reaped `pid`: true if it was CMD, whose exit is then handled. */
+  reaped(pid: number, status: ExitStatus): boolean {
+    const state = this.state;
+    if (state.kind !== 'running' || state.pid !== pid) return false;
+    this.state = { kind: 'exited', status };
+    if (state.terminal !== null) {
+      try {
+        takeBack(state.terminal, pid);
+      } catch (err) {
+        this.logger.warn({ event: 'terminal-unavailable', err }, 'cannot take the terminal back');
+      }
+    }
+    this.logger.info({ event: 'cmd-exited', code: exitCodeOf(status) }, 'cmd-exited');
+    state.settle(status);
+    if (!this.stopping) this.onExit(status);
+    return true;
   }
 
   /** Forwards `signal` to CMD; returns who got it ('cmd') or null when there is no CMD running. */
-  forward(signal: NodeJS.Signals): string | null {
+  forward(signal: NodeJS.Signals | number): string | null {
     return this.state.kind === 'running' && sendSignal(this.state.pid, signal) ? 'cmd' : null;
   }
 
@@ -61,6 +88,8 @@ export class Command {
     if (state.kind === 'none') return null;
     if (state.kind === 'exited') return state.status;
     sendSignal(state.pid, 'SIGTERM');
+    // A CMD stopped by Ctrl-Z (or SIGSTOP) must wake up to die of its SIGTERM.
+    sendSignal(state.pid, 'SIGCONT');
     const timer = setTimeout(() => sendSignal(state.pid, 'SIGKILL'), graceMs);
     const status = await state.exited;
     clearTimeout(timer);

@@ -31,6 +31,8 @@ import { envDirs, makeServicePaths, prepareOverlayRuntime, readExitCodeFile, rem
 import { ServiceSet, type LoadedUnits } from './service-set.js';
 import { listScripts, runScripts } from './stage-scripts.js';
 import { Supervisor } from './supervisor.js';
+import { armNativeSignals, routeSignals, type SignalRoutes } from './signal-router.js';
+import { sendSignal } from '../adapters/signals.js';
 
 /** Why the container stops; it decides the exit code. */
 export type StopReason =
@@ -45,8 +47,6 @@ export const EXIT_CANNOT_START = 111;
 /** Quiet time after the last change in a service dir before it is applied (well under 1 s in all). */
 const WATCH_SETTLE_MS = 250;
 
-const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
-const FORWARDED_SIGNALS = ['SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT', 'SIGALRM'] as const;
 
 export class Init {
   private readonly launcher = new Launcher();
@@ -59,6 +59,7 @@ export class Init {
   private readonly watchedDirs: readonly string[];
   private readonly logs: ServiceLogs;
   private readonly console = consoleStream();
+  private readonly signalRoutes: SignalRoutes;
   private stopping: Promise<number> | null = null;
   private resolveExit!: (code: number) => void;
   private readonly exited = new Promise<number>((resolve) => (this.resolveExit = resolve));
@@ -96,10 +97,12 @@ export class Init {
     );
     this.reaper = new Reaper({
       isManaged: this.launcher.isManaged,
-      onOrphanReaped: (pid, status) => logger.debug({ event: 'reaped', pid, ...status }, 'reaped'),
+      onOrphanReaped: (pid, status) => {
+        if (!this.command.reaped(pid, status)) logger.debug({ event: 'reaped', pid, ...status }, 'reaped');
+      },
       onError: (err) => logger.error({ event: 'reap-failed', err }, 'reap-failed'),
     });
-    this.command = new Command(this.launcher, logger, (status) => void this.stop({ kind: 'command-exited', status }));
+    this.command = new Command(logger, (status) => void this.stop({ kind: 'command-exited', status }));
     const handler = controlHandler({
       supervisor: this.supervisor,
       clock: systemClock,
@@ -119,6 +122,13 @@ export class Init {
     this.control = new ControlServer(settings.socketPath, handler, (err) =>
       logger.error({ event: 'control-error', err }, 'control-error'),
     );
+    this.signalRoutes = {
+      logger,
+      hup: settings.hup,
+      stop: (signal, powerOff) => void this.stop(powerOff ? { kind: 'halt', code: 0, by: signal } : { kind: 'signal', signal }),
+      rescan: () => void this.services.rescan(),
+      forward: (signal, name) => this.forward(signal, name),
+    };
   }
 
   /** Runs the container until it stops; resolves with the exit code. */
@@ -135,27 +145,36 @@ export class Init {
       } catch (err) {
         this.logger.warn({ event: 'subreaper-failed', err }, 'not PID 1 and cannot become a subreaper: orphans escape');
       }
+      // koffi is loaded by now: a sub-init, which the kernel does not shield, catches the rest.
+      armNativeSignals(this.signalRoutes);
     }
     this.reaper.start();
   }
 
   private handleSignals(): void {
-    for (const signal of STOP_SIGNALS) process.on(signal, () => void this.stop({ kind: 'signal', signal }));
-    process.on('SIGHUP', () => {
-      this.logger.info({ event: 'signal', signal: 'SIGHUP' }, 'rescan');
-      void this.services.rescan();
-    });
-    for (const signal of FORWARDED_SIGNALS) {
-      process.on(signal, () => {
-        const to = this.command.forward(signal);
-        this.logger.info({ event: 'signal', signal, forwardedTo: to }, 'signal');
-      });
+    routeSignals(this.signalRoutes);
+  }
+
+  /** Passes a signal on to CMD and to every running service with `forward-signals` naming it. */
+  private forward(signal: number, name: string): string[] {
+    const to: string[] = [];
+    if (this.command.forward(signal) !== null) to.push('cmd');
+    for (const service of this.supervisor.list()) {
+      if (!service.spec.forwardSignals.includes(signal)) continue;
+      const state = service.state;
+      if ((state.kind === 'starting' || state.kind === 'up') && sendSignal(state.pid, signal)) to.push(service.spec.name);
     }
+    if (to.length === 0) this.logger.debug({ event: 'signal-not-forwarded', signal: name }, 'no CMD and no service takes this signal');
+    return to;
   }
 
   private async boot(): Promise<void> {
     const { settings, logger } = this;
     logger.info({ event: 'boot', pid1: process.pid === 1, serviceDirs: settings.serviceDirs, s6RcDirs: settings.s6RcDirs }, 'boot');
+    logger.info(
+      { event: 'hup', action: settings.hup, chosenBy: settings.hupChosen ? 'WARDEN_HUP' : settings.command.length > 0 ? 'CMD given' : 'no CMD' },
+      settings.hup === 'forward' ? 'SIGHUP is forwarded to CMD (WARDEN_HUP=rescan makes it rescan)' : 'SIGHUP rescans the service dirs (WARDEN_HUP=forward makes it forward)',
+    );
     for (const n of settings.overlayNotes) {
       logger.info({ event: n.honoured ? 's6-setting' : 's6-setting-ignored', variable: n.variable, value: n.value }, `${n.variable}=${n.value}: ${n.message}`);
     }
@@ -195,6 +214,8 @@ export class Init {
       const ready = await this.services.whenAllReady(settings.cmdWaitMs);
       if (!ready) logger.warn({ event: 'cmd-wait-timeout', afterMs: settings.cmdWaitMs }, 'starting CMD before every service is ready');
       if (this.stopping) return;
+      // As PID 1 koffi loads only now (CMD's spawn needs it): fault signals get their handlers here.
+      armNativeSignals(this.signalRoutes);
       this.command.start(settings.command, currentEnv());
     }
   }

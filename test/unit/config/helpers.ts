@@ -62,6 +62,7 @@ export function defaultSpec(dir: string, name: string): ServiceSpec {
     timeoutFinishMs: 5000,
     downSignal: 'SIGTERM',
     user: null,
+    forwardSignals: [],
     maxDeathTally: 100,
     env: {},
     restart: 'always',

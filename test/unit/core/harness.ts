@@ -31,6 +31,7 @@ export function makeSpec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
     timeoutFinishMs: 5000,
     downSignal: 'SIGTERM',
     user: null,
+    forwardSignals: [],
     maxDeathTally: 100,
     env: {},
     restart: 'always',
