@@ -11,7 +11,7 @@
  * A child started here is not Node's: warden's reaper reaps it (it is not in the Launcher's set).
  */
 import { readFileSync } from 'node:fs';
-import { libc } from './koffi-lazy.js';
+import { libcCalls } from './koffi-lazy.js';
 import { setForeground, type Terminal } from './terminal.js';
 import { sendSignal } from './signals.js';
 
@@ -40,38 +40,35 @@ type Calls = {
   strerror: (errnum: number) => string;
 };
 
-let calls: Calls | undefined;
-
-function load(): Calls {
-  if (calls === undefined) {
-    const lib = libc();
-    let addTcsetpgrp: Calls['addTcsetpgrp'] = null;
-    try {
-      addTcsetpgrp = lib.func('int posix_spawn_file_actions_addtcsetpgrp_np(void *actions, int fd)') as NonNullable<Calls['addTcsetpgrp']>;
-    } catch {
-      // Not in this C library: the parent sets the foreground instead.
-    }
-    calls = {
-      posix_spawnp: lib.func(
-        'int posix_spawnp(_Out_ int *pid, const char *file, const void *actions, const void *attr, const char **argv, const char **envp)',
-      ) as Calls['posix_spawnp'],
-      attrInit: lib.func('int posix_spawnattr_init(void *attr)') as Calls['attrInit'],
-      attrDestroy: lib.func('int posix_spawnattr_destroy(void *attr)') as Calls['attrDestroy'],
-      setflags: lib.func('int posix_spawnattr_setflags(void *attr, short flags)') as Calls['setflags'],
-      setpgroup: lib.func('int posix_spawnattr_setpgroup(void *attr, int pgroup)') as Calls['setpgroup'],
-      setsigmask: lib.func('int posix_spawnattr_setsigmask(void *attr, const void *set)') as Calls['setsigmask'],
-      setsigdefault: lib.func('int posix_spawnattr_setsigdefault(void *attr, const void *set)') as Calls['setsigdefault'],
-      actionsInit: lib.func('int posix_spawn_file_actions_init(void *actions)') as Calls['actionsInit'],
-      actionsDestroy: lib.func('int posix_spawn_file_actions_destroy(void *actions)') as Calls['actionsDestroy'],
-      adddup2: lib.func('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)') as Calls['adddup2'],
-      addTcsetpgrp,
-      sigemptyset: lib.func('int sigemptyset(void *set)') as Calls['sigemptyset'],
-      sigfillset: lib.func('int sigfillset(void *set)') as Calls['sigfillset'],
-      strerror: lib.func('const char *strerror(int errnum)') as Calls['strerror'],
-    };
+/** Not in every C library (glibc ≥ 2.35 only): null where missing, and the parent sets the foreground. */
+function optionalFunc<F>(lib: { func(decl: string): unknown }, decl: string): F | null {
+  try {
+    return lib.func(decl) as F;
+  } catch {
+    return null;
   }
-  return calls;
 }
+
+const load = libcCalls(
+  (lib): Calls => ({
+    posix_spawnp: lib.func(
+      'int posix_spawnp(_Out_ int *pid, const char *file, const void *actions, const void *attr, const char **argv, const char **envp)',
+    ) as Calls['posix_spawnp'],
+    attrInit: lib.func('int posix_spawnattr_init(void *attr)') as Calls['attrInit'],
+    attrDestroy: lib.func('int posix_spawnattr_destroy(void *attr)') as Calls['attrDestroy'],
+    setflags: lib.func('int posix_spawnattr_setflags(void *attr, short flags)') as Calls['setflags'],
+    setpgroup: lib.func('int posix_spawnattr_setpgroup(void *attr, int pgroup)') as Calls['setpgroup'],
+    setsigmask: lib.func('int posix_spawnattr_setsigmask(void *attr, const void *set)') as Calls['setsigmask'],
+    setsigdefault: lib.func('int posix_spawnattr_setsigdefault(void *attr, const void *set)') as Calls['setsigdefault'],
+    actionsInit: lib.func('int posix_spawn_file_actions_init(void *actions)') as Calls['actionsInit'],
+    actionsDestroy: lib.func('int posix_spawn_file_actions_destroy(void *actions)') as Calls['actionsDestroy'],
+    adddup2: lib.func('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)') as Calls['adddup2'],
+    addTcsetpgrp: optionalFunc(lib, 'int posix_spawn_file_actions_addtcsetpgrp_np(void *actions, int fd)'),
+    sigemptyset: lib.func('int sigemptyset(void *set)') as Calls['sigemptyset'],
+    sigfillset: lib.func('int sigfillset(void *set)') as Calls['sigfillset'],
+    strerror: lib.func('const char *strerror(int errnum)') as Calls['strerror'],
+  }),
+);
 
 export interface GroupSpawnRequest {
   readonly file: string;
@@ -97,6 +94,10 @@ export function spawnInOwnGroup(req: GroupSpawnRequest): GroupSpawnResult {
   const all = Buffer.alloc(SIGSET_BYTES);
   c.sigemptyset(none);
   c.sigfillset(all);
+  // sigfillset leaves out the C library's own 32 and 33, and glibc's posix_spawn then starts
+  // CMD with them ignored: set their bits by hand so CMD gets them at their default too.
+  all[3]! |= 0x80;
+  all[4]! |= 0x01;
   c.attrInit(attr);
   c.actionsInit(actions);
   try {

@@ -50,3 +50,12 @@ export function libc(): Koffi.LibraryHandle {
   libcHandle ??= koffi().load('libc.so.6');
   return libcHandle;
 }
+
+/**
+ * Declares a set of libc functions once, on first use: `const calls = libcCalls((lib) => ({ … }))`,
+ * then `calls().name(…)`.
+ */
+export function libcCalls<T>(declare: (lib: Koffi.LibraryHandle) => T): () => T {
+  let calls: T | undefined;
+  return () => (calls ??= declare(libc()));
+}

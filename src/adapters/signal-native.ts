@@ -3,7 +3,7 @@
  * blocking job-control signals in the main thread, and ignoring the one signal glibc refuses.
  * Linux only (glibc or musl, x86-64 or arm64).
  */
-import { koffi, libc } from './koffi-lazy.js';
+import { koffi, libcCalls } from './koffi-lazy.js';
 
 /** sigaction's flag that resets the handler to the default once it has run. */
 const SA_RESETHAND = 0x80000000 | 0;
@@ -26,21 +26,15 @@ type Calls = {
   syscall: (nr: number, sig: number, act: Buffer, old: null, size: number) => number;
 };
 
-let calls: Calls | undefined;
-
-function load(): Calls {
-  if (calls === undefined) {
-    const lib = libc();
-    calls = {
-      sigaction: lib.func('int sigaction(int sig, const void *act, void *old)') as Calls['sigaction'],
-      pthread_sigmask: lib.func('int pthread_sigmask(int how, const void *set, void *old)') as Calls['pthread_sigmask'],
-      sigemptyset: lib.func('int sigemptyset(void *set)') as Calls['sigemptyset'],
-      sigaddset: lib.func('int sigaddset(void *set, int sig)') as Calls['sigaddset'],
-      syscall: lib.func('long syscall(long nr, long sig, const void *act, void *old, long size)') as Calls['syscall'],
-    };
-  }
-  return calls;
-}
+const load = libcCalls(
+  (lib): Calls => ({
+    sigaction: lib.func('int sigaction(int sig, const void *act, void *old)') as Calls['sigaction'],
+    pthread_sigmask: lib.func('int pthread_sigmask(int how, const void *set, void *old)') as Calls['pthread_sigmask'],
+    sigemptyset: lib.func('int sigemptyset(void *set)') as Calls['sigemptyset'],
+    sigaddset: lib.func('int sigaddset(void *set, int sig)') as Calls['sigaddset'],
+    syscall: lib.func('long syscall(long nr, long sig, const void *act, void *old, long size)') as Calls['syscall'],
+  }),
+);
 
 function fail(what: string): never {
   throw new Error(`${what} failed: errno ${koffi().errno()}`);

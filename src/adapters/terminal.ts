@@ -3,7 +3,7 @@
  * foreground group gets the terminal's signals (Ctrl-C, Ctrl-Z, Ctrl-\) and may read it.
  */
 import { isatty } from 'node:tty';
-import { libc } from './koffi-lazy.js';
+import { libcCalls } from './koffi-lazy.js';
 import { withBlocked } from './signal-native.js';
 
 const SIGTTIN = 21;
@@ -15,19 +15,13 @@ type Calls = {
   getpgrp: () => number;
 };
 
-let calls: Calls | undefined;
-
-function load(): Calls {
-  if (calls === undefined) {
-    const lib = libc();
-    calls = {
-      tcgetpgrp: lib.func('int tcgetpgrp(int fd)') as Calls['tcgetpgrp'],
-      tcsetpgrp: lib.func('int tcsetpgrp(int fd, int pgrp)') as Calls['tcsetpgrp'],
-      getpgrp: lib.func('int getpgrp(void)') as Calls['getpgrp'],
-    };
-  }
-  return calls;
-}
+const load = libcCalls(
+  (lib): Calls => ({
+    tcgetpgrp: lib.func('int tcgetpgrp(int fd)') as Calls['tcgetpgrp'],
+    tcsetpgrp: lib.func('int tcsetpgrp(int fd, int pgrp)') as Calls['tcsetpgrp'],
+    getpgrp: lib.func('int getpgrp(void)') as Calls['getpgrp'],
+  }),
+);
 
 /** The terminal warden may hand to CMD: stdin, when it is a terminal whose foreground group is warden's own. */
 export interface Terminal {

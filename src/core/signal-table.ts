@@ -99,40 +99,41 @@ export const SIGNAL_TABLE: readonly SignalEntry[] = [
   })),
 ];
 
-/** What a role means, for PID 1 and for a sub-init: the rows of docs/pid1.md's table. */
-export function describeRole(role: SignalRole): { readonly pid1: string; readonly subInit: string } {
-  switch (role) {
-    case 'stop':
-      return same('graceful shutdown; exit code: CMD\'s, else 0');
-    case 'power-off':
-      return same('graceful shutdown, exit code 0');
-    case 'hup':
-      return same('`WARDEN_HUP`: forwarded (default with a CMD) or rescan (default without)');
-    case 'forward':
-      return same('forwarded to CMD and to services with `forward-signals`');
-    case 'job-control':
-      return same('forwarded to CMD and to services with `forward-signals`; warden keeps running');
-    case 'fault':
-      return same('sent with kill: forwarded; a real fault in warden still crashes it');
-    case 'reap':
-      return same('reap the dead child; not forwarded');
-    case 'uncatchable':
-      return {
-        pid1: 'cannot be caught; the kernel drops it when sent from inside the container',
-        subInit: 'cannot be caught: stops or kills warden (CMD is left running)',
-      };
-    case 'libc-ignored':
-      return {
-        pid1: 'the C library\'s own; ignored',
-        subInit: 'the C library\'s own; ignored',
-      };
-    case 'libc-handled':
-      return same('the C library\'s own; its handler drops a signal it did not send');
-  }
+const same = (text: string): RoleText => ({ pid1: text, subInit: text });
+
+export interface RoleText {
+  readonly pid1: string;
+  readonly subInit: string;
 }
 
-function same(text: string): { readonly pid1: string; readonly subInit: string } {
-  return { pid1: text, subInit: text };
+/** What a role means, for PID 1 and for a sub-init: docs/pid1.md's table (see docsRow). */
+export const ROLE_TEXT: Readonly<Record<SignalRole, RoleText>> = {
+  stop: same("graceful shutdown; exit code: CMD's, else 0"),
+  'power-off': same('graceful shutdown, exit code 0'),
+  hup: same('`WARDEN_HUP`: forwarded (default with a CMD) or rescan (default without)'),
+  forward: same('forwarded to CMD and to services with `forward-signals`'),
+  'job-control': same('forwarded to CMD and to services with `forward-signals`; warden keeps running'),
+  fault: {
+    pid1: 'sent with kill: forwarded once CMD runs (before, the kernel drops it); a real fault in warden still crashes it',
+    subInit: 'sent with kill: forwarded; a real fault in warden still crashes it',
+  },
+  reap: same('reap the dead child; not forwarded'),
+  uncatchable: {
+    pid1: 'cannot be caught; the kernel drops it when sent from inside the container',
+    subInit: 'cannot be caught: stops or kills warden (CMD is left running)',
+  },
+  'libc-ignored': same("the C library's own (it refuses a handler); ignored"),
+  'libc-handled': same("the C library's own; its handler drops a signal it did not send"),
+};
+
+/** The row of docs/pid1.md's table for `entry`; the real-time signals share one row, at 34. */
+export function docsRow(entry: SignalEntry): string | null {
+  if (entry.number > FIRST_REALTIME) return null;
+  const text = ROLE_TEXT[entry.role];
+  const realtime = entry.number === FIRST_REALTIME;
+  const number = realtime ? `${FIRST_REALTIME}–${LAST_SIGNAL}` : String(entry.number);
+  const name = realtime ? 'RTMIN … RTMAX' : entry.name.startsWith('SIG') ? entry.name.slice(3) : '—';
+  return `| ${number} | ${name} | ${text.pid1} | ${text.subInit === text.pid1 ? 'same' : text.subInit} |`;
 }
 
 /** Roles whose signals warden passes on. */

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { directChildren } from '../../src/adapters/process-tree.js';
+import { descendants } from '../../src/adapters/process-tree.js';
 
 /** The repo root, from dist/test/integration/harness.js. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -63,6 +63,14 @@ export interface BootOptions {
    * before warden is exec'd in their place, still as PID 1: mounts that only it sees.
    */
   readonly prelude?: string;
+  /** Run warden as a plain child of the test (a sub-init), not as PID 1 of a new namespace. */
+  readonly subInit?: boolean;
+  /**
+   * Run it on a terminal of its own (`script`), as the session leader holding it, as
+   * `docker run -it` does; `Warden.type` writes to the terminal. warden's log then comes
+   * through the terminal too.
+   */
+  readonly terminal?: boolean;
 }
 
 /** Shell-quotes one word for a script. */
@@ -209,7 +217,7 @@ export class Sandbox {
       { WARDEN_SOCKET: join(this.dir, 'control.sock'), WARDEN_LOG_DIR: join(this.dir, 'log'), WARDEN_RUN_DIR: join(this.dir, 'run') },
       opts.env ?? {},
     );
-    const warden = new Warden(argv, env, this.dir, opts.prelude);
+    const warden = new Warden(argv, env, this.dir, opts);
     this.wardens.push(warden);
     return warden;
   }
@@ -231,6 +239,16 @@ const HARNESS_ENV: Readonly<Record<string, string>> = {
   // s6-overlay's fixed paths under /run: only tests with a private /run (a prelude) turn them on.
   WARDEN_S6_RUNTIME: '0',
 };
+
+/** Does `pid` run warden's main (and not a shell or unshare around it)? */
+function runsWarden(pid: number): boolean {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return argv[0] === process.execPath && argv[1] === WARDEN_MAIN;
+  } catch {
+    return false;
+  }
+}
 
 /** Writes an executable script: `body` under `#!/bin/sh`, unless it names its own interpreter. */
 async function writeScript(file: string, body: string): Promise<void> {
@@ -256,20 +274,30 @@ export class Warden {
   private hostPidCache: number | null = null;
   private nsIdCache: string | null = null;
 
+  private readonly subInit: boolean;
+
   constructor(
     readonly argv: readonly string[],
     env: Record<string, string>,
     cwd: string,
-    prelude?: string,
+    opts: Pick<BootOptions, 'prelude' | 'subInit' | 'terminal'> = {},
   ) {
+    const { prelude, terminal = false } = opts;
+    this.subInit = opts.subInit ?? false;
     const command = [process.execPath, WARDEN_MAIN, ...argv];
     // The prelude's shell execs warden, so warden keeps PID 1 (and the host pid found below).
     const init = prelude === undefined ? command : ['/bin/sh', '-ec', `${prelude}\nexec "$0" "$@"`, ...command];
     // --kill-child: should unshare itself die, the namespace's init gets SIGKILL, never leaks.
-    this.child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', ...init], {
+    // On a terminal, PID 1 is the session leader holding it (`setsid -c`), as in `docker run -it`.
+    const direct = this.subInit
+      ? init
+      : ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', ...(terminal ? ['setsid', '-c'] : []), ...init];
+    // script gives the command a new terminal as its controlling terminal; its shell execs it.
+    const [file, ...args] = terminal ? ['script', '-qfec', `exec ${direct.map(sq).join(' ')}`, '/dev/null'] : direct;
+    this.child = spawn(file!, args, {
       cwd,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [terminal ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     this.exitPromise = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
@@ -284,8 +312,14 @@ export class Warden {
         resolve(this.exit);
       });
     });
-    splitLines(this.child.stdout!, (line) => this.otherOutput.push(line));
+    // On a terminal, warden's log, CMD's output and the echo all come through script's stdout.
+    splitLines(this.child.stdout!, terminal ? (line) => this.onStderrLine(line.replace(/\r$/, '')) : (line) => this.otherOutput.push(line));
     splitLines(this.child.stderr!, (line) => this.onStderrLine(line));
+  }
+
+  /** Types `text` on warden's terminal (only with `terminal`): `\x03` is Ctrl-C. */
+  type(text: string): void {
+    this.child.stdin!.write(text);
   }
 
   get exited(): boolean {
@@ -365,16 +399,16 @@ export class Warden {
     }
   }
 
-  /** warden's pid on the host: the child of the unshare process. */
+  /** warden's pid on the host: the first process under the spawned one that runs warden's main. */
   async hostPid(timeoutMs = 10_000): Promise<number> {
     if (this.hostPidCache !== null) return this.hostPidCache;
-    const unsharePid = this.child.pid;
-    if (unsharePid === undefined) throw new Error('unshare did not start');
+    const top = this.child.pid;
+    if (top === undefined) throw new Error('warden did not start');
     const pid = await eventually(
-      'the child of unshare',
+      'warden on the host',
       () => {
         if (this.exit !== null) throw new Error(`warden exited before its host pid was found; ${this.tail()}`);
-        return directChildren(unsharePid)[0];
+        return [top, ...descendants(top)].find(runsWarden);
       },
       timeoutMs,
       10,
@@ -442,11 +476,13 @@ export class Warden {
     return match.hostPid;
   }
 
-  /** SIGKILLs warden (the namespace dies with its init) and waits for unshare to go. */
+  /** SIGKILLs warden (the namespace dies with its init; a sub-init's descendants are killed too) and waits for unshare to go. */
   async kill(): Promise<void> {
     if (this.exit !== null) return;
-    const pid = this.hostPidCache ?? directChildren(this.child.pid ?? -1)[0];
-    for (const target of [pid, this.child.pid]) {
+    const top = this.child.pid ?? -1;
+    const pid = this.hostPidCache ?? [top, ...descendants(top)].find(runsWarden);
+    const left = this.subInit && pid !== undefined ? descendants(pid) : [];
+    for (const target of [pid, top, ...left]) {
       if (target === undefined) continue;
       try {
         process.kill(target, 'SIGKILL');

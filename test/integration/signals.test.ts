@@ -1,0 +1,167 @@
+/**
+ * Signals and terminals, as tini and dumb-init handle them: every catchable signal sent to
+ * warden (as PID 1 and as a sub-init) is handled by the table in core/signal-table.ts, warden
+ * never dies of one and never leaves CMD behind; CMD runs in its own process group, in the
+ * terminal's foreground, so Ctrl-C reaches CMD alone.
+ *
+ * Every wait is on something observed (a line written, an event logged), never on a clock.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test, type TestContext } from 'node:test';
+import { isForwarded, SIGNAL_TABLE } from '../../src/core/signal-table.js';
+import { eventually, Sandbox, sq, type Warden } from './harness.js';
+
+async function sandbox(t: TestContext): Promise<Sandbox> {
+  const box = await Sandbox.create();
+  t.after(() => box.cleanup());
+  return box;
+}
+
+/** Every signal warden passes on (HUP too, by default with a CMD). */
+const FORWARDED = SIGNAL_TABLE.filter((e) => isForwarded(e.role) || e.role === 'hup');
+
+/** A CMD that appends the number of every signal in `signals` it gets to `file`. */
+function recorder(file: string, ready: string, signals: readonly number[]): string[] {
+  const traps = signals.map((n) => `trap 'echo ${n} >> ${sq(file)}' ${n}`).join('; ');
+  return ['sh', '-c', `${traps}; echo $$ > ${sq(ready)}; while :; do sleep 0.05; done`];
+}
+
+function lines(text: string | null): string[] {
+  return (text ?? '').split('\n').filter((l) => l !== '');
+}
+
+function stateOf(hostPid: number): string {
+  const stat = readFileSync(`/proc/${hostPid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function everySignalForwarded(box: Sandbox, warden: Warden, got: string): Promise<void> {
+  const host = await warden.hostPid();
+  for (const entry of FORWARDED) {
+    process.kill(host, entry.number);
+    await eventually(`CMD to get ${entry.name}`, async () => lines(await box.read(got)).includes(String(entry.number)), 15_000);
+    assert.notEqual(stateOf(host), 'T', `warden stopped itself on ${entry.name}`);
+  }
+  // The C library's own two: nothing to forward, but they must not kill warden either.
+  for (const n of [32, 33]) process.kill(host, n);
+  // USR1 once more: answered only if warden lived through 32 and 33.
+  const before = lines(await box.read(got)).length;
+  process.kill(host, 'SIGUSR1');
+  await eventually('CMD to get SIGUSR1 after signals 32 and 33', async () => lines(await box.read(got)).length > before, 15_000);
+  assert.deepEqual(new Set(lines(await box.read(got))), new Set(FORWARDED.map((e) => String(e.number))));
+  assert.equal(warden.find((e) => e.event === 'shutdown').length, 0, warden.tail());
+}
+
+for (const mode of ['PID 1', 'sub-init'] as const) {
+  const subInit = mode === 'sub-init';
+
+  test(`${mode}: every catchable signal but TERM, INT, QUIT and PWR reaches CMD, warden survives them all and 32 and 33; PWR then exits 0 with CMD gone`, { timeout: 180_000 }, async (t) => {
+    const box = await sandbox(t);
+    const got = box.path('got');
+    const ready = box.path('cmd-ready');
+    const warden = box.boot({ subInit, cmd: recorder(got, ready, FORWARDED.map((e) => e.number)) });
+    await eventually('CMD to set its traps', async () => (await box.read(ready)) !== null, 30_000);
+    const cmd = await warden.waitForEvent((e) => e.event === 'cmd-started', 30_000, 'cmd-started');
+
+    await everySignalForwarded(box, warden, got);
+
+    await warden.signal('SIGPWR');
+    assert.equal((await warden.waitForExit(30_000)).code, 0, warden.tail());
+    // As a sub-init CMD's pid is a host pid: it must be gone, not re-parented and running on.
+    if (subInit) assert.equal(alive(cmd.pid!), false, `CMD (pid ${cmd.pid}) outlived warden`);
+  });
+
+  test(`${mode}: CMD gets Ctrl-C from the terminal alone, in its own foreground process group; warden runs on and takes the terminal back`, { timeout: 120_000 }, async (t) => {
+    const box = await sandbox(t);
+    const after = box.path('after');
+    // pgrp is field 5 of /proc/PID/stat, the terminal's foreground group (tpgid) field 8.
+    const groups = `awk '{print $5, $8}' /proc/$$/stat`;
+    await box.script(`cont-finish.d/check`, `awk '{print $5, $8}' /proc/$$/stat > ${sq(after)}`);
+    // dash runs a trap between commands, not inside a read: wait for Ctrl-C in a loop, then read.
+    const gotInt = box.path('got-int');
+    const cmd = [
+      'sh',
+      '-c',
+      `trap 'echo CMD-GOT-INT; : > ${sq(gotInt)}' INT; echo "CMD-GROUPS $$ $(${groups})"; ` +
+        `while [ ! -e ${sq(gotInt)} ]; do sleep 0.05; done; read line; echo "CMD-READ $line"; exit 5`,
+    ];
+    const warden = box.boot({ subInit, terminal: true, cmd, env: { WARDEN_LOG_FORMAT: 'json' } });
+    const seen = (prefix: string): Promise<string> =>
+      eventually(`CMD to print ${prefix}`, () => warden.otherOutput.find((l) => l.includes(prefix)), 30_000).catch((err: Error) => {
+        throw new Error(`${err.message}; ${warden.tail()}`);
+      });
+
+    const [pid, pgrp, tpgid] = (await seen('CMD-GROUPS ')).split('CMD-GROUPS ')[1]!.split(' ').map(Number);
+    assert.equal(pgrp, pid, 'CMD leads a process group of its own');
+    assert.equal(tpgid, pgrp, "CMD's group is the terminal's foreground group");
+
+    warden.type('\x03');
+    await seen('CMD-GOT-INT');
+    warden.type('hello\n');
+    await seen('CMD-READ hello');
+    assert.equal((await warden.waitForExit(30_000)).code, 5, warden.tail());
+    assert.equal(warden.find((e) => e.event === 'shutdown' && e.reason === 'signal').length, 0, 'Ctrl-C shut warden down');
+    const [finishGroup, finishForeground] = lines(await box.read(after))[0]!.split(' ').map(Number);
+    assert.equal(finishForeground, finishGroup, "after CMD, warden's own group holds the terminal again");
+  });
+}
+
+test('sub-init: CMD starts with no signal blocked or ignored, though warden blocks TTIN/TTOU and ignores PIPE', { timeout: 60_000 }, async (t) => {
+  const box = await sandbox(t);
+  const out = box.path('status');
+  const warden = box.boot({ subInit: true, cmd: ['sh', '-c', `grep -E '^Sig(Blk|Ign)' /proc/$$/status > ${sq(out)}`] });
+  assert.equal((await warden.waitForExit(30_000)).code, 0, warden.tail());
+  const masks = Object.fromEntries(lines(await box.read(out)).map((l) => l.split(/:\s+/) as [string, string]));
+  assert.equal(masks.SigBlk, '0000000000000000');
+  assert.equal(masks.SigIgn, '0000000000000000');
+});
+
+test('PID 1: HUP is forwarded to CMD by default, and rescans with WARDEN_HUP=rescan', { timeout: 90_000 }, async (t) => {
+  const box = await sandbox(t);
+  for (const hup of ['', 'rescan']) {
+    const got = box.path(`got-${hup || 'default'}`);
+    const ready = box.path(`ready-${hup || 'default'}`);
+    const warden = box.boot({ env: { WARDEN_HUP: hup, WARDEN_SOCKET: box.path(`sock-${hup || 'default'}`) }, cmd: recorder(got, ready, [1, 10]) });
+    await eventually('CMD to set its traps', async () => (await box.read(ready)) !== null, 30_000);
+    const said = await warden.waitForEvent((e) => e.event === 'hup', 30_000, 'the hup choice at boot');
+    assert.equal(said.action, hup === 'rescan' ? 'rescan' : 'forward');
+    await warden.signal('SIGHUP');
+    if (hup === 'rescan') await warden.waitForEvent((e) => e.event === 'signal' && e.msg === 'rescan', 30_000, 'the rescan');
+    // USR1 after HUP: once CMD has it, a forwarded HUP would have been handled too.
+    await warden.signal('SIGUSR1');
+    await eventually('CMD to get USR1', async () => lines(await box.read(got)).includes('10'), 30_000);
+    assert.equal(lines(await box.read(got)).includes('1'), hup !== 'rescan', `HUP with WARDEN_HUP=${hup}`);
+    await warden.signal('SIGTERM');
+    await warden.waitForExit(30_000);
+  }
+});
+
+test('PID 1: a service with forward-signals gets the signals PID 1 forwards; one without does not', { timeout: 90_000 }, async (t) => {
+  const box = await sandbox(t);
+  const trapping = (name: string): string =>
+    `trap 'echo USR1 >> ${sq(box.path(name))}' USR1; trap 'echo USR2 >> ${sq(box.path(name))}' USR2; echo up > ${sq(box.path(`${name}-up`))}; while :; do sleep 0.05; done`;
+  await box.service('asks', { run: trapping('asks'), files: { 'forward-signals': 'USR1\n' } });
+  await box.service('all', { run: trapping('all'), files: { 'forward-signals': '' } });
+  await box.service('quiet', { run: trapping('quiet') });
+  const warden = box.boot();
+  for (const name of ['asks', 'all', 'quiet']) await eventually(`${name} to set its traps`, async () => (await box.read(`${name}-up`)) !== null, 30_000);
+  await warden.signal('SIGUSR2');
+  await eventually('all to get USR2', async () => lines(await box.read('all')).includes('USR2'), 30_000);
+  await warden.signal('SIGUSR1');
+  await eventually('asks to get USR1', async () => lines(await box.read('asks')).includes('USR1'), 30_000);
+  await eventually('all to get USR1', async () => lines(await box.read('all')).includes('USR1'), 30_000);
+  assert.deepEqual(lines(await box.read('asks')), ['USR1'], 'asks named USR1 only');
+  assert.equal(await box.read('quiet'), null, 'a service without forward-signals gets nothing');
+  await warden.signal('SIGTERM');
+  assert.equal((await warden.waitForExit(30_000)).code, 0, warden.tail());
+});
