@@ -42,7 +42,7 @@ export type DirFormat = 's6' | 's6-rc';
 /** The files s6-supervise reads in a service dir, and what else s6 keeps there. */
 const S6_FILES = ['run', 'finish', 'down', 'notification-fd', 'timeout-kill', 'timeout-finish', 'down-signal', 'max-death-tally', 'nosetsid', 'lock-fd', 'data', 'env', 'log', 'event', 'supervise', 'instance', 'instances', 'template'];
 /** warden's own setting files. */
-const WARDEN_FILES = ['restart', 'restart-delay', 'restart-reset', 'on-exit', 'check', 'check-interval', 'check-timeout', 'check-retries', 'dependencies', 'user', 'notify-socket', 'log-max-bytes', 'log-keep', 'stop-timeout'];
+const WARDEN_FILES = ['restart', 'restart-delay', 'restart-reset', 'on-exit', 'check', 'check-interval', 'check-timeout', 'check-retries', 'dependencies', 'user', 'notify-socket', 'log-max-bytes', 'log-keep', 'stop-timeout', 'forward-signals'];
 /** What s6-rc-compile reads in a definition dir besides s6's files. */
 export const S6_RC_FILES = ['type', 'dependencies.d', 'dependencies', 'contents.d', 'contents', 'timeout-up', 'timeout-down', 'flag-essential', 'flag-recommended', 'producer-for', 'consumer-for', 'pipeline-name', 'up', 'reload'];
 
