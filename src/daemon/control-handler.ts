@@ -31,6 +31,9 @@ function normalizeSignal(text: string): string | null {
   return name in constants.signals ? name : null;
 }
 
+/** Unknown names an error lists before saying how many more there were. */
+const MAX_NAMED_UNKNOWN = 10;
+
 export function controlHandler(ctx: ControlContext): RequestHandler {
   const statuses = (names: readonly string[]): ServiceStatus[] => {
     const now = ctx.clock.now();
@@ -44,13 +47,18 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
   /** The named services, or an error naming the unknown ones and listing the known. */
   const resolve = (names: readonly string[]): { ok: true; names: readonly string[] } | { ok: false; result: HandlerResult } => {
     const known = allNames();
-    const unknown = names.filter((n) => !known.includes(n));
-    if (unknown.length === 0) return { ok: true, names: names.length > 0 ? names : known };
+    const knownSet = new Set(known);
+    // Each name once: a request naming one service 15 000 times must not get 15 000 answers.
+    const unique = [...new Set(names)];
+    const unknown = unique.filter((n) => !knownSet.has(n));
+    if (unknown.length === 0) return { ok: true, names: unique.length > 0 ? unique : known };
+    const shown = unknown.slice(0, MAX_NAMED_UNKNOWN).join(', ');
+    const more = unknown.length > MAX_NAMED_UNKNOWN ? ` and ${unknown.length - MAX_NAMED_UNKNOWN} more` : '';
     return {
       ok: false,
       result: {
         ok: false,
-        error: { code: 'unknown-service', message: `no service named ${unknown.join(', ')}`, known },
+        error: { code: 'unknown-service', message: `no service named ${shown}${more}`, known },
       },
     };
   };

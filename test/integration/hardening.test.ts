@@ -51,3 +51,16 @@ test('a removed service leaves no log file open: 10 add/reload/delete/reload rou
   const open = await logFds();
   assert.ok(open.every((target) => target.includes('/keep/')), `log files of removed services still open: ${open.join(', ')}`);
 });
+
+test('a status naming one service 9 000 times answers it once', async (t) => {
+  const { socket } = await startWarden(t, { y: { run: LONG_RUN } });
+  const names = Array.from({ length: 9000 }, () => 'y');
+  const { replies } = await rawExchange(socket, `${JSON.stringify({ v: 1, cmd: 'status', services: names })}\n`);
+  const reply = replies[0] as { ok: boolean; result: unknown[] };
+  assert.equal(reply.ok, true);
+  assert.equal(reply.result.length, 1);
+  const unknown = await rawExchange(socket, `${JSON.stringify({ v: 1, cmd: 'status', services: Array.from({ length: 5000 }, (_, i) => `n${i}`) })}\n`);
+  const error = (unknown.replies[0] as { error: { code: string; message: string } }).error;
+  assert.equal(error.code, 'unknown-service');
+  assert.match(error.message, /^no service named n0, n1, .*, n9 and 4990 more$/);
+});

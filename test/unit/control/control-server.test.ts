@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,13 +24,106 @@ const request = (cmd: object): string => `${JSON.stringify({ v: 1, ...cmd })}\n`
 test("a client that goes away cancels its requests: a wait stops waiting", async (t) => {
   let aborted: () => void = () => undefined;
   const cancelled = new Promise<void>((resolve) => (aborted = resolve));
+  let received: () => void = () => undefined;
+  const arrived = new Promise<void>((resolve) => (received = resolve));
   const path = await serve(t, (_request, cancel) => {
     cancel.addEventListener('abort', () => aborted());
+    received();
     return new Promise(() => undefined); // a wait that would never end by itself
   });
   const client = connect(path);
-  client.on('connect', () => client.end(request({ cmd: 'wait', condition: 'down', timeoutMs: 0, services: ['a'] })));
+  client.on('connect', () => client.write(request({ cmd: 'wait', condition: 'down', timeoutMs: 0, services: ['a'] })));
+  await arrived;
+  client.destroy();
   await cancelled;
+});
+
+test('a client that shuts its write side after its request still gets the reply (nc -N, socat)', async (t) => {
+  let cancelled = false;
+  const path = await serve(t, async (_request, cancel) => {
+    cancel.addEventListener('abort', () => (cancelled = true));
+    // Answered well after the client's shutdown arrived, as a reload or a wait would be.
+    await new Promise((r) => setTimeout(r, 300));
+    return { ok: true, result: 'done' };
+  });
+  const { text, ended } = await new Promise<{ text: string; ended: boolean }>((resolve) => {
+    const client = connect(path);
+    let text = '';
+    client.setEncoding('utf8');
+    client.on('data', (chunk: string) => (text += chunk));
+    client.on('end', () => resolve({ text, ended: true }));
+    client.on('error', () => resolve({ text, ended: false }));
+    // The last line has no newline: the end of the stream ends it.
+    client.on('connect', () => client.end(request({ cmd: 'reload' }) + JSON.stringify({ v: 1, id: 2, cmd: 'reload' })));
+  });
+  const replies = text.trim().split('\n').map((line) => JSON.parse(line) as { ok: boolean; id: unknown });
+  assert.deepEqual(replies.map((r) => [r.ok, r.id]), [[true, null], [true, 2]]);
+  assert.equal(ended, true, 'the server ends its side once it has answered');
+  assert.equal(cancelled, false);
+});
+
+test('a request line over 64 KiB is refused even when its newline came in the same write', async (t) => {
+  let answered = 0;
+  const path = await serve(t, async () => {
+    answered++;
+    return { ok: true, result: null };
+  });
+  const line = `${JSON.stringify({ v: 1, cmd: 'status', services: ['x'.repeat(70_000)] })}\n`;
+  const text = await new Promise<string>((resolve) => {
+    const client = connect(path);
+    let text = '';
+    client.setEncoding('utf8');
+    client.on('data', (chunk: string) => (text += chunk));
+    client.on('close', () => resolve(text));
+    client.on('error', () => undefined);
+    client.on('connect', () => client.write(line));
+  });
+  assert.equal(answered, 0);
+  assert.equal((JSON.parse(text.split('\n')[0]!) as { error: { code: string } }).error.code, 'too-large');
+});
+
+test('a regular file at the socket path is left alone, and listen fails saying so', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'warden-control-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'control.sock');
+  await writeFile(path, 'precious\n');
+  const server = new ControlServer(path, async () => ({ ok: true, result: null }), () => undefined);
+  await assert.rejects(server.listen(), /exists and is not a socket/);
+  assert.equal(await readFile(path, 'utf8'), 'precious\n');
+});
+
+test('listening never changes the process umask: files written meanwhile keep their modes', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'warden-control-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const server = new ControlServer(join(dir, 'control.sock'), async () => ({ ok: true, result: null }), () => undefined);
+  t.after(() => server.close());
+  const listening = server.listen();
+  // Written on the threadpool while listen() is under way, as the container environment is at boot.
+  const files = Array.from({ length: 32 }, (_, i) => join(dir, `env${i}`));
+  await Promise.all([listening, ...files.map((f) => writeFile(f, 'x', { mode: 0o644 }))]);
+  const umask = process.umask(0o022);
+  process.umask(umask);
+  for (const f of files) assert.equal((await stat(f)).mode & 0o777, 0o644 & ~umask, f);
+  assert.equal((await stat(join(dir, 'control.sock'))).mode & 0o777, 0o600);
+});
+
+test('a client that does not read gets no more replies made past 1 MiB unread', async (t) => {
+  let answered = 0;
+  const big = 'y'.repeat(300_000);
+  const path = await serve(t, async () => {
+    answered++;
+    return { ok: true, result: big };
+  });
+  const client = connect(path);
+  client.on('error', () => undefined);
+  t.after(() => client.destroy());
+  await new Promise<void>((resolve) => client.on('connect', resolve));
+  client.pause();
+  client.write(request({ cmd: 'status', services: [] }).repeat(30));
+  while (answered === 0) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 500));
+  // 1 MiB of its replies waiting, plus what the kernel's buffers took: far fewer than 30.
+  assert.ok(answered <= 8, `${answered} replies of 300 KB made for a client that reads none`);
 });
 
 test('a client that sends without reading is not read from past 64 unanswered requests', async (t) => {
