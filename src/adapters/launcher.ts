@@ -24,6 +24,8 @@ export interface LaunchRequest {
   readonly user?: RunAs | null;
   /** The fd on which the program reports readiness with a newline (s6 `notification-fd`). */
   readonly notificationFd?: number | null;
+  /** Open fds of warden's handed to the program as its fds 3, 4 … (held listening sockets). */
+  readonly passFds?: readonly number[];
   readonly stdin?: 'inherit' | 'ignore';
   readonly onExit: (status: ExitStatus) => void;
   readonly onReady?: () => void;
@@ -45,9 +47,9 @@ export class Launcher {
 
   launch(req: LaunchRequest): LaunchResult {
     const notifyFd = req.notificationFd ?? null;
-    // fds 3 and up: closed, but for the notification fd's pipe.
-    const extra: ('ignore' | 'pipe')[] = [];
-    if (notifyFd !== null) for (let fd = 3; fd <= notifyFd; fd++) extra.push(fd === notifyFd ? 'pipe' : 'ignore');
+    // fds 3 and up: the passed fds, then closed, but for the notification fd's pipe.
+    const extra: ('ignore' | 'pipe' | number)[] = [...(req.passFds ?? [])];
+    if (notifyFd !== null) for (let fd = 3 + extra.length; fd <= notifyFd; fd++) extra.push(fd === notifyFd ? 'pipe' : 'ignore');
     let child: ChildProcess;
     try {
       child = spawn(req.file, req.args ?? [], {

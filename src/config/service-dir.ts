@@ -1,6 +1,6 @@
 import { lstat, readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import type { CheckSpec, RunAs, ServiceSpec } from '../core/service-spec.js';
+import type { CheckSpec, ListenSpec, RunAs, ServiceSpec } from '../core/service-spec.js';
 import { problem, type ConfigProblem } from './config-problem.js';
 import { readEnvDir } from './env-dir.js';
 import { scriptsFingerprint } from './script-fingerprint.js';
@@ -23,6 +23,7 @@ import {
   type Parsed,
 } from './setting-files.js';
 import { parseUser, readAccounts } from './user-setting.js';
+import { parseListen } from './listen-file.js';
 import { nearMiss } from './near-miss.js';
 import { readFile } from 'node:fs/promises';
 
@@ -42,7 +43,7 @@ export type DirFormat = 's6' | 's6-rc';
 /** The files s6-supervise reads in a service dir, and what else s6 keeps there. */
 const S6_FILES = ['run', 'finish', 'down', 'notification-fd', 'timeout-kill', 'timeout-finish', 'down-signal', 'max-death-tally', 'nosetsid', 'lock-fd', 'data', 'env', 'log', 'event', 'supervise', 'instance', 'instances', 'template'];
 /** warden's own setting files. */
-const WARDEN_FILES = ['restart', 'restart-delay', 'restart-reset', 'on-exit', 'check', 'check-interval', 'check-timeout', 'check-retries', 'dependencies', 'user', 'notify-socket', 'log-max-bytes', 'log-keep', 'stop-timeout', 'forward-signals'];
+const WARDEN_FILES = ['restart', 'restart-delay', 'restart-reset', 'on-exit', 'check', 'check-interval', 'check-timeout', 'check-retries', 'dependencies', 'user', 'notify-socket', 'log-max-bytes', 'log-keep', 'stop-timeout', 'forward-signals', 'listen'];
 /** What s6-rc-compile reads in a definition dir besides s6's files. */
 export const S6_RC_FILES = ['type', 'dependencies.d', 'dependencies', 'contents.d', 'contents', 'timeout-up', 'timeout-down', 'flag-essential', 'flag-recommended', 'producer-for', 'consumer-for', 'pipeline-name', 'up', 'reload'];
 
@@ -224,7 +225,12 @@ export async function loadServiceDir(dir: string, defaults: ServiceDefaults, for
     check: check.ok ? await checkSpec(abs, check.value, problems, listing) : null,
     user: (await present(file('user'), listing)) ? await userOf(file('user'), problems, listing) : null,
     forwardSignals: await setting<readonly number[]>(file('forward-signals'), [], parseForwardSignals, problems, listing),
+    listen: await setting<readonly ListenSpec[]>(file('listen'), [], parseListen, problems, listing),
   };
+  // The held sockets take fds 3 … 3+N-1 of every run: the notification fd must come after them.
+  if (spec.notificationFd !== null && spec.listen.length > 0 && spec.notificationFd < 3 + spec.listen.length) {
+    problems.push(problem(file('notification-fd'), `is ${spec.notificationFd}, but fds 3 to ${2 + spec.listen.length} are the sockets of ${file('listen')}: use ${3 + spec.listen.length} or more`));
+  }
   // Other supervisors' stop timeout is s6's timeout-kill here: say so rather than ignore the file.
   if (await present(file('stop-timeout'), listing)) {
     problems.push(problem(file('stop-timeout'), `warden has no stop-timeout setting: s6's timeout-kill is the time from the down signal to SIGKILL; rename it to ${file('timeout-kill')}`));

@@ -69,7 +69,14 @@ export interface ServiceSpec {
   readonly user: RunAs | null;
   /** `forward-signals`: the signals PID 1 forwards that this service gets too (numbers, sorted); empty: none. */
   readonly forwardSignals: readonly number[];
+  /** `listen`: sockets warden binds once and hands to every run as fds 3, 4 … (systemd's LISTEN_FDS); empty: none. */
+  readonly listen: readonly ListenSpec[];
 }
+
+/** One line of a `listen` file: a stream socket to bind and listen on. */
+export type ListenSpec =
+  | { readonly family: 'tcp' | 'tcp6'; readonly host: string; readonly port: number; readonly backlog: number; readonly line: number }
+  | { readonly family: 'unix'; readonly path: string; readonly backlog: number; readonly line: number };
 
 /** A uid and gid to run as, and the `user` file's text for messages. */
 export interface RunAs {

@@ -28,6 +28,7 @@ import { controlHandler } from './control-handler.js';
 import { killEverything } from './kill-everything.js';
 import { runOneshot } from './oneshot-runner.js';
 import { envDirs, makeServicePaths, prepareOverlayRuntime, readExitCodeFile, removeStaleEnvDirs, S6_EXITCODE_FILE, writeExitCodeFile } from './overlay-runtime.js';
+import { HeldSockets } from './held-sockets.js';
 import { ServiceSet, type LoadedUnits } from './service-set.js';
 import { listScripts, runScripts } from './stage-scripts.js';
 import { Supervisor } from './supervisor.js';
@@ -52,6 +53,7 @@ export class Init {
   private readonly launcher = new Launcher();
   private readonly supervisor: Supervisor;
   private readonly services: ServiceSet;
+  private readonly sockets = new HeldSockets();
   private readonly reaper: Reaper;
   private readonly command: Command;
   private readonly control: ControlServer;
@@ -85,6 +87,7 @@ export class Init {
       logger,
       notifyDir: notifyDir(settings.runDir),
       baseEnv: currentEnv(),
+      heldFds: (name) => this.sockets.fdsOf(name),
       onHalt: (code, by) => void this.stop({ kind: 'halt', code, by }),
     });
     this.services = new ServiceSet(
@@ -242,8 +245,12 @@ export class Init {
     const layout = unitLayout({ ...settings, requiredDirs: [] }, await overlaySourcesDirs('/'));
     const loaded = await loadUnits(layout, settings.serviceDefaults);
     for (const p of loaded.problems) logger.error({ event: 'config-problem', file: p.file, line: p.line }, formatProblem(p));
-    if (settings.s6Runtime) await makeServicePaths(loaded.services.map((s) => s.name), logger);
-    return { services: loaded.services, oneshots: loaded.oneshots };
+    // Sockets are bound here, once per service: one whose socket cannot be bound (a port in use)
+    // is left out like a service with a bad file, and the next rescan tries it again.
+    const held = this.sockets.sync(loaded.services);
+    for (const p of held.problems) logger.error({ event: 'listen-failed', file: p.file, line: p.line }, formatProblem(p));
+    if (settings.s6Runtime) await makeServicePaths(held.runnable.map((s) => s.name), logger);
+    return { services: held.runnable, oneshots: loaded.oneshots };
   }
 
   /**
@@ -342,6 +349,8 @@ export class Init {
     await this.services.stopAll();
     // No service runs any more: end the notify wait (a blocked threadpool thread) and any check.
     this.supervisor.close();
+    // Nothing will accept on the held sockets any more: close them, so clients get refused at once.
+    this.sockets.closeAll();
     this.control.close();
     await this.watcher.close();
     const left = await killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger });

@@ -3,6 +3,7 @@
  * effects it returns. Events are queued and handled one at a time ("collect, then act"), so an
  * effect that produces an event (a spawn reporting its pid) never re-enters a transition.
  */
+import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { runCheck, type CheckRun } from '../adapters/check-probe.js';
 import type { Clock } from '../adapters/clock.js';
@@ -39,6 +40,8 @@ export interface SupervisorDeps {
   readonly onHalt: (code: number, service: string) => void;
   /** Where NOTIFY_SOCKET sockets are made; default `$WARDEN_RUN_DIR/notify` (/run/warden/notify). */
   readonly notifyDir?: string;
+  /** The listening sockets warden holds for a service (its `listen` file), passed to each run. */
+  readonly heldFds?: (name: string) => readonly number[];
 }
 
 export class Supervisor {
@@ -196,13 +199,16 @@ export class Supervisor {
           }
           env.NOTIFY_SOCKET = endpoint.path;
         }
+        const passFds = this.deps.heldFds?.(name) ?? [];
+        const command = viaShebang(spec.runVia, spec.run, []);
         const result = this.deps.launcher.launch({
-          ...viaShebang(spec.runVia, spec.run, []),
+          ...(passFds.length > 0 ? withListenEnv(name, passFds.length, command, env) : command),
           cwd: spec.dir,
           env,
           detached: true,
           user: spec.user,
           notificationFd: spec.notificationFd,
+          passFds,
           onExit: (status) => {
             endpoint?.close();
             this.fromPid(name, pid, { type: 'exited', status });
@@ -335,6 +341,29 @@ export class Supervisor {
     }
     return env;
   }
+}
+
+/**
+ * systemd's socket-activation variables: LISTEN_FDS and LISTEN_FDNAMES go in `env`; LISTEN_PID
+ * must be the service's own pid, which is known only once it runs, so a shell sets it and then
+ * exec's the service (same pid): sd_listen_fds() ignores the fds unless LISTEN_PID is its getpid().
+ * Without /bin/sh (a distroless image) LISTEN_PID is not set; `bind fd@3` and `listen({ fd: 3 })`
+ * do not read it.
+ */
+function withListenEnv(name: string, count: number, command: { file: string; args: string[] }, env: Record<string, string>): { file: string; args: string[] } {
+  env.LISTEN_FDS = String(count);
+  env.LISTEN_FDNAMES = Array.from({ length: count }, () => name).join(':');
+  delete env.LISTEN_PID;
+  if (!hasShell()) return command;
+  return { file: SHELL, args: ['-c', 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"', name, command.file, ...command.args] };
+}
+
+const SHELL = '/bin/sh';
+let shellPresent: boolean | undefined;
+
+function hasShell(): boolean {
+  shellPresent ??= existsSync(SHELL);
+  return shellPresent;
 }
 
 /** The file and args that run `file` with `args`: through its `#!` interpreter when it has one to go through. */

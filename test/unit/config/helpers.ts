@@ -63,6 +63,7 @@ export function defaultSpec(dir: string, name: string): ServiceSpec {
     downSignal: 'SIGTERM',
     user: null,
     forwardSignals: [],
+    listen: [],
     maxDeathTally: 100,
     env: {},
     restart: 'always',

@@ -32,6 +32,7 @@ export function makeSpec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
     downSignal: 'SIGTERM',
     user: null,
     forwardSignals: [],
+    listen: [],
     maxDeathTally: 100,
     env: {},
     restart: 'always',
