@@ -79,3 +79,16 @@ test('s6-notifyoncheck: usage errors exit 100, a notification fd that is not ope
   assert.equal(await run(dir, ['-n', 'many', 'true']).exited, 100, 'not a number');
   assert.equal(await run(dir, ['true'], true).exited, 111, 'fd 3 not open');
 });
+
+test('s6-notifyoncheck reads a notification-fd holding "3" with no newline, as s6 does', { timeout: 60_000 }, async (t) => {
+  const dir = await serviceDir(t);
+  await writeFile(join(dir, 'notification-fd'), '3');
+  await writeFile(join(dir, 'gate'), '');
+  const r = run(dir, ['-w', '100', '-n', '0', 'sh', '-c', 'sleep 5']);
+  let exited: number | null | undefined;
+  void r.exited.then((code) => (exited = code));
+  // Before the fix the shim died at once ("unable to read ./notification-fd", 111).
+  while (r.notified() === '' && exited === undefined) await sleep(50);
+  assert.equal(r.notified(), '\n', `exited ${String(exited)} without notifying`);
+  await r.exited;
+});
