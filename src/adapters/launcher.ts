@@ -9,7 +9,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { ExitStatus } from '../core/exit-status.js';
 import type { RunAs } from '../core/service-spec.js';
 
@@ -26,7 +26,10 @@ export interface LaunchRequest {
   readonly notificationFd?: number | null;
   /** Open fds of warden's handed to the program as its fds 3, 4 … (held listening sockets). */
   readonly passFds?: readonly number[];
-  readonly stdin?: 'inherit' | 'ignore';
+  /** 'ignore' (default), 'inherit', or an fd (an s6-rc consumer's end of its pipe). */
+  readonly stdin?: 'inherit' | 'ignore' | number;
+  /** An fd the program's stdout goes to instead (an s6-rc producer's pipe); stderr is still captured. */
+  readonly stdout?: number | null;
   readonly onExit: (status: ExitStatus) => void;
   readonly onReady?: () => void;
   /** Capture stdout and stderr through pipes (else they are the container's own). */
@@ -57,7 +60,7 @@ export class Launcher {
         env: req.env,
         detached: req.detached,
         ...(req.user ? { uid: req.user.uid, gid: req.user.gid } : {}),
-        stdio: [req.stdin ?? 'ignore', req.onOutput ? 'pipe' : 'inherit', req.onOutput ? 'pipe' : 'inherit', ...extra],
+        stdio: [req.stdin ?? 'ignore', req.stdout ?? (req.onOutput ? 'pipe' : 'inherit'), req.onOutput ? 'pipe' : 'inherit', ...extra],
       });
     } catch (err) {
       // Node throws rather than emits for some errors (E2BIG, ETXTBSY, ENOTDIR …): same outcome.
@@ -71,7 +74,7 @@ export class Launcher {
     }
     child.on('error', () => undefined);
     this.live.add(pid);
-    if (req.onOutput) req.onOutput(child.stdout!, child.stderr!);
+    if (req.onOutput) req.onOutput(child.stdout ?? ended(), child.stderr!);
     child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => {
       this.live.delete(pid);
       req.onExit(toExitStatus(code, signal));
@@ -80,6 +83,13 @@ export class Launcher {
     if (notifyStream !== null && req.onReady) watchReadiness(notifyStream as Readable, req.onReady);
     return { ok: true, pid };
   }
+}
+
+/** A stream with nothing in it: the stdout of a program whose stdout goes into a pipeline. */
+function ended(): Readable {
+  const stream = new PassThrough();
+  stream.end();
+  return stream;
 }
 
 function toExitStatus(code: number | null, signal: NodeJS.Signals | null): ExitStatus {

@@ -1,4 +1,6 @@
 /** `warden boot`: the supervisor itself, run as PID 1. */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { createLogger, flushLogger } from '../adapters/logger.js';
 import { bootSettings, logLevel, UsageError, type BootSettings } from '../config/boot-settings.js';
 import { Init } from '../daemon/init.js';
@@ -7,6 +9,18 @@ import { EXIT_CANNOT_START, EXIT_USAGE } from './exit-codes.js';
 
 /** How long the exit waits for warden's own last log lines to be read. */
 const FINAL_FLUSH_MS = 1000;
+
+/**
+ * Puts warden's shims (s6-svc, s6-svstat, s6-svwait, s6-rc …) first on the PATH of everything
+ * warden starts. An image that only switched its ENTRYPOINT still has s6-overlay's /command on
+ * PATH, whose s6-svc and s6-svstat talk to an s6-supervise that does not run under warden.
+ */
+function shimsFirstOnPath(): void {
+  const shims = fileURLToPath(new URL('../../../shims', import.meta.url));
+  if (!existsSync(`${shims}/s6-svc`)) return;
+  const path = (process.env.PATH ?? '/usr/bin:/bin').split(':').filter((p) => p !== shims);
+  process.env.PATH = [shims, ...path].join(':');
+}
 
 export async function boot(argv: readonly string[]): Promise<never> {
   const logger = createLogger(logLevel(process.env));
@@ -26,6 +40,7 @@ export async function boot(argv: readonly string[]): Promise<never> {
     await flushLogger(logger, FINAL_FLUSH_MS);
     process.exit(err instanceof UsageError ? EXIT_USAGE : EXIT_CANNOT_START);
   }
+  if (settings.s6Runtime) shimsFirstOnPath();
   const code = await new Init(settings, logger).run();
   // The last lines reach a slow stderr reader, but a stuck one cannot hold PID 1 past this.
   await flushLogger(logger, FINAL_FLUSH_MS);

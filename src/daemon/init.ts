@@ -4,6 +4,7 @@
  * and return the exit code. Nothing here throws out: PID 1 must never die of its own error.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { systemClock } from '../adapters/clock.js';
 import { consoleStream } from '../adapters/console-stream.js';
 import { ControlServer } from '../adapters/control-server.js';
@@ -11,6 +12,7 @@ import { DirWatcher } from '../adapters/dir-watcher.js';
 import { Launcher } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
 import { setChildSubreaper } from '../adapters/native.js';
+import { PipeHolder } from '../adapters/pipe-holder.js';
 import { Reaper } from '../adapters/reaper.js';
 import { notifyDir } from '../adapters/notify-socket.js';
 import { ServiceLogs } from '../adapters/service-logs.js';
@@ -27,7 +29,7 @@ import type { OneshotOutcome } from './oneshot-runner.js';
 import { controlHandler } from './control-handler.js';
 import { killEverything } from './kill-everything.js';
 import { runOneshot } from './oneshot-runner.js';
-import { envDirs, makeServicePaths, prepareOverlayRuntime, readExitCodeFile, removeStaleEnvDirs, S6_EXITCODE_FILE, writeExitCodeFile } from './overlay-runtime.js';
+import { envDirs, makeServicePaths, prepareOverlayRuntime, readExitCodeFile, removeStaleEnvDirs, S6_EXITCODE_FILE, writeExitCodeFile, writeUnitsFile } from './overlay-runtime.js';
 import { HeldSockets } from './held-sockets.js';
 import { ServiceSet, type LoadedUnits } from './service-set.js';
 import { listScripts, runScripts } from './stage-scripts.js';
@@ -62,7 +64,10 @@ export class Init {
   private readonly logs: ServiceLogs;
   private readonly console = consoleStream();
   private readonly signalRoutes: SignalRoutes;
+  private readonly pipes: PipeHolder;
   private stopping: Promise<number> | null = null;
+  /** mtime of the exitcode file as boot wrote it (s6-overlay's 0). */
+  private exitcodeStamp: number | null = null;
   private resolveExit!: (code: number) => void;
   private readonly exited = new Promise<number>((resolve) => (this.resolveExit = resolve));
 
@@ -70,6 +75,7 @@ export class Init {
     private readonly settings: BootSettings,
     private readonly logger: Logger,
   ) {
+    this.pipes = new PipeHolder(join(settings.runDir, 'pipes'));
     this.logs = new ServiceLogs(
       {
         dir: settings.logDir,
@@ -86,6 +92,7 @@ export class Init {
       logs: this.logs,
       logger,
       notifyDir: notifyDir(settings.runDir),
+      stdioOf: (name) => this.pipes.stdioOf(name),
       baseEnv: currentEnv(),
       heldFds: (name) => this.sockets.fdsOf(name),
       onHalt: (code, by) => void this.stop({ kind: 'halt', code, by }),
@@ -196,7 +203,7 @@ export class Init {
     await this.control.listen().catch((err: unknown) =>
       logger.warn({ event: 'control-unavailable', socket: settings.socketPath, err }, 'control-unavailable'),
     );
-    await runtime;
+    this.exitcodeStamp = await runtime;
     for (const dir of settings.requiredDirs) {
       if (!existsSync(dir)) logger.warn({ event: 'dir-missing', dir }, `${dir} does not exist: nothing is read from it; the container starts what else it has`);
     }
@@ -250,6 +257,8 @@ export class Init {
     const held = this.sockets.sync(loaded.services);
     for (const p of held.problems) logger.error({ event: 'listen-failed', file: p.file, line: p.line }, formatProblem(p));
     if (settings.s6Runtime) await makeServicePaths(held.runnable.map((s) => s.name), logger);
+    await writeUnitsFile(settings.runDir, loaded.set, logger);
+    for (const error of this.pipes.sync(loaded.set.pipes)) logger.error({ event: 'pipe-failed' }, error);
     return { services: held.runnable, oneshots: loaded.oneshots };
   }
 
@@ -351,6 +360,7 @@ export class Init {
     this.supervisor.close();
     // Nothing will accept on the held sockets any more: close them, so clients get refused at once.
     this.sockets.closeAll();
+    this.pipes.close();
     this.control.close();
     await this.watcher.close();
     const left = await killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger });
@@ -359,7 +369,7 @@ export class Init {
     if (settings.syncDisks) await this.sync();
     let code = exitCode(reason, commandStatus);
     // A script that wrote /run/s6-linux-init-container-results/exitcode chose the code (s6-overlay).
-    const written = settings.s6Runtime && reason.kind !== 'boot-failed' ? await readExitCodeFile() : null;
+    const written = settings.s6Runtime && reason.kind !== 'boot-failed' ? await readExitCodeFile(this.exitcodeStamp) : null;
     if (written !== null && written !== code) {
       logger.info({ event: 'exit-code-file', file: S6_EXITCODE_FILE, code: written, instead: code }, 'exit code from the exitcode file');
       code = written;

@@ -6,9 +6,10 @@
  * never the boot.
  */
 import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync, writeFile as writeFileCallback } from 'node:fs';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
+import type { UnitSet } from '../core/unit-set.js';
 
 /** s6-overlay's fixed locations. */
 export const S6_CONTAINER_ENV_DIR = '/run/s6/container_environment';
@@ -125,8 +126,12 @@ export interface OverlayRuntimeOptions {
   readonly socketPath: string;
 }
 
-/** Writes the container environment and s6-overlay's runtime files; logs what could not be written. */
-export async function prepareOverlayRuntime(opts: OverlayRuntimeOptions): Promise<void> {
+/**
+ * Writes the container environment and s6-overlay's runtime files; logs what could not be
+ * written. Resolves with the mtime of the exitcode file it wrote (null if none): a file with
+ * another mtime at the end was written by a script, which chose the container's code.
+ */
+export async function prepareOverlayRuntime(opts: OverlayRuntimeOptions): Promise<number | null> {
   const attempt = async (what: string, path: string, write: () => Promise<void> | void): Promise<void> => {
     try {
       await write();
@@ -135,11 +140,13 @@ export async function prepareOverlayRuntime(opts: OverlayRuntimeOptions): Promis
     }
   };
   await Promise.all(envDirs(opts.runDir, opts.s6Runtime).map((dir) => attempt('the container environment', dir, () => writeEnvDir(dir, opts.env))));
-  if (!opts.s6Runtime) return;
+  if (!opts.s6Runtime) return null;
+  let stamp: number | null = null;
   await attempt('the container results dir', S6_RESULTS_DIR, async () => {
     await mkdir(S6_RESULTS_DIR, { recursive: true, mode: 0o755 });
-    // Only this boot's scripts decide the exit code.
-    await rm(S6_EXITCODE_FILE, { force: true });
+    // As s6-linux-init: the file holds 0 from the start (finish scripts read it before writing).
+    await writeFile(S6_EXITCODE_FILE, '0\n');
+    stamp = (await stat(S6_EXITCODE_FILE)).mtimeMs;
   });
   await attempt('the halt command', S6_HALT, async () => {
     await mkdir(join(S6_HALT, '..'), { recursive: true });
@@ -147,12 +154,17 @@ export async function prepareOverlayRuntime(opts: OverlayRuntimeOptions): Promis
     await writeFile(S6_HALT, `#!/bin/sh\n# s6-overlay's halt, on warden: stop the container; the exit code comes from ${S6_EXITCODE_FILE}.\nWARDEN_SOCKET=${shellQuote(opts.socketPath)} exec ${argv} halt\n`);
     await chmod(S6_HALT, 0o755);
   });
+  return stamp;
 }
 
-/** The code a script left in the exitcode file: a whole number 0–255 on its first line, else null. */
-export async function readExitCodeFile(file = S6_EXITCODE_FILE): Promise<number | null> {
+/**
+ * The code a script left in the exitcode file: a whole number 0–255 on its first line, else null;
+ * null too while the file is as warden wrote it at boot (`stamp`, its mtime then).
+ */
+export async function readExitCodeFile(stamp: number | null, file = S6_EXITCODE_FILE): Promise<number | null> {
   let text: string;
   try {
+    if (stamp !== null && (await stat(file)).mtimeMs === stamp) return null;
     text = await readFile(file, 'utf8');
   } catch {
     return null;
@@ -170,4 +182,24 @@ export async function writeExitCodeFile(code: number, file = S6_EXITCODE_FILE): 
 
 function shellQuote(word: string): string {
   return `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/**
+ * Writes the resolved unit set to `RUNDIR/units.json` for the `s6-rc` shim: each bundle's atoms,
+ * each atom's kind and dependencies, and what boot brings up. Rewritten at every scan.
+ */
+export async function writeUnitsFile(runDir: string, set: UnitSet, logger: Logger): Promise<void> {
+  const file = join(runDir, 'units.json');
+  const units = {
+    bundles: Object.fromEntries(set.bundles),
+    atoms: Object.fromEntries([...set.atoms].map(([name, atom]) => [name, { kind: atom.kind, deps: atom.deps }])),
+    wanted: set.wanted,
+  };
+  try {
+    await mkdir(runDir, { recursive: true });
+    await writeFile(`${file}.new`, `${JSON.stringify(units)}\n`, { mode: 0o644 });
+    renameSync(`${file}.new`, file);
+  } catch (err) {
+    logger.warn({ event: 'runtime-file-failed', what: 'the unit set', path: file, err }, `cannot write ${file}`);
+  }
 }

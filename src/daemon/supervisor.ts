@@ -9,6 +9,7 @@ import { runCheck, type CheckRun } from '../adapters/check-probe.js';
 import type { Clock } from '../adapters/clock.js';
 import type { Launcher, LaunchRequest } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
+import type { Stdio } from '../adapters/pipe-holder.js';
 import { notifyDir, NotifySockets, parseNotifyMessage, runDirOf, type NotifyEndpoint } from '../adapters/notify-socket.js';
 import type { ServiceLogs } from '../adapters/service-logs.js';
 import { sendSignal } from '../adapters/signals.js';
@@ -42,6 +43,8 @@ export interface SupervisorDeps {
   readonly notifyDir?: string;
   /** The listening sockets warden holds for a service (its `listen` file), passed to each run. */
   readonly heldFds?: (name: string) => readonly number[];
+  /** The pipeline ends of a service (s6-rc producer-for / consumer-for); none by default. */
+  readonly stdioOf?: (name: string) => Stdio;
 }
 
 export class Supervisor {
@@ -201,8 +204,11 @@ export class Supervisor {
         }
         const passFds = this.deps.heldFds?.(name) ?? [];
         const command = viaShebang(spec.runVia, spec.run, []);
+        const io = this.deps.stdioOf?.(name) ?? { stdin: null, stdout: null };
         const result = this.deps.launcher.launch({
           ...(passFds.length > 0 ? withListenEnv(name, passFds.length, command, env) : command),
+          stdin: io.stdin ?? 'ignore',
+          stdout: io.stdout,
           cwd: spec.dir,
           env,
           detached: true,
