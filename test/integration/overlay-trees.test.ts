@@ -1,0 +1,150 @@
+/**
+ * The corpus of s6-overlay trees written after public images (test/fixtures/s6-overlay-trees,
+ * sources in its README): each boots under warden as PID 1 exactly as the image has its files —
+ * the image's layers overlaid on /etc (and on /package, where a base image adds to s6-overlay's
+ * own sources), the shims on /usr/bin, a fresh /run — with no warden flag and no warden file,
+ * only the ENTRYPOINT changed. Each test checks what s6-overlay gives for the same tree:
+ * oneshots in dependency order (from the marks the scripts leave), longruns up and ready, a
+ * SIGKILLed longrun restarted, a pipeline's pipe surviving either side's restart, SIGTERM
+ * running the finish scripts and cont-finish.d, the exit code from the exitcode file; and that
+ * `warden check --root` over the merged tree reports no problem.
+ */
+import assert from 'node:assert/strict';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { ServiceStatus } from '../../src/adapters/control-protocol.js';
+import { cli, show } from './control-helpers.js';
+import { REPO_ROOT, Sandbox, eventually } from './harness.js';
+import { before, imagePrelude, marks } from './overlay-box.js';
+
+const TREES = join(REPO_ROOT, 'test/fixtures/s6-overlay-trees');
+
+interface Expect {
+  readonly env?: Record<string, string>;
+  /**
+   * Marks that must come in this order: [earlier, later]. Only an order s6-rc guarantees: the
+   * earlier one a oneshot's, or a longrun's that reports readiness (a longrun without
+   * notification-fd is up once spawned, before its script's first line runs).
+   */
+  readonly order: readonly (readonly [string, string])[];
+  /** Longruns that must come up and ready. */
+  readonly ready: readonly string[];
+  /** The longrun SIGKILLed, which must come back. */
+  readonly kill: string;
+  /** A pipeline: the producer's lines reach the consumer's log, across restarts of either. */
+  readonly pipe?: { readonly producer: string; readonly consumer: string; readonly log: string; readonly line: string };
+  /** Marks that must be there after SIGTERM (finish scripts, cont-finish.d). */
+  readonly marksAfterStop: readonly string[];
+  readonly exit: number;
+}
+
+/** A long bound for what a slow machine may take; the waits return as soon as the state is reached. */
+const PATIENCE_MS = 180_000;
+
+async function layersOf(tree: string): Promise<string[]> {
+  const dir = join(TREES, tree, 'layers');
+  return (await readdir(dir)).sort().map((l) => join(dir, l));
+}
+
+async function isDir(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+const trees = (await readdir(TREES, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+
+for (const tree of trees) {
+  test(`${tree}: boots under warden as under s6-overlay, and warden check finds nothing wrong`, { timeout: 4 * PATIENCE_MS }, async (t) => {
+    const expect = JSON.parse(await readFile(join(TREES, tree, 'expect.json'), 'utf8')) as Expect;
+    const layers = await layersOf(tree);
+
+    // warden check over the tree as the image has it: the layers copied over each other.
+    const root = await mkdtemp(join(tmpdir(), `warden-tree-${tree}-`));
+    t.after(() => rm(root, { recursive: true, force: true }));
+    for (const layer of layers) await cp(layer, root, { recursive: true, verbatimSymlinks: true });
+    const check = await cli('/nonexistent.sock', ['check', '--root', root]);
+    assert.equal(check.code, 0, show(check));
+    assert.match(check.stdout, /^\d+ services? ok, 0 problems/, show(check));
+
+    const box = await Sandbox.create();
+    t.after(() => box.cleanup());
+    await mkdir(box.path('marks'));
+    const etcs = [];
+    for (const l of [...layers].reverse()) if (await isDir(join(l, 'etc'))) etcs.push(join(l, 'etc'));
+    const packages = [];
+    for (const l of [...layers].reverse()) if (await isDir(join(l, 'package'))) packages.push(join(l, 'package'));
+    let prelude = await imagePrelude(box.path('bin'), etcs.join(':'));
+    if (packages.length > 0) {
+      // /package is where s6-overlay lives; a base image adds its own units to s6-overlay's sources there.
+      const made = !(await isDir('/package'));
+      if (made) await mkdir('/package');
+      t.after(() => (made ? rm('/package', { recursive: true, force: true }) : undefined));
+      prelude += `\nmount -t overlay overlay -o lowerdir=${[...packages, '/package'].join(':')} /package`;
+    }
+    const warden = box.boot({ argv: ['boot'], prelude, env: { WARDEN_S6_RUNTIME: '1', MARK_DIR: box.path('marks'), ...expect.env } });
+    const socket = box.path('control.sock');
+    const status = async (name: string): Promise<ServiceStatus> => {
+      const r = await cli(socket, ['status', '--json', name]);
+      assert.equal(r.code, 0, show(r));
+      const parsed = JSON.parse(r.stdout) as ServiceStatus[] | { services: ServiceStatus[] };
+      return (Array.isArray(parsed) ? parsed : parsed.services)[0]!;
+    };
+    const waitReady = async (names: readonly string[]): Promise<void> => {
+      const r = await cli(socket, ['wait', '--ready', '--timeout', String(PATIENCE_MS), ...names], { timeoutMs: PATIENCE_MS + 20_000 });
+      assert.equal(r.code, 0, `${show(r)}\n${warden.tail()}`);
+    };
+
+    // Up and ready, in the order the dependencies give.
+    await eventually('the control socket', async () => {
+      if (warden.exited) throw new Error(`warden exited: ${warden.tail()}`);
+      return (await cli(socket, ['status', '--json'])).code === 0 ? true : null;
+    }, PATIENCE_MS, 300);
+    await waitReady(expect.ready);
+    const list = await eventually('every ordered mark', async () => {
+      const got = await marks(box);
+      return expect.order.every(([a, b]) => got.some((m) => m.what.startsWith(a)) && got.some((m) => m.what.startsWith(b))) ? got : null;
+    }, PATIENCE_MS, 300);
+    for (const [a, b] of expect.order) before(list, a, b);
+    assert.deepEqual(warden.find((e) => e.event === 'config-problem'), [], warden.tail());
+
+    // The pipeline's pipe outlives either side.
+    if (expect.pipe) {
+      const { producer, consumer, log, line } = expect.pipe;
+      const lines = async (): Promise<number> => ((await box.read(join('marks', log))) ?? '').split('\n').filter((l) => l.includes(line)).length;
+      await eventually(`"${line}" in ${log}`, async () => ((await lines()) > 0 ? true : null), PATIENCE_MS, 300);
+      const producerPid = (await status(producer)).pid;
+      assert.equal((await cli(socket, ['signal', 'KILL', consumer])).code, 0);
+      await eventually(`${consumer} restarted`, async () => ((await status(consumer)).restarts > 0 ? true : null), PATIENCE_MS, 300);
+      await waitReady([consumer]);
+      const after = await lines();
+      await eventually(`more "${line}" after ${consumer}'s restart`, async () => ((await lines()) > after ? true : null), PATIENCE_MS, 300);
+      assert.equal((await status(producer)).pid, producerPid, `${producer} must not see its consumer's restart`);
+      const consumerPid = (await status(consumer)).pid;
+      assert.equal((await cli(socket, ['signal', 'KILL', producer])).code, 0);
+      await eventually(`${producer} restarted`, async () => ((await status(producer)).restarts > 0 ? true : null), PATIENCE_MS, 300);
+      const later = await lines();
+      await eventually(`more "${line}" after ${producer}'s restart`, async () => ((await lines()) > later ? true : null), PATIENCE_MS, 300);
+      assert.equal((await status(consumer)).pid, consumerPid, `${consumer} must not see EOF when ${producer} dies`);
+    }
+
+    // kill -9: the longrun comes back, and ready.
+    const killed = await status(expect.kill);
+    assert.equal((await cli(socket, ['signal', 'KILL', expect.kill])).code, 0);
+    await eventually(`${expect.kill} restarted`, async () => {
+      const s = await status(expect.kill);
+      return s.restarts > killed.restarts && s.pid !== null && s.pid !== killed.pid ? true : null;
+    }, PATIENCE_MS, 300);
+    await waitReady([expect.kill]);
+
+    // SIGTERM: finish scripts and cont-finish.d run, the exit code is s6-overlay's.
+    await warden.signal('SIGTERM');
+    const exit = await warden.waitForExit(PATIENCE_MS);
+    assert.equal(exit.code, expect.exit, warden.tail());
+    const final = await marks(box);
+    for (const m of expect.marksAfterStop) assert.ok(final.some((x) => x.what === m), `no "${m}" mark in:\n${final.map((x) => x.what).join('\n')}`);
+  });
+}
