@@ -10,7 +10,9 @@ bash scripts/setup.sh
 log=$(mktemp)
 # The demo's own control socket and log dir, not the host's /run and /var/log.
 state=$(mktemp -d)
-export WARDEN_SOCKET=$state/control.sock WARDEN_LOG_DIR=$state/log
+export WARDEN_SOCKET=$state/control.sock WARDEN_LOG_DIR=$state/log WARDEN_RUN_DIR=$state/run
+# PID 1 of its own PID namespace, but on the host's /run: s6-overlay's paths there are not the demo's.
+export WARDEN_S6_RUNTIME=0
 warden() { node dist/src/cli/main.js "$@"; }
 WARDEN_LOG_FORMAT=pretty unshare --pid --fork --mount-proc \
   node dist/src/cli/main.js boot --services examples/services.d 2>"$log" >"$log.out" &

@@ -1,11 +1,44 @@
 /** `warden boot`: the supervisor itself, run as PID 1. */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, flushLogger } from '../adapters/logger.js';
+import { createLogger, flushLogger, type Logger } from '../adapters/logger.js';
+import { chooseRunDir, SOCKET_NAME, unusableReason } from '../adapters/runtime-dir.js';
 import { bootSettings, logLevel, UsageError, type BootSettings } from '../config/boot-settings.js';
 import { Init } from '../daemon/init.js';
 import { BOOT_USAGE, parseBootArgs } from './boot-args.js';
 import { EXIT_CANNOT_START, EXIT_USAGE } from './exit-codes.js';
+
+/** WARDEN_RUN_DIR was set by the user: that dir is theirs, warden does not remove it. */
+const ownRunDirNamed = Boolean(process.env.WARDEN_RUN_DIR);
+
+/**
+ * Chooses the runtime dir (runtime-dir.ts) and puts it in warden's environment as
+ * WARDEN_RUN_DIR (and its control socket as WARDEN_SOCKET, unless set), so its services,
+ * with-contenv and `warden` commands run by them find the same warden. s6-overlay's fixed paths under /run are written by default only as PID 1: on a host they
+ * would be shared by every warden there.
+ */
+function runtimeEnv(logger: Logger): NodeJS.ProcessEnv {
+  const pid1 = process.pid === 1;
+  const chosen = chooseRunDir(process.env, { uid: process.getuid?.() ?? 0, pid1, pid: process.pid });
+  if (chosen.fellBack !== null) {
+    const { from, reason } = chosen.fellBack;
+    logger.warn({ event: 'run-dir-fallback', from, to: chosen.dir, reason }, `runtime dir ${chosen.dir}: ${from} is not writable (${reason})`);
+  }
+  process.env.WARDEN_RUN_DIR = chosen.dir;
+  process.env.WARDEN_SOCKET ||= join(chosen.dir, SOCKET_NAME);
+  if (process.env.WARDEN_S6_RUNTIME === undefined && !pid1) process.env.WARDEN_S6_RUNTIME = '0';
+  return process.env;
+}
+
+/** The log dir, or `RUNDIR/log` when it cannot be written (a read-only root): said once, here. */
+function withUsableLogDir(settings: BootSettings, logger: Logger): BootSettings {
+  const reason = unusableReason(settings.logDir);
+  if (reason === null) return settings;
+  const fallback = join(settings.runDir, 'log');
+  logger.warn({ event: 'log-dir-fallback', from: settings.logDir, to: fallback, reason }, `service logs go to ${fallback}: ${settings.logDir} is not writable (${reason})`);
+  return { ...settings, logDir: fallback };
+}
 
 /** How long the exit waits for warden's own last log lines to be read. */
 const FINAL_FLUSH_MS = 1000;
@@ -34,14 +67,17 @@ export async function boot(argv: readonly string[]): Promise<never> {
       process.stdout.write(BOOT_USAGE);
       process.exit(0);
     }
-    settings = bootSettings(args.flags, process.env);
+    settings = bootSettings(args.flags, runtimeEnv(logger));
   } catch (err) {
     logger.fatal({ event: 'bad-usage' }, err instanceof Error ? err.message : String(err));
     await flushLogger(logger, FINAL_FLUSH_MS);
     process.exit(err instanceof UsageError ? EXIT_USAGE : EXIT_CANNOT_START);
   }
   if (settings.s6Runtime) shimsFirstOnPath();
+  settings = withUsableLogDir(settings, logger);
   const code = await new Init(settings, logger).run();
+  // A sub-init's own dir (one per instance) goes with it; a PID 1's goes with the container.
+  if (process.pid !== 1 && !ownRunDirNamed) rmSync(settings.runDir, { recursive: true, force: true });
   // The last lines reach a slow stderr reader, but a stuck one cannot hold PID 1 past this.
   await flushLogger(logger, FINAL_FLUSH_MS);
   process.exit(code);

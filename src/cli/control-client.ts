@@ -1,5 +1,6 @@
 /** Sends one request to the running supervisor and returns its reply; errors say what to do. */
 import { connect } from 'node:net';
+import { socketCandidates } from '../adapters/runtime-dir.js';
 import { socketPath } from '../config/boot-settings.js';
 import { PROTOCOL_VERSION, type ProtocolError, type ReplyLine, type Request } from '../adapters/control-protocol.js';
 import { EXIT_CANNOT_START, EXIT_FAILED } from './exit-codes.js';
@@ -14,8 +15,12 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * The control socket: WARDEN_SOCKET, else the first warden of this user found where warden puts
+ * its runtime dir (runtime-dir.ts: a PID 1's first, then sub-inits'), else the default path.
+ */
 export function currentSocket(): string {
-  return socketPath(process.env);
+  return socketCandidates(process.env, process.getuid?.() ?? 0)[0] ?? socketPath(process.env);
 }
 
 /** The reply's result, or a CliError built from its error. */

@@ -29,8 +29,20 @@ export async function makeServicePaths(names: readonly string[], logger: Logger,
   try {
     await Promise.all(names.map((n) => mkdir(join(base, n), { recursive: true, mode: 0o755 })));
   } catch (err) {
-    logger.warn({ event: 'runtime-file-failed', what: 'the service paths', path: base, err }, `cannot make ${base}/NAME`);
+    runtimeFileFailed(logger, "s6-overlay's service paths", base, err, 'scripts name services by their name alone');
   }
+}
+
+/** Paths whose failure was logged: each is said once, not at every rescan. */
+const reported = new Set<string>();
+
+/** One line, not a stack trace, for a runtime file that cannot be written: the reason and what goes without it. */
+function runtimeFileFailed(logger: Logger, what: string, path: string, err: unknown, without: string): void {
+  if (reported.has(path)) return;
+  reported.add(path);
+  const reason = err instanceof Error && 'code' in err && typeof err.code === 'string' ? err.code : String(err);
+  const uid = process.getuid?.() ?? 0;
+  logger.warn({ event: 'runtime-file-failed', what, path, reason, uid }, `cannot write ${what} at ${path} (${reason}, as uid ${uid}): ${without}`);
 }
 
 /** A variable name that can be a file name and an environment variable (s6-envdir skips the rest). */
@@ -54,8 +66,11 @@ export async function writeEnvDir(dir: string, env: Readonly<Record<string, stri
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') rmSync(dir, { recursive: true, force: true });
   }
-  mkdirSync(dir, { recursive: true, mode: 0o755 });
-  chmodSync(dir, 0o755);
+  // The environment holds the container's secrets: only warden's own user may read it (its
+  // parents, made here if missing, stay 0755 for the runtime files others may use).
+  mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
+  mkdirSync(dir, { mode: 0o700 });
+  chmodSync(dir, 0o700);
   // A storable name is one plain path component: `dir/name` needs no path.join (and its normalize)
   // per variable, of which npm and CI environments hold hundreds.
   const names = Object.keys(env).filter(storable);
@@ -72,7 +87,7 @@ export async function writeEnvDir(dir: string, env: Readonly<Record<string, stri
         failure ??= err;
         if (err !== null || next >= names.length) return resolve();
         const name = names[next++]!;
-        writeFileCallback(`${dir}/${name}`, env[name]!, { mode: 0o644 }, step);
+        writeFileCallback(`${dir}/${name}`, env[name]!, { mode: 0o600 }, step);
       };
       step(null);
     });
@@ -127,33 +142,37 @@ export interface OverlayRuntimeOptions {
 }
 
 /**
- * Writes the container environment and s6-overlay's runtime files; logs what could not be
- * written. Resolves with the mtime of the exitcode file it wrote (null if none): a file with
- * another mtime at the end was written by a script, which chose the container's code.
+ * Writes the container environment and s6-overlay's runtime files; what cannot be written is
+ * one log line each (the reason, e.g. EACCES when warden runs as a non-root user and /run is
+ * root's), not a stack trace: the rest of the boot goes on without it. Resolves with the mtime
+ * of the exitcode file it wrote (null if none): a file with another mtime at the end was
+ * written by a script, which chose the container's code.
  */
 export async function prepareOverlayRuntime(opts: OverlayRuntimeOptions): Promise<number | null> {
-  const attempt = async (what: string, path: string, write: () => Promise<void> | void): Promise<void> => {
-    try {
-      await write();
-    } catch (err) {
-      opts.logger.warn({ event: 'runtime-file-failed', what, path, err }, `cannot write ${what}`);
-    }
-  };
-  await Promise.all(envDirs(opts.runDir, opts.s6Runtime).map((dir) => attempt('the container environment', dir, () => writeEnvDir(dir, opts.env))));
+  const failed = (what: string, path: string, err: unknown, without: string): void => runtimeFileFailed(opts.logger, what, path, err, without);
+  const [own, ...s6] = envDirs(opts.runDir, opts.s6Runtime);
+  await Promise.all([
+    writeEnvDir(own!, opts.env).catch((err: unknown) => failed('the container environment', own!, err, 'with-contenv runs programs with the environment they were given')),
+    ...s6.map((dir) => writeEnvDir(dir, opts.env).catch((err: unknown) => failed("s6-overlay's container environment", dir, err, `with-contenv reads ${own} instead`))),
+  ]);
   if (!opts.s6Runtime) return null;
   let stamp: number | null = null;
-  await attempt('the container results dir', S6_RESULTS_DIR, async () => {
+  try {
     await mkdir(S6_RESULTS_DIR, { recursive: true, mode: 0o755 });
     // As s6-linux-init: the file holds 0 from the start (finish scripts read it before writing).
-    await writeFile(S6_EXITCODE_FILE, '0\n');
+    await writeFile(S6_EXITCODE_FILE, '0\n', { mode: 0o644 });
     stamp = (await stat(S6_EXITCODE_FILE)).mtimeMs;
-  });
-  await attempt('the halt command', S6_HALT, async () => {
-    await mkdir(join(S6_HALT, '..'), { recursive: true });
+  } catch (err) {
+    failed("s6-overlay's results dir", S6_RESULTS_DIR, err, 'scripts cannot set the exit code through its exitcode file');
+  }
+  try {
+    await mkdir(join(S6_HALT, '..'), { recursive: true, mode: 0o755 });
     const argv = opts.wardenArgv.map(shellQuote).join(' ');
-    await writeFile(S6_HALT, `#!/bin/sh\n# s6-overlay's halt, on warden: stop the container; the exit code comes from ${S6_EXITCODE_FILE}.\nWARDEN_SOCKET=${shellQuote(opts.socketPath)} exec ${argv} halt\n`);
+    await writeFile(S6_HALT, `#!/bin/sh\n# s6-overlay's halt, on warden: stop the container; the exit code comes from ${S6_EXITCODE_FILE}.\nWARDEN_SOCKET=${shellQuote(opts.socketPath)} exec ${argv} halt\n`, { mode: 0o755 });
     await chmod(S6_HALT, 0o755);
-  });
+  } catch (err) {
+    failed("s6-overlay's halt command", S6_HALT, err, 'finish scripts can run `warden halt` instead');
+  }
   return stamp;
 }
 

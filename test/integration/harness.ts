@@ -71,6 +71,8 @@ export interface BootOptions {
    * through the terminal too.
    */
   readonly terminal?: boolean;
+  /** Run warden (still PID 1) as this user and its group, through setpriv; root when absent. */
+  readonly user?: { readonly name: string; readonly group: string };
 }
 
 /** Shell-quotes one word for a script. */
@@ -280,11 +282,12 @@ export class Warden {
     readonly argv: readonly string[],
     env: Record<string, string>,
     cwd: string,
-    opts: Pick<BootOptions, 'prelude' | 'subInit' | 'terminal'> = {},
+    opts: Pick<BootOptions, 'prelude' | 'subInit' | 'terminal' | 'user'> = {},
   ) {
-    const { prelude, terminal = false } = opts;
+    const { prelude, terminal = false, user } = opts;
     this.subInit = opts.subInit ?? false;
-    const command = [process.execPath, WARDEN_MAIN, ...argv];
+    const asUser = user ? ['setpriv', `--reuid=${user.name}`, `--regid=${user.group}`, '--clear-groups'] : [];
+    const command = [...asUser, process.execPath, WARDEN_MAIN, ...argv];
     // The prelude's shell execs warden, so warden keeps PID 1 (and the host pid found below).
     const init = prelude === undefined ? command : ['/bin/sh', '-ec', `${prelude}\nexec "$0" "$@"`, ...command];
     // --kill-child: should unshare itself die, the namespace's init gets SIGKILL, never leaks.

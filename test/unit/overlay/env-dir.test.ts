@@ -11,15 +11,15 @@ const root = mkdtempSync(join(tmpdir(), 'warden-envdir-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 describe('writeEnvDir', () => {
-  it('writes one file per variable holding its value, mode 0644, and skips names that cannot be files', async () => {
+  it('writes one file per variable holding its value, mode 0600 in a 0700 dir (it holds secrets), and skips names that cannot be files', async () => {
     const dir = join(root, 'plain', 'container_environment');
     await writeEnvDir(dir, { PATH: '/usr/bin:/bin', EMPTY: '', MULTI: 'a\nb', 'A=B': 'x', 'a/b': 'x', '.hidden': 'x', '': 'x' });
     assert.deepEqual(readdirSync(dir).sort(), ['EMPTY', 'MULTI', 'PATH']);
     assert.equal(readFileSync(join(dir, 'PATH'), 'utf8'), '/usr/bin:/bin');
     assert.equal(readFileSync(join(dir, 'EMPTY'), 'utf8'), '');
     assert.equal(readFileSync(join(dir, 'MULTI'), 'utf8'), 'a\nb');
-    assert.equal(statSync(join(dir, 'PATH')).mode & 0o777, 0o644);
-    assert.equal(statSync(dir).mode & 0o777, 0o755);
+    assert.equal(statSync(join(dir, 'PATH')).mode & 0o777, 0o600);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
   });
 
   it("replaces an earlier boot's dir: its variables are gone, and its copy is removed afterwards", async () => {
