@@ -14,9 +14,25 @@ import {
   upCommand,
   waitCommand,
 } from './control-commands.js';
-import { EXIT_CANNOT_START, EXIT_USAGE } from './exit-codes.js';
+import { nearMiss } from '../config/near-miss.js';
+import { EXIT_CANNOT_START, EXIT_CODES_HELP, EXIT_USAGE } from './exit-codes.js';
 import { logsCommand } from './logs-command.js';
 import { notifyCommand } from './notify-command.js';
+
+const COMMANDS = ['boot', 'check', 'status', 'up', 'down', 'restart', 'once', 'signal', 'wait', 'halt', 'reload', 'logs', 'notify'];
+
+/** yargs' usage message as one line for a person: an unknown command gets a "did you mean". */
+export function usageError(argv: readonly string[], message: string): string {
+  const first = argv.find((a) => !a.startsWith('-'));
+  if (first !== undefined && !COMMANDS.includes(first)) {
+    const near = nearMiss(first, COMMANDS);
+    return `unknown command "${first}"${near === null ? '' : ` (did you mean ${near}?)`}; warden --help lists the commands`;
+  }
+  const text = /^Not enough non-option arguments/.test(message)
+    ? 'missing arguments'
+    : message.charAt(0).toLowerCase() + message.slice(1).replace(/\.$/, '').replace(/\n+/g, '; ');
+  return first === undefined ? `${text}; warden --help lists the commands` : `${text} (see warden ${first} --help)`;
+}
 
 /** Every command but a direct `warden boot`, through yargs. */
 export async function runCommands(argv: readonly string[]): Promise<void> {
@@ -36,13 +52,15 @@ export async function runCommands(argv: readonly string[]): Promise<void> {
     .command(reloadCommand)
     .command(logsCommand)
     .command(notifyCommand)
-    .demandCommand(1, 'Name a command.')
+    .demandCommand(1, 'name a command')
     .strict()
-    .fail((message, err, y) => {
+    .fail((message, err) => {
       if (err) throw err;
-      process.stderr.write(`${y.help().toString()}\n\nwarden: ${message}\n`);
+      // One line, as every error of warden's: help only when asked for (--help).
+      process.stderr.write(`warden: ${usageError(argv, message)}\n`);
       process.exit(EXIT_USAGE);
     })
+    .epilogue(EXIT_CODES_HELP)
     .help()
     .version();
 

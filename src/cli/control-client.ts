@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { socketCandidates } from '../adapters/runtime-dir.js';
 import { socketPath } from '../config/boot-settings.js';
 import { PROTOCOL_VERSION, type ProtocolError, type ReplyLine, type Request } from '../adapters/control-protocol.js';
-import { EXIT_CANNOT_START, EXIT_FAILED } from './exit-codes.js';
+import { EXIT_CANNOT_START, EXIT_FAILED, EXIT_TIMEOUT, EXIT_UNKNOWN_SERVICE } from './exit-codes.js';
 
 /** A failure the CLI reports in one line and exits with `exitCode`. */
 export class CliError extends Error {
@@ -27,8 +27,15 @@ export function currentSocket(): string {
 export async function call(request: Request, socket = currentSocket()): Promise<unknown> {
   const reply = await send(request, socket);
   if (reply.ok) return reply.result;
-  throw new CliError(describe(reply.error), reply.error.code === 'permission-denied' ? EXIT_CANNOT_START : EXIT_FAILED);
+  throw new CliError(describe(reply.error), EXIT_BY_ERROR[reply.error.code] ?? EXIT_FAILED);
 }
+
+/** The error codes with an exit code of their own; the rest exit EXIT_FAILED. */
+const EXIT_BY_ERROR: Partial<Record<ProtocolError['code'], number>> = {
+  'permission-denied': EXIT_CANNOT_START,
+  'unknown-service': EXIT_UNKNOWN_SERVICE,
+  timeout: EXIT_TIMEOUT,
+};
 
 function describe(error: ProtocolError): string {
   if (error.code === 'unknown-service' && error.known) {

@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { ServiceStatus, WaitCondition } from '../adapters/control-protocol.js';
 import { MAX_TIMER_MS } from '../core/timer-limit.js';
 import { call, CliError } from './control-client.js';
-import { EXIT_USAGE } from './exit-codes.js';
+import { EXIT_TIMEOUT, EXIT_USAGE } from './exit-codes.js';
 import { formatStatusTable } from './format-status.js';
 
 interface ServicesArgs {
@@ -11,7 +11,12 @@ interface ServicesArgs {
 }
 
 const withServices = <T>(y: Argv<T>, required: boolean) =>
-  y.positional('services', { type: 'string', array: true, demandOption: required, describe: 'service names' });
+  // No `[default: []]` in the help ("none: every service" says it for people); yargs then
+  // gives [undefined] for no names, which `namesOf` drops.
+  y.positional('services', { type: 'string', array: true, demandOption: required, describe: required ? 'one or more service names' : 'service names (none: every service)', default: undefined });
+
+/** The service names given (none: an empty list). */
+const namesOf = (args: ServicesArgs): string[] => (args.services ?? []).filter((name): name is string => typeof name === 'string');
 
 /**
  * `value` as a whole number in [min, max], else a usage error (100): yargs turns `abc` into NaN,
@@ -29,24 +34,34 @@ export const statusCommand: CommandModule<object, ServicesArgs & { json?: boolea
   describe: 'Show every service (or the named ones): state, pid, uptime, readiness, restarts, last exit',
   builder: (y) =>
     withServices(y, false)
-      .option('json', { type: 'boolean', describe: 'stable JSON (the default when stdout is not a terminal)' })
+      .option('json', { type: 'boolean', describe: 'print the status as JSON, a stable format for scripts' })
       .example('$0 status', 'a table of every service')
-      .example('$0 status web --json', 'one service as JSON'),
+      .example('$0 status web --json', 'the web service, as JSON'),
   handler: async (args) => {
-    const statuses = (await call({ cmd: 'status', services: args.services ?? [] })) as ServiceStatus[];
-    const json = args.json ?? !process.stdout.isTTY;
-    print(json ? JSON.stringify(statuses, null, 2) : formatStatusTable(statuses, process.stdout.isTTY === true));
+    const statuses = (await call({ cmd: 'status', services: namesOf(args) })) as ServiceStatus[];
+    // A table by default, as pm2, kubectl and supervisorctl print, piped or not (`docker exec`
+    // has no terminal); colours only on a terminal, and never with NO_COLOR (no-color.org).
+    const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+    print(args.json === true ? JSON.stringify(statuses, null, 2) : formatStatusTable(statuses, color));
   },
 };
+
+/** What each example of up, down, restart and once does, said plainly. */
+const EXAMPLES = {
+  up: 'start web and keep it running',
+  down: 'stop web and keep it stopped',
+  restart: 'stop web; it starts again',
+  once: 'start web; do not restart it when it exits',
+} as const;
 
 /** up, down, restart, once: one shape, s6-svc's -u, -d, -r, -o. */
 function svcCommand(cmd: 'up' | 'down' | 'restart' | 'once', describe: string): CommandModule<object, ServicesArgs> {
   return {
     command: `${cmd} <services..>`,
     describe,
-    builder: (y) => withServices(y, true).example(`$0 ${cmd} web`, `${cmd} the web service`),
+    builder: (y) => withServices(y, true).example(`$0 ${cmd} web`, EXAMPLES[cmd]),
     handler: async (args) => {
-      const statuses = (await call({ cmd, services: args.services ?? [] })) as ServiceStatus[];
+      const statuses = (await call({ cmd, services: namesOf(args) })) as ServiceStatus[];
       for (const s of statuses) print(`${s.name}: ${s.state}${s.pid === null ? '' : ` (pid ${s.pid})`}`);
     },
   };
@@ -64,13 +79,15 @@ export const signalCommand: CommandModule<object, ServicesArgs & { signal: strin
     withServices(y.positional('signal', { type: 'string', demandOption: true, describe: 'signal name or number' }), true)
       .example('$0 signal HUP nginx', 'make nginx reload its configuration'),
   handler: async (args) => {
-    await call({ cmd: 'signal', signal: args.signal, services: args.services ?? [] });
+    const services = namesOf(args);
+    await call({ cmd: 'signal', signal: args.signal, services });
+    print(`sent ${args.signal} to ${services.join(', ')}`);
   },
 };
 
 export const waitCommand: CommandModule<object, ServicesArgs & { up?: boolean; ready?: boolean; down?: boolean; any?: boolean; timeout: number }> = {
   command: 'wait <services..>',
-  describe: 'Wait until the services are up (default), ready or down; exit 1 on timeout',
+  describe: `Wait until the services are up (default), ready or down; exit ${EXIT_TIMEOUT} on timeout`,
   builder: (y) =>
     withServices(y, true)
       .option('up', { type: 'boolean', describe: 'wait until running' })
@@ -84,7 +101,7 @@ export const waitCommand: CommandModule<object, ServicesArgs & { up?: boolean; r
   handler: async (args) => {
     const condition: WaitCondition = args.ready ? 'ready' : args.down ? 'down' : 'up';
     const timeoutMs = wholeNumber('--timeout', args.timeout, 0, MAX_TIMER_MS);
-    await call({ cmd: 'wait', condition, timeoutMs, any: args.any === true, services: args.services ?? [] });
+    await call({ cmd: 'wait', condition, timeoutMs, any: args.any === true, services: namesOf(args) });
   },
 };
 
@@ -106,6 +123,8 @@ export const reloadCommand: CommandModule = {
   builder: (y) => y.example('$0 reload', 'apply the service dirs as they are now'),
   handler: async () => {
     const result = (await call({ cmd: 'reload' })) as Record<string, string[]>;
-    for (const [what, names] of Object.entries(result)) if (names.length > 0) print(`${what}: ${names.join(', ')}`);
+    const changes = Object.entries(result).filter(([, names]) => names.length > 0);
+    if (changes.length === 0) print('reloaded: no change');
+    for (const [what, names] of changes) print(`${what}: ${names.join(', ')}`);
   },
 };

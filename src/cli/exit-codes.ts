@@ -1,4 +1,22 @@
-/** Exit codes of the CLI, after s6's: 100 for wrong usage, 111 when a system call failed. */
+/**
+ * Exit codes of the CLI, after s6's: 100 for wrong usage, 111 when a system call failed (no
+ * warden to talk to). Scripts tell the other failures apart by these; `warden --help` and the
+ * README list them.
+ */
+/** Refused or failed: a bad request, warden shutting down; `check` found problems. */
 export const EXIT_FAILED = 1;
+/** A named service does not exist. */
+export const EXIT_UNKNOWN_SERVICE = 2;
+/** `wait` gave up at its --timeout. */
+export const EXIT_TIMEOUT = 3;
 export const EXIT_USAGE = 100;
 export const EXIT_CANNOT_START = 111;
+
+/** The exit codes as `warden --help` lists them. */
+export const EXIT_CODES_HELP = `Exit codes:
+  0    done
+  1    refused or failed; check: problems found
+  2    no service of that name
+  3    wait: not there by --timeout
+  100  wrong usage (an unknown command or flag)
+  111  no warden to talk to (nothing on the socket, or permission denied)`;

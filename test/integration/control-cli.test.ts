@@ -112,17 +112,19 @@ test('status --json: every service with the documented fields; a named one; an u
   const idle = statuses.find((s) => s.name === 'idle')!;
   assert.deepEqual([idle.state, idle.goal, idle.pid, idle.uptimeMs, idle.ready, idle.downReason], ['down', 'down', null, null, false, 'wanted']);
 
-  // Not a terminal: JSON is the default even without --json.
+  // Not a terminal (docker exec): still the table for people, JSON only with --json, no colours.
   const piped = await cli(socket, ['status']);
   assert.equal(piped.code, 0, show(piped));
-  assert.deepEqual(parseStatuses(piped.stdout).map((s) => s.name), ['db', 'idle', 'web']);
+  assert.match(piped.stdout, /^SERVICE\s+STATE\s+PID/);
+  assert.deepEqual(piped.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/)[0]), ['db', 'idle', 'web']);
+  assert.ok(!piped.stdout.includes('\x1b['), 'no colour codes without a terminal');
 
   const one = await cli(socket, ['status', 'web', '--json']);
   assert.equal(one.code, 0, show(one));
   assert.deepEqual(parseStatuses(one.stdout).map((s) => s.name), ['web']);
 
   const unknown = await cli(socket, ['status', 'wbe']);
-  assert.equal(unknown.code, 1, show(unknown));
+  assert.equal(unknown.code, 2, `an unknown service exits 2: ${show(unknown)}`);
   assert.equal(unknown.stdout, '');
   assert.match(unknown.stderr, /wbe/, 'names the unknown service');
   assert.match(unknown.stderr, /known services: db, idle, web/, 'lists the known ones');
@@ -195,7 +197,7 @@ test('wait --ready waits for the notification fd; wait --timeout on what never h
   assert.equal(up.code, 0, `running counts as up: ${show(up)}`);
 
   const notYet = await cli(socket, ['wait', '--ready', '--timeout', '300', 'slow']);
-  assert.equal(notYet.code, 1, show(notYet));
+  assert.equal(notYet.code, 3, `a wait that times out exits 3: ${show(notYet)}`);
   assert.match(notYet.stderr, /not ready after 300 ms: slow/);
   assert.ok(notYet.ms < 3000, `gave up quickly: ${notYet.ms} ms`);
 
@@ -208,7 +210,7 @@ test('wait --ready waits for the notification fd; wait --timeout on what never h
   assert.deepEqual([after.state, after.ready, after.pid], ['up', true, slow.pid], 'same process, now ready');
 
   const never = await cli(socket, ['wait', '--down', '--timeout', '300', 'web']);
-  assert.equal(never.code, 1, show(never));
+  assert.equal(never.code, 3, show(never));
   assert.match(never.stderr, /not down after 300 ms: web/);
   assert.ok(never.ms < 3000, `gave up quickly: ${never.ms} ms`);
   assert.equal((await serviceOf(socket, 'web')).state, 'up', 'a timed-out wait changes nothing');
@@ -255,6 +257,7 @@ test('signal HUP reaches the service; an unknown signal exits 1 with a clear mes
   const pid = (await serviceOf(socket, 'hup')).pid;
   const r = await cli(socket, ['signal', 'HUP', 'hup']);
   assert.equal(r.code, 0, show(r));
+  assert.equal(r.stdout, 'sent HUP to hup\n', 'a signal sent is confirmed');
   await eventually('the service to write its HUP file', async () => (await box.read('hups')) === 'hup\n', 5000);
   const after = await serviceOf(socket, 'hup');
   assert.deepEqual([after.state, after.pid], ['up', pid], 'trapped, so still the same process');
@@ -265,7 +268,7 @@ test('signal HUP reaches the service; an unknown signal exits 1 with a clear mes
   assert.equal((await serviceOf(socket, 'hup')).pid, pid);
 
   const unknown = await cli(socket, ['signal', 'HUP', 'ghost']);
-  assert.equal(unknown.code, 1, show(unknown));
+  assert.equal(unknown.code, 2, show(unknown));
   assert.match(unknown.stderr, /no service named ghost; known services: hup/);
 });
 
@@ -320,7 +323,7 @@ test('reload: an added dir starts, a removed one stops and leaves status, a chan
   assert.deepEqual((await statusOf(socket)).map((s) => s.name), ['a', 'b', 'd'], 'c is gone from status as soon as reload answers');
   await eventually('c\'s process to be gone', async () => !(await warden.processes()).some((p) => p.hostPid === cHost), 5000);
   const cStatus = await cli(socket, ['status', 'c']);
-  assert.equal(cStatus.code, 1, show(cStatus));
+  assert.equal(cStatus.code, 2, show(cStatus));
 
   await appendFile(box.path('services.d', 'b', 'run'), '# edited\n');
   assert.deepEqual(await reloadNow(socket), { added: [], removed: [], changed: ['b'] });
@@ -338,14 +341,14 @@ test('reload: an added dir starts, a removed one stops and leaves status, a chan
   await box.service('e', { run: LONG_RUN });
   const viaCli = await cli(socket, ['reload']);
   assert.equal(viaCli.code, 0, show(viaCli));
-  assert.ok(['added: e\n', ''].includes(viaCli.stdout), show(viaCli));
+  assert.ok(['added: e\n', 'reloaded: no change\n'].includes(viaCli.stdout), show(viaCli));
   assert.ok((await statusOf(socket)).some((s) => s.name === 'e'), 'e is supervised when reload returns');
 
   await sleep(600); // Past the watcher's settle time: nothing is pending any more.
   const settled = await pidsOf(socket);
   const nothing = await cli(socket, ['reload']);
   assert.equal(nothing.code, 0, show(nothing));
-  assert.equal(nothing.stdout, '', 'nothing changed, nothing said');
+  assert.equal(nothing.stdout, 'reloaded: no change\n', 'nothing changed, and it says so');
   assert.deepEqual(await pidsOf(socket), settled, 'and nothing restarted');
 });
 
@@ -508,8 +511,14 @@ test('wrong usage exits 100 without reaching the supervisor', { timeout: 30_000 
   cases.forEach((args, i) => {
     const r = results[i]!;
     assert.equal(r.code, 100, `warden ${args.join(' ')}: ${show(r)}`);
-    assert.match(r.stderr, /warden: /);
+    assert.match(r.stderr, /^warden: [^\n]+\n$/, `one line, no help: ${show(r)}`);
   });
+  const typo = await cli(socket, ['statsu']);
+  assert.equal(typo.code, 100, show(typo));
+  assert.equal(typo.stderr, 'warden: unknown command "statsu" (did you mean status?); warden --help lists the commands\n');
+  const help = await cli(socket, ['--help']);
+  assert.equal(help.code, 0, show(help));
+  assert.match(help.stdout, /Exit codes:\n\s+0\s+done[\s\S]*\n\s+2\s+no service of that name[\s\S]*\n\s+3\s+wait: /, 'the exit codes are listed');
 });
 
 test('a number flag that is not a whole number in range is wrong usage (100), never a default', { timeout: 30_000 }, async () => {
@@ -539,4 +548,27 @@ test('a null code or timeout on the socket is refused, not taken as the default'
   await sleep(300);
   assert.equal(warden.exited, false, 'still running');
   assert.equal((await serviceOf(socket, 'web')).state, 'up');
+});
+
+test('status on a terminal is coloured, but never with NO_COLOR', { timeout: 60_000 }, async (t) => {
+  const { socket } = await startWarden(t, { web: { run: LONG_RUN } });
+  // script(1) gives the CLI a terminal of its own, as a person's shell would.
+  const onTerminal = (noColor: boolean): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const env: Record<string, string> = {};
+      for (const [key, value] of Object.entries(process.env)) if (value !== undefined && key !== 'NO_COLOR') env[key] = value;
+      env.WARDEN_SOCKET = socket;
+      if (noColor) env.NO_COLOR = '1';
+      const child = spawn('script', ['-qfec', `${sq(process.execPath)} ${sq(WARDEN_MAIN)} status`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+      child.once('error', reject);
+      child.once('close', () => resolve(out));
+    });
+  const colored = await onTerminal(false);
+  assert.match(colored, /SERVICE/);
+  assert.ok(colored.includes('\x1b[32mup'), `up in green on a terminal: ${JSON.stringify(colored)}`);
+  const plain = await onTerminal(true);
+  assert.match(plain, /SERVICE/);
+  assert.ok(!plain.includes('\x1b['), `NO_COLOR: no colour codes: ${JSON.stringify(plain)}`);
 });
