@@ -78,6 +78,8 @@ export class RotatingFile {
   private aboveLowWater = false;
   private closed = false;
   private failing = false;
+  /** Lines given up after a failed write (those still queued when it failed). */
+  droppedLines = 0;
   limits: LogLimits;
 
   constructor(
@@ -124,6 +126,7 @@ export class RotatingFile {
       } catch (err) {
         // Drop what was queued: memory stays bounded and the service keeps running. The next
         // write tries again from a fresh open.
+        for (const records of this.queue) this.droppedLines += countLines(records);
         this.queue.length = 0;
         this.queued = 0;
         this.inFlight = 0;
@@ -210,4 +213,10 @@ export class RotatingFile {
     // Open the new current at once (not lazily): followers find it right after the rename.
     await this.openCurrent();
   }
+}
+
+function countLines(records: Buffer): number {
+  let n = 0;
+  for (let at = records.indexOf(0x0a); at >= 0; at = records.indexOf(0x0a, at + 1)) n++;
+  return n;
 }

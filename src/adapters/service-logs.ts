@@ -61,6 +61,8 @@ interface ServiceLog {
   /** The file lags more than the high-water mark. */
   lagging: boolean;
   paused: boolean;
+  /** Lines taken from the service's output (for the metrics). */
+  lines: number;
 }
 
 const SEPARATOR: Readonly<Record<StreamName, string>> = { out: ' | ', err: ' ! ' };
@@ -102,6 +104,12 @@ export class ServiceLogs {
     this.pipe(service, log, stdout, 'out');
     this.pipe(service, log, stderr, 'err');
     this.updateFlow(log);
+  }
+
+  /** Lines taken from `service`'s output, and those lost to a failing log file, since it was first seen. */
+  lineCounts(service: string): { readonly written: number; readonly dropped: number } {
+    const log = this.services.get(service);
+    return { written: log?.lines ?? 0, dropped: log?.file.droppedLines ?? 0 };
   }
 
   /** Flushes and closes every file (shutdown); resolves when all written. */
@@ -152,6 +160,7 @@ export class ServiceLogs {
       pipes: new Set(),
       lagging: false,
       paused: false,
+      lines: 0,
     };
     this.services.set(service, log);
     return log;
@@ -193,6 +202,7 @@ export class ServiceLogs {
 
   private emit(service: string, log: ServiceLog, stream: StreamName, segments: readonly LineSegment[]): void {
     const time = new Date(this.now()).toISOString();
+    for (const s of segments) if (!s.continued) log.lines++;
     log.file.write(formatRecords(time, stream, segments));
     if (log.file.pendingBytes > this.highWater && !log.lagging) {
       log.lagging = true;

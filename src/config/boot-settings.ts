@@ -55,6 +55,8 @@ export interface BootSettings {
   readonly s6Runtime: boolean;
   /** The execlineb that runs oneshot scripts needing execline (`WARDEN_EXECLINEB`). */
   readonly execlineb: string;
+  /** `WARDEN_METRICS_ADDR` (HOST:PORT): serve Prometheus metrics there; null: off. */
+  readonly metricsAddr: string | null;
   /** sync() before exit (S6_SYNC_DISKS). */
   readonly syncDisks: boolean;
   /** One boot log line each: the S6_* variables set, honoured or not. */
@@ -204,6 +206,7 @@ export function bootSettings(
     s6Runtime: env.WARDEN_S6_RUNTIME !== '0',
     execlineb: env.WARDEN_EXECLINEB || 'execlineb',
     syncDisks: overlay.syncDisks,
+    metricsAddr: env.WARDEN_METRICS_ADDR?.trim() || null,
     overlayNotes: overlay.notes,
     hup: hupAction(env, flags.command.length > 0),
     hupChosen: (env.WARDEN_HUP?.trim() ?? '') !== '',

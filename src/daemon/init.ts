@@ -56,6 +56,7 @@ export class Init {
   private readonly supervisor: Supervisor;
   private readonly services: ServiceSet;
   private readonly sockets = new HeldSockets();
+  private closeMetrics: () => void = () => undefined;
   private readonly reaper: Reaper;
   private readonly command: Command;
   private readonly control: ControlServer;
@@ -204,6 +205,7 @@ export class Init {
       logger.warn({ event: 'control-unavailable', socket: settings.socketPath, err }, 'control-unavailable'),
     );
     this.exitcodeStamp = await runtime;
+    if (settings.metricsAddr !== null) await this.startMetrics(settings.metricsAddr);
     for (const dir of settings.requiredDirs) {
       if (!existsSync(dir)) logger.warn({ event: 'dir-missing', dir }, `${dir} does not exist: nothing is read from it; the container starts what else it has`);
     }
@@ -228,6 +230,20 @@ export class Init {
       armNativeSignals(this.signalRoutes);
       this.command.start(settings.command, currentEnv());
     }
+  }
+
+  /** Off by default: the module (node:http, the event-loop monitor) loads only when asked for. */
+  private async startMetrics(address: string): Promise<void> {
+    const { startMetrics } = await import('./metrics.js');
+    const metrics = await startMetrics({
+      address,
+      supervisor: this.supervisor,
+      waiting: () => this.services.waiting(),
+      logs: this.logs,
+      clock: systemClock,
+      logger: this.logger,
+    });
+    this.closeMetrics = () => metrics.close();
   }
 
   /**
@@ -361,6 +377,7 @@ export class Init {
     // Nothing will accept on the held sockets any more: close them, so clients get refused at once.
     this.sockets.closeAll();
     this.pipes.close();
+    this.closeMetrics();
     this.control.close();
     await this.watcher.close();
     const left = await killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger });

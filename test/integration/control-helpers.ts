@@ -155,6 +155,7 @@ export async function startWarden(
   services: Readonly<Record<string, ServiceDef>>,
   settled: (statuses: readonly ServiceStatus[]) => boolean = (all) =>
     all.every((s) => s.state === 'up' || (s.goal === 'down' && s.state === 'down')),
+  env: Readonly<Record<string, string>> = {},
 ): Promise<Running> {
   const box = await Sandbox.create();
   t.after(() => box.cleanup());
@@ -162,7 +163,7 @@ export async function startWarden(
   await chmod(box.dir, 0o755);
   for (const [name, def] of Object.entries(services)) await box.service(name, def);
   const socket = box.path('run', 'control.sock');
-  const warden = box.boot({ env: { WARDEN_SOCKET: socket } });
+  const warden = box.boot({ env: { ...env, WARDEN_SOCKET: socket } });
   await eventually(
     'warden to answer status with every service settled',
     async () => {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createServer } from 'node:net';
 import { descendants } from '../../src/adapters/process-tree.js';
 
 /** The repo root, from dist/test/integration/harness.js. */
@@ -73,6 +74,15 @@ export interface BootOptions {
   readonly terminal?: boolean;
   /** Run warden (still PID 1) as this user and its group, through setpriv; root when absent. */
   readonly user?: { readonly name: string; readonly group: string };
+}
+
+/** A port free on loopback right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 /** Shell-quotes one word for a script. */

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { connect, createServer, type Server } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { cli, pidsOf, serviceOf, show, startWarden, statusOf } from './control-helpers.js';
-import { eventually, Sandbox, sq, type ServiceDef, type Warden } from './harness.js';
+import { eventually, freePort, Sandbox, sq, type ServiceDef, type Warden } from './harness.js';
 
 /** warden as PID 1 on `services`, once its control socket answers (whatever the services do). */
 async function bootWith(t: TestContext, services: Readonly<Record<string, ServiceDef>>): Promise<{ box: Sandbox; warden: Warden; socket: string }> {
@@ -24,14 +24,6 @@ async function bootWith(t: TestContext, services: Readonly<Record<string, Servic
   return { box, warden, socket };
 }
 
-/** A port free on loopback right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** The server each run execs: it answers every connection with its pid, on every fd from 3 it was given. */
 const SERVER = `
