@@ -142,7 +142,7 @@ test('listen: a bad line and a port in use are reported by file and line; the ot
   const busy = await running.warden.waitForEvent((e) => e.event === 'listen-failed', 15_000);
   assert.equal(busy.line, 2);
   assert.match(String(busy.msg), new RegExp(`busy/listen:2: cannot listen on 127\\.0\\.0\\.1:${port}: bind\\(127\\.0\\.0\\.1:${port}\\): EADDRINUSE`));
-  assert.equal((await serviceOf(running.socket, 'fine')).state, 'up');
+  await eventually('fine up', async () => (await serviceOf(running.socket, 'fine').catch(() => null))?.state === 'up', 15_000);
   // The port freed, a rescan binds it and starts the service.
   await new Promise((resolve) => squatter.close(resolve));
   const reload = await cli(running.socket, ['reload']);
