@@ -10,8 +10,8 @@
  *
  * A child started here is not Node's: warden's reaper reaps it (it is not in the Launcher's set).
  */
-import { readFileSync } from 'node:fs';
 import { libcCalls } from './koffi-lazy.js';
+import { readStat } from './process-tree.js';
 import { setForeground, type Terminal } from './terminal.js';
 import { sendSignal } from './signals.js';
 
@@ -129,14 +129,5 @@ export function spawnInOwnGroup(req: GroupSpawnRequest): GroupSpawnResult {
 /** Without posix_spawn's tcsetpgrp: set it now, and wake CMD if it already stopped on the terminal. */
 function foregroundFromParent(terminal: Terminal, pid: number): void {
   setForeground(terminal, pid);
-  if (stateOf(pid) === 'T') sendSignal(-pid, 'SIGCONT');
-}
-
-function stateOf(pid: number): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-  } catch {
-    return null;
-  }
+  if (readStat(pid)?.state === 'T') sendSignal(-pid, 'SIGCONT');
 }

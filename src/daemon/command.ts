@@ -9,6 +9,7 @@
  */
 import { spawnInOwnGroup } from '../adapters/group-spawn.js';
 import type { Logger } from '../adapters/logger.js';
+import { readStat } from '../adapters/process-tree.js';
 import { sendSignal } from '../adapters/signals.js';
 import { foregroundTerminal, takeBack, type Terminal } from '../adapters/terminal.js';
 import { exitCodeOf, type ExitStatus } from '../core/exit-status.js';
@@ -88,8 +89,9 @@ export class Command {
     if (state.kind === 'none') return null;
     if (state.kind === 'exited') return state.status;
     sendSignal(state.pid, 'SIGTERM');
-    // A CMD stopped by Ctrl-Z (or SIGSTOP) must wake up to die of its SIGTERM.
-    sendSignal(state.pid, 'SIGCONT');
+    // A CMD stopped by Ctrl-Z (or SIGSTOP) must wake up to die of its SIGTERM. Only then: tini
+    // and dumb-init send TERM alone, and a CMD that handles both would see an extra SIGCONT.
+    if (readStat(state.pid)?.state === 'T') sendSignal(state.pid, 'SIGCONT');
     const timer = setTimeout(() => sendSignal(state.pid, 'SIGKILL'), graceMs);
     const status = await state.exited;
     clearTimeout(timer);
