@@ -21,21 +21,36 @@ async function serve(t: TestContext, handle: RequestHandler): Promise<string> {
 
 const request = (cmd: object): string => `${JSON.stringify({ v: 1, ...cmd })}\n`;
 
-test("a client that goes away cancels its requests: a wait stops waiting", async (t) => {
-  let aborted: () => void = () => undefined;
-  const cancelled = new Promise<void>((resolve) => (aborted = resolve));
-  let received: () => void = () => undefined;
-  const arrived = new Promise<void>((resolve) => (received = resolve));
-  const path = await serve(t, (_request, cancel) => {
-    cancel.addEventListener('abort', () => aborted());
-    received();
+/** Resolves when `signal` aborts (at once if it already has). */
+const abortOf = (signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+
+// The timeout turns a regression (the abort never comes) into a failure, not a hang.
+test('a client that goes away cancels its requests: a wait stops waiting; a connected client\'s does not', { timeout: 10_000 }, async (t) => {
+  const received = new Map<string, (signal: AbortSignal) => void>();
+  const signalOf = (id: string): Promise<AbortSignal> => new Promise((resolve) => received.set(id, resolve));
+  const leaving = signalOf('leaving');
+  const staying = signalOf('staying');
+  const path = await serve(t, (request, cancel) => {
+    received.get(String(request.id))?.(cancel);
     return new Promise(() => undefined); // a wait that would never end by itself
   });
-  const client = connect(path);
-  client.on('connect', () => client.write(request({ cmd: 'wait', condition: 'down', timeoutMs: 0, services: ['a'] })));
-  await arrived;
-  client.destroy();
-  await cancelled;
+  const wait = (id: string): string => request({ id, cmd: 'wait', condition: 'down', timeoutMs: 0, services: ['a'] });
+  const stays = connect(path);
+  t.after(() => stays.destroy());
+  stays.on('connect', () => stays.write(wait('staying')));
+  const leaves = connect(path);
+  leaves.on('connect', () => leaves.write(wait('leaving')));
+  const [left, kept] = await Promise.all([leaving, staying]);
+  // Gone, not half-closed: a client that only shuts its write side still gets its reply.
+  leaves.destroy();
+  await abortOf(left);
+  assert.equal(left.aborted, true);
+  // The other client's wait goes on while it is connected, and is cancelled once it goes too.
+  assert.equal(kept.aborted, false);
+  stays.destroy();
+  await abortOf(kept);
+  assert.equal(kept.aborted, true);
 });
 
 test('a client that shuts its write side after its request still gets the reply (nc -N, socat)', async (t) => {
