@@ -100,11 +100,27 @@ test('no child_process exit is lost while the reaper reaps orphans alongside', {
   }
 });
 
-test('child_process still reports exits after the reaper stops listening', async () => {
-  const reaper = new Reaper({ isManaged: () => true, onOrphanReaped: () => {} });
+// The reaper here claims every child (isManaged: false), so while it listens it would take
+// child_process's exits and reap orphans by itself: after stop() it must do neither.
+test('after stop() the reaper reaps nothing by itself: child_process keeps its exits, an orphan waits for drain()', { timeout: 30_000 }, async () => {
+  setChildSubreaper();
+  const reaped: number[] = [];
+  const reaper = new Reaper({ isManaged: () => false, onOrphanReaped: (pid) => reaped.push(pid) });
+  const before = zombies(directChildren());
   reaper.start();
   reaper.stop();
-  assert.equal(await spawnManaged(new Set(), 'exit 7'), 7);
+  const codes = await Promise.all(Array.from({ length: 20 }, (_, i) => spawnManaged(new Set(), `exit ${i}`)));
+  assert.deepEqual(codes, Array.from({ length: 20 }, (_, i) => i), 'every exit reached child_process');
+  // The shell's background sleep is re-parented to us (subreaper) and dies: a zombie nobody reaps.
+  assert.equal(await spawnManaged(new Set(), 'sleep 0.01 & exit 0'), 0);
+  let orphan: number | undefined;
+  while (orphan === undefined) {
+    orphan = zombies(directChildren()).find((pid) => !before.includes(pid));
+    await sleep(10);
+  }
+  assert.deepEqual(reaped, [], 'nothing reaped after stop()');
+  assert.equal(reaper.drain(), 1);
+  assert.deepEqual(reaped, [orphan]);
 });
 
 // The fixture waits only while reaping progresses, so it ends by itself; the outer bound is for a
