@@ -120,8 +120,8 @@ export function errorCode(reply: unknown): string | null {
 }
 
 /** `status` over the raw socket (fast: no CLI process); throws on an error reply. */
-export async function statusOf(socket: string, services: readonly string[] = []): Promise<ServiceStatus[]> {
-  const { replies } = await rawExchange(socket, `${JSON.stringify({ v: 1, id: 's', cmd: 'status', services })}\n`);
+export async function statusOf(socket: string, services: readonly string[] = [], opts: { timeoutMs?: number } = {}): Promise<ServiceStatus[]> {
+  const { replies } = await rawExchange(socket, `${JSON.stringify({ v: 1, id: 's', cmd: 'status', services })}\n`, opts);
   const reply = replies[0] as { ok?: boolean; result?: unknown } | undefined;
   if (reply?.ok !== true || !Array.isArray(reply.result)) throw new Error(`status failed: ${JSON.stringify(replies)}`);
   return reply.result as ServiceStatus[];

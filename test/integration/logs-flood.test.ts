@@ -5,23 +5,32 @@
  * Either way supervision goes on: the third service restarts on time, `status` answers, and
  * warden's memory stays bounded.
  *
- * The bounds are generous (a restart takes a few ms and is allowed 700): they catch a stalled
- * supervisor, not a slow one; speed belongs to the benchmarks.
+ * The bounds catch a stalled supervisor, not a slow one (speed belongs to the benchmarks), and
+ * they hold on a busy machine: the ticker stamps its own start and its exit, so each restart is
+ * measured from the death it follows, and is allowed, beyond a fixed slack, a multiple of how
+ * late the ticker's own `sleep` and `date` ran around it (the machine's slowness at that moment,
+ * as the test sees it). The watch ends after a count of restarts, not after a time.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServiceStatus } from '../../src/adapters/control-protocol.js';
 import { statusOf } from './control-helpers.js';
 import { eventually, Sandbox, sq, type ServiceDef } from './harness.js';
 
-/** How long the restarting service runs before it exits 3. */
+/** How long the restarting service sleeps before it exits 3. */
 const RUN_MS = 300;
+/** What a restart may take beyond LATE_FACTOR times the ticker's own lateness around it. */
 const SLACK_MS = 700;
+const LATE_FACTOR = 4;
+/** The watch lasts at least this long (the floods rotate meanwhile) and sees this many restarts. */
 const WATCH_MS = 6000;
+const RESTARTS = 5;
 const RSS_BOUND_MB = 300;
-const STATUS_BOUND_MS = 2000;
+/** A status request is answered (a stalled warden never answers); how fast is the benchmarks' business. */
+const STATUS_ANSWER_MS = 60_000;
 
 /** Shell run before warden is exec'd as PID 1: its fd (1 or 2) on a pipe read at full speed. */
 const readAtFullSpeed = (fd: 1 | 2): string => `mkfifo "$F"\ncat "$F" >/dev/null &\nexec ${fd}>"$F"`;
@@ -33,13 +42,27 @@ function vmRssMb(pid: number): number {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) / 1024;
 }
 
-/** Start times (ms) the restarting service wrote itself, straight to a file. */
-function startTimes(file: string): number[] {
-  return readFileSync(file, 'utf8')
+/** Times (ms) the restarting service wrote itself, straight to a file (none yet: empty). */
+function stampsIn(file: string): number[] {
+  return (existsSync(file) ? readFileSync(file, 'utf8') : '')
     .trim()
     .split('\n')
     .filter((l) => l !== '')
     .map((l) => Number(BigInt(l) / 1_000_000n));
+}
+
+/**
+ * Each restart of the ticker after `from`: how long after its exit the next run started, and how
+ * late the ticker's own runs on either side were (their run time beyond RUN_MS).
+ */
+function restartsAfter(starts: readonly number[], exits: readonly number[], from: number): { gap: number; late: number }[] {
+  const lateness = (i: number): number => (exits[i] === undefined ? 0 : exits[i]! - starts[i]! - RUN_MS);
+  const found: { gap: number; late: number }[] = [];
+  for (let i = 0; i + 1 < starts.length && exits[i] !== undefined; i++) {
+    if (starts[i]! < from) continue;
+    found.push({ gap: starts[i + 1]! - exits[i]!, late: Math.max(lateness(i), lateness(i + 1)) });
+  }
+  return found;
 }
 
 async function floodWhileRestarting(
@@ -47,15 +70,18 @@ async function floodWhileRestarting(
   prelude: string,
   more: Readonly<Record<string, ServiceDef>> = {},
   cmd?: readonly string[],
+  /** The watch also lasts until this holds of the services' status. */
+  enough: (all: readonly ServiceStatus[]) => boolean = () => true,
 ): Promise<{ box: Sandbox; gaps: number[] }> {
   const box = await Sandbox.create();
   t.after(() => box.cleanup());
-  const stamps = box.path('starts');
+  const starts = box.path('starts');
+  const exits = box.path('exits');
   const small = { 'log-max-bytes': '262144', 'log-keep': '3' };
   await box.service('flood1', { run: `exec yes 'flood one ${'x'.repeat(80)}'`, files: small });
   await box.service('flood2', { run: `exec yes 'flood two ${'y'.repeat(80)}' >&2`, files: small });
   await box.service('ticker', {
-    run: `date +%s%N >> ${sq(stamps)}\necho started\nsleep ${RUN_MS / 1000}\nexit 3`,
+    run: `date +%s%N >> ${sq(starts)}\necho started\nsleep ${RUN_MS / 1000}\ndate +%s%N >> ${sq(exits)}\nexit 3`,
     files: { 'restart-delay': '0 0' },
   });
   for (const [name, def] of Object.entries(more)) await box.service(name, def);
@@ -73,28 +99,31 @@ async function floodWhileRestarting(
   const from = Date.now();
   let maxRss = 0;
   let maxStatusMs = 0;
-  while (Date.now() - from < WATCH_MS) {
+  let restarts: { gap: number; late: number }[] = [];
+  let all: ServiceStatus[] = [];
+  // Only the exits of runs that started in the window count; a run ending after it is waited for.
+  while (Date.now() - from < WATCH_MS || restarts.length < RESTARTS || !enough(all)) {
     const asked = Date.now();
-    const all = await statusOf(socket);
+    all = await statusOf(socket, [], { timeoutMs: STATUS_ANSWER_MS });
     maxStatusMs = Math.max(maxStatusMs, Date.now() - asked);
     assert.equal(all.length, count);
     maxRss = Math.max(maxRss, vmRssMb(pid));
+    assert.equal(warden.exited, false, `warden exited: ${warden.tail()}`);
+    restarts = restartsAfter(stampsIn(starts), stampsIn(exits), from);
     await sleep(250);
   }
-  assert.ok(maxStatusMs <= STATUS_BOUND_MS, `a status request took ${maxStatusMs} ms`);
   assert.ok(maxRss <= RSS_BOUND_MB, `warden grew to ${maxRss.toFixed(0)} MB`);
-
-  const starts = startTimes(stamps).filter((s) => s >= from);
-  const gaps = starts.slice(1).map((s, i) => s - starts[i]!);
-  const expected = Math.floor(WATCH_MS / (RUN_MS + SLACK_MS));
-  assert.ok(starts.length >= expected, `the ticker started only ${starts.length} times in ${WATCH_MS} ms (expected ≥ ${expected})`);
-  for (const gap of gaps) assert.ok(gap <= RUN_MS + SLACK_MS, `a restart came ${gap - RUN_MS} ms late: gaps ${gaps.join(', ')} ms`);
-  assert.equal(warden.exited, false, `warden exited: ${warden.tail()}`);
-  t.diagnostic(`${starts.length} starts, gaps ${Math.min(...gaps)}–${Math.max(...gaps)} ms; status ≤ ${maxStatusMs} ms; RSS ≤ ${maxRss.toFixed(0)} MB`);
+  for (const { gap, late } of restarts) {
+    const bound = SLACK_MS + LATE_FACTOR * late;
+    assert.ok(gap <= bound, `a restart came ${gap} ms after the exit, allowed ${bound} (the ticker ran ${late} ms late): ${JSON.stringify(restarts)}`);
+  }
+  const gaps = restarts.map((r) => r.gap);
+  const lates = restarts.map((r) => r.late);
+  t.diagnostic(`${restarts.length} restarts in ${Date.now() - from} ms, ${Math.min(...gaps)}–${Math.max(...gaps)} ms after each exit (ticker late ≤ ${Math.max(...lates)} ms); status ≤ ${maxStatusMs} ms; RSS ≤ ${maxRss.toFixed(0)} MB`);
   return { box, gaps };
 }
 
-test('a service restarts on time while two others flood a stdout read at full speed', { timeout: 60_000 }, async (t) => {
+test('a service restarts on time while two others flood a stdout read at full speed', { timeout: 120_000 }, async (t) => {
   const { box } = await floodWhileRestarting(t, readAtFullSpeed(1));
   // The floods really flooded: both rotated, stdout and stderr alike.
   for (const name of ['flood1', 'flood2']) {
@@ -103,18 +132,17 @@ test('a service restarts on time while two others flood a stdout read at full sp
   }
 });
 
-test('a service restarts on time while two others flood a stdout nobody reads', { timeout: 60_000 }, async (t) => {
+test('a service restarts on time while two others flood a stdout nobody reads', { timeout: 120_000 }, async (t) => {
   await floodWhileRestarting(t, neverRead(1));
 });
 
-test('…and so it does with a CMD sharing that stdout (whose spawn makes the shared pipe blocking)', { timeout: 60_000 }, async (t) => {
+test('…and so it does with a CMD sharing that stdout (whose spawn makes the shared pipe blocking)', { timeout: 120_000 }, async (t) => {
   await floodWhileRestarting(t, neverRead(1), {}, ['sleep', '100000']);
 });
 
-test("a service restarts on time while warden's own stderr is never read", { timeout: 60_000 }, async (t) => {
+test("a service restarts on time while warden's own stderr is never read", { timeout: 120_000 }, async (t) => {
   // A service dying 100 times a second makes warden log far more than a pipe holds.
   const crasher = { run: 'exit 1', files: { 'restart-delay': '10 10' } };
-  const { box } = await floodWhileRestarting(t, neverRead(2), { crasher });
-  const all = await statusOf(box.path('control.sock'));
-  assert.ok(all.find((s) => s.name === 'crasher')!.restarts > 100, 'the crasher crashed (and was logged) over and over');
+  // The watch goes on until it has (however slowly the machine lets it crash).
+  await floodWhileRestarting(t, neverRead(2), { crasher }, undefined, (all) => all.some((s) => s.name === 'crasher' && s.restarts > 100));
 });
