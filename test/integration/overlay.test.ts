@@ -23,12 +23,12 @@ test('an s6-overlay tree boots in dependency order, CMD sees the shims, and the 
     '/bin/sh',
     '-c',
     [
-      's6-svwait -U -t 15000 /run/service/svc-web',
+      's6-svwait -U /run/service/svc-web',
       's6-svstat /run/service/svc-db > "$MARK_DIR/svstat"',
       's6-svstat -o up,ready /run/service/svc-web >> "$MARK_DIR/svstat"',
       // cron counts as up once started: wait for its script to leave its mark before stopping it.
       'until grep -q cron-start "$MARK_DIR/events"; do sleep 0.1; done',
-      's6-svc -wD -T 10000 -d /run/service/legacy-cron',
+      's6-svc -wD -d /run/service/legacy-cron',
       's6-svstat -u /run/service/legacy-cron >> "$MARK_DIR/svstat"',
       's6-svstat -o updownsince,readysince /run/service/svc-db >> "$MARK_DIR/svstat"',
       'exit 3',
