@@ -14,6 +14,13 @@ import { eventually, REPO_ROOT, sq, WARDEN_MAIN, type Sandbox, type Warden } fro
 
 const SHIMS = join(REPO_ROOT, 'shims');
 
+/**
+ * How long a wait for something that must happen (a boot, a start, a stop, a command's answer)
+ * may take: on a loaded machine each with-contenv script alone can take seconds, so this is a
+ * bound on a hang, not on speed. Waits for what must not happen keep their short windows.
+ */
+export const PATIENCE_MS = 120_000;
+
 /** A longrun as both inits see it: its name and its dir in the tree. */
 export interface Longrun {
   readonly name: string;
@@ -27,8 +34,11 @@ export interface Subject {
   reachable(names: readonly string[]): Promise<void>;
   /** s6-svwait -u / -U, or `warden wait --up` / `--ready`: true when met within `timeoutMs`. */
   waitFor(name: string, condition: 'up' | 'ready', timeoutMs: number): Promise<boolean>;
-  /** The pid of the service's process inside the namespace, and whether it is ready; pid null when down. */
-  state(name: string): Promise<{ readonly pid: number | null; readonly ready: boolean }>;
+  /**
+   * The pid of the service's process inside the namespace (null when down), whether it is ready,
+   * and whether the supervisor wants it up (false once it will not start it again by itself).
+   */
+  state(name: string): Promise<{ readonly pid: number | null; readonly ready: boolean; readonly wantedUp: boolean }>;
   /** The host pid of PID 1 of the namespace. */
   initPid(): Promise<number>;
   /** SIGTERM to PID 1, then its exit code (null when it did not exit in `timeoutMs`). */
@@ -70,7 +80,7 @@ export async function namespaceCommands(initHostPid: number): Promise<NsCommand[
 
 function run(file: string, args: readonly string[], env?: Readonly<Record<string, string>>): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { encoding: 'utf8', timeout: 30_000, env: { ...process.env, ...env } }, (err, stdout) => {
+    execFile(file, args, { encoding: 'utf8', timeout: PATIENCE_MS + 10_000, env: { ...process.env, ...env } }, (err, stdout) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
       resolve({ code, stdout });
     });
@@ -92,13 +102,13 @@ export function wardenSubject(warden: Warden, socket: string): Subject {
           const known = await statusOf(socket).catch(() => []);
           return names.every((n) => known.some((s) => s.name === n));
         },
-        20_000,
+        PATIENCE_MS,
       ).then(() => undefined),
     waitFor: async (name, condition, timeoutMs) =>
       (await cli(socket, ['wait', `--${condition}`, '--timeout', String(timeoutMs), name], { timeoutMs: timeoutMs + 20_000 })).code === 0,
     state: async (name) => {
       const status = (await statusOf(socket, [name]))[0];
-      return { pid: status?.pid ?? null, ready: status?.ready ?? false };
+      return { pid: status?.pid ?? null, ready: status?.ready ?? false, wantedUp: status?.goal === 'up' };
     },
     initPid: () => warden.hostPid(),
     terminate: async (timeoutMs) => {
@@ -132,7 +142,7 @@ export async function s6Subject(box: Sandbox, longruns: readonly Longrun[], prel
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let init: number | null = null;
   const initPid = async (): Promise<number> => {
-    init ??= await eventually('s6-svscan to start', () => directChildren(child.pid ?? -1)[0], 10_000, 10);
+    init ??= await eventually('s6-svscan to start', () => directChildren(child.pid ?? -1)[0], PATIENCE_MS, 10);
     return init;
   };
   const dir = (name: string): string => join(scan, name);
@@ -142,13 +152,13 @@ export async function s6Subject(box: Sandbox, longruns: readonly Longrun[], prel
       eventually(
         'an s6-supervise for every longrun',
         async () => (await Promise.all(names.map((n) => run('s6-svok', [dir(n)])))).every((r) => r.code === 0),
-        20_000,
+        PATIENCE_MS,
       ).then(() => undefined),
     waitFor: async (name, condition, timeoutMs) =>
       (await run('s6-svwait', [condition === 'up' ? '-u' : '-U', '-t', String(timeoutMs), dir(name)])).code === 0,
     state: async (name) => {
-      const [up, ready, pid] = (await run('s6-svstat', ['-o', 'up,ready,pid', dir(name)])).stdout.trim().split(' ');
-      return { pid: up === 'true' ? Number(pid) : null, ready: ready === 'true' };
+      const [up, ready, pid, wantedUp] = (await run('s6-svstat', ['-o', 'up,ready,pid,wantedup', dir(name)])).stdout.trim().split(' ');
+      return { pid: up === 'true' ? Number(pid) : null, ready: ready === 'true', wantedUp: wantedUp === 'true' };
     },
     initPid,
     svwait: async (flags, names, timeoutMs) => (await run('s6-svwait', [...flags, '-t', String(timeoutMs), ...names.map(dir)])).code === 0,
