@@ -6,10 +6,12 @@
  * warden's memory stays bounded.
  *
  * The bounds catch a stalled supervisor, not a slow one (speed belongs to the benchmarks), and
- * they hold on a busy machine: the ticker stamps its own start and its exit, so each restart is
- * measured from the death it follows, and is allowed, beyond a fixed slack, a multiple of how
- * late the ticker's own `sleep` and `date` ran around it (the machine's slowness at that moment,
- * as the test sees it). The watch ends after a count of restarts, not after a time.
+ * they hold on a busy machine. The watch ends after a count of restarts, not after a time, so a
+ * supervisor that stops restarting fails (by the test's timeout) however long the machine takes.
+ * The ticker stamps its own start and its exit, so each restart is measured from the death it
+ * follows; the median restart is allowed, beyond a fixed slack, a multiple of how late the
+ * ticker's own `sleep` and `date` ran (the machine's slowness as the test sees it). The median,
+ * not the worst: on a loaded machine any one restart can wait for a CPU for a second.
  */
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -22,7 +24,7 @@ import { eventually, Sandbox, sq, type ServiceDef } from './harness.js';
 
 /** How long the restarting service sleeps before it exits 3. */
 const RUN_MS = 300;
-/** What a restart may take beyond LATE_FACTOR times the ticker's own lateness around it. */
+/** What the median restart may take beyond LATE_FACTOR times the ticker's median lateness. */
 const SLACK_MS = 700;
 const LATE_FACTOR = 4;
 /** The watch lasts at least this long (the floods rotate meanwhile) and sees this many restarts. */
@@ -51,9 +53,14 @@ function stampsIn(file: string): number[] {
     .map((l) => Number(BigInt(l) / 1_000_000n));
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 /**
  * Each restart of the ticker after `from`: how long after its exit the next run started, and how
- * late the ticker's own runs on either side were (their run time beyond RUN_MS).
+ * late the ticker's own runs on either side were (the later one's run time beyond RUN_MS).
  */
 function restartsAfter(starts: readonly number[], exits: readonly number[], from: number): { gap: number; late: number }[] {
   const lateness = (i: number): number => (exits[i] === undefined ? 0 : exits[i]! - starts[i]! - RUN_MS);
@@ -113,13 +120,11 @@ async function floodWhileRestarting(
     await sleep(250);
   }
   assert.ok(maxRss <= RSS_BOUND_MB, `warden grew to ${maxRss.toFixed(0)} MB`);
-  for (const { gap, late } of restarts) {
-    const bound = SLACK_MS + LATE_FACTOR * late;
-    assert.ok(gap <= bound, `a restart came ${gap} ms after the exit, allowed ${bound} (the ticker ran ${late} ms late): ${JSON.stringify(restarts)}`);
-  }
   const gaps = restarts.map((r) => r.gap);
-  const lates = restarts.map((r) => r.late);
-  t.diagnostic(`${restarts.length} restarts in ${Date.now() - from} ms, ${Math.min(...gaps)}–${Math.max(...gaps)} ms after each exit (ticker late ≤ ${Math.max(...lates)} ms); status ≤ ${maxStatusMs} ms; RSS ≤ ${maxRss.toFixed(0)} MB`);
+  const late = median(restarts.map((r) => r.late));
+  const bound = SLACK_MS + LATE_FACTOR * late;
+  assert.ok(median(gaps) <= bound, `restarts came a median ${median(gaps)} ms after the exit, allowed ${bound} (the ticker ran a median ${late} ms late): ${JSON.stringify(restarts)}`);
+  t.diagnostic(`${restarts.length} restarts in ${Date.now() - from} ms, ${Math.min(...gaps)}–${median(gaps)}–${Math.max(...gaps)} ms (min–median–max) after each exit, allowed a median ${bound}; status ≤ ${maxStatusMs} ms; RSS ≤ ${maxRss.toFixed(0)} MB`);
   return { box, gaps };
 }
 
