@@ -17,6 +17,9 @@ function tai64nMs(label: string): number {
   return Number(secs) * 1000 + Math.floor(Number(BigInt(`0x${label.slice(17)}`)) / 1_000_000);
 }
 
+/** The shutdown's deadlines (stopping services, cont-finish.d) with room for a loaded machine: not what is tested here. */
+const PATIENT = { WARDEN_SERVICES_GRACETIME: '60000', WARDEN_KILL_FINISH_MAXTIME: '60000' } as const;
+
 test('an s6-overlay tree boots in dependency order, CMD sees the shims, and the container exits with CMD\'s code', { timeout: 240_000 }, async (t) => {
   const { box, boot } = await overlayBox(t, 'app');
   const cmd = [
@@ -34,7 +37,7 @@ test('an s6-overlay tree boots in dependency order, CMD sees the shims, and the 
       'exit 3',
     ].join(' && '),
   ];
-  const warden = boot({ cmd, env: { S6_SYNC_DISKS: '1', S6_LOGGING_SCRIPT: 'n20 s1000000 T' } });
+  const warden = boot({ cmd, env: { ...PATIENT, S6_SYNC_DISKS: '1', S6_LOGGING_SCRIPT: 'n20 s1000000 T' } });
   const exit = await warden.waitForExit(200_000);
   const list = await marks(box);
   assert.equal(exit.code, 3, warden.tail());
@@ -82,7 +85,7 @@ test('an s6-overlay tree boots in dependency order, CMD sees the shims, and the 
 
 test('a finish script that writes the exitcode file and runs /run/s6/basedir/bin/halt sets the container\'s code', { timeout: 240_000 }, async (t) => {
   const { box, boot } = await overlayBox(t, 'app');
-  const warden = boot({ env: { HALT_WITH: '42' } });
+  const warden = boot({ env: { ...PATIENT, HALT_WITH: '42' } });
   const exit = await warden.waitForExit(200_000);
   assert.equal(exit.code, 42, warden.tail());
   const list = await marks(box);
@@ -92,7 +95,7 @@ test('a finish script that writes the exitcode file and runs /run/s6/basedir/bin
 
 test('with S6_BEHAVIOUR_IF_STAGE2_FAILS=2 a failing oneshot stops the container (111); its dependents never start', { timeout: 240_000 }, async (t) => {
   const { box, boot } = await overlayBox(t, 'app');
-  const warden = boot({ env: { FAIL_INIT: '1', S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' } });
+  const warden = boot({ env: { ...PATIENT, FAIL_INIT: '1', S6_BEHAVIOUR_IF_STAGE2_FAILS: '2' } });
   const exit = await warden.waitForExit(200_000);
   assert.equal(exit.code, 111, warden.tail());
   const failed = warden.find((e) => e.event === 'oneshot-failed' && e.service === 'init-config');
@@ -106,7 +109,7 @@ test('with S6_BEHAVIOUR_IF_STAGE2_FAILS=2 a failing oneshot stops the container 
 for (const [env, what] of [[{}, 'unset (s6-overlay\'s 0)'], [{ S6_BEHAVIOUR_IF_STAGE2_FAILS: '1' }, '1']] as const) {
 test(`with S6_BEHAVIOUR_IF_STAGE2_FAILS ${what} a failing oneshot is logged: the container goes on, its dependents wait`, { timeout: 240_000 }, async (t) => {
   const { box, boot } = await overlayBox(t, 'app');
-  const warden = boot({ env: { FAIL_INIT: '1', ...env } });
+  const warden = boot({ env: { ...PATIENT, FAIL_INIT: '1', ...env } });
   await warden.waitForEvent((e) => e.event === 'oneshot-failed', 100_000, "oneshot-failed");
   // The other branch of the tree (svc-report waits for legacy-services, which waits for all of user) is blocked too.
   await sleep(1000);
