@@ -19,6 +19,8 @@ import { descendants } from '../../src/adapters/process-tree.js';
 /** The repo root, from dist/test/integration/harness.js. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const WARDEN_MAIN = join(REPO_ROOT, 'dist/src/cli/main.js');
+/** The npm package's s6-svstat command. */
+export const S6_SVSTAT_MAIN = join(REPO_ROOT, 'dist/src/cli/s6-svstat-main.js');
 
 /** One line of warden's pino log. Fields are checked where used: the log is an API, not a type. */
 export interface WardenEvent {
@@ -57,6 +59,8 @@ export interface BootOptions {
   readonly cmd?: readonly string[];
   /** Replaces the whole `boot …` argv (for usage errors). */
   readonly argv?: readonly string[];
+  /** Runs this instead of `node dist/src/cli/main.js ARGV` (another build of warden, a chroot). */
+  readonly command?: readonly string[];
   /** Added to (and overriding) the harness's environment for warden. */
   readonly env?: Readonly<Record<string, string>>;
   /**
@@ -229,7 +233,7 @@ export class Sandbox {
       { WARDEN_SOCKET: join(this.dir, 'control.sock'), WARDEN_LOG_DIR: join(this.dir, 'log'), WARDEN_RUN_DIR: join(this.dir, 'run') },
       opts.env ?? {},
     );
-    const warden = new Warden(argv, env, this.dir, opts);
+    const warden = new Warden(opts.command ?? [process.execPath, WARDEN_MAIN, ...argv], env, this.dir, opts);
     this.wardens.push(warden);
     return warden;
   }
@@ -289,7 +293,7 @@ export class Warden {
   private readonly subInit: boolean;
 
   constructor(
-    readonly argv: readonly string[],
+    base: readonly string[],
     env: Record<string, string>,
     cwd: string,
     opts: Pick<BootOptions, 'prelude' | 'subInit' | 'terminal' | 'user'> = {},
@@ -297,7 +301,7 @@ export class Warden {
     const { prelude, terminal = false, user } = opts;
     this.subInit = opts.subInit ?? false;
     const asUser = user ? ['setpriv', `--reuid=${user.name}`, `--regid=${user.group}`, '--clear-groups'] : [];
-    const command = [...asUser, process.execPath, WARDEN_MAIN, ...argv];
+    const command = [...asUser, ...base];
     // The prelude's shell execs warden, so warden keeps PID 1 (and the host pid found below).
     const init = prelude === undefined ? command : ['/bin/sh', '-ec', `${prelude}\nexec "$0" "$@"`, ...command];
     // --kill-child: should unshare itself die, the namespace's init gets SIGKILL, never leaks.
