@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { isSea } from 'node:sea';
 import type * as Koffi from 'koffi';
 
 let module: typeof Koffi | undefined;
@@ -22,6 +24,7 @@ export function koffi(): typeof Koffi {
  * another package layout, a koffi that moved its files) gets koffi's own loader.
  */
 function loadKoffi(): typeof Koffi {
+  if (isSea()) return loadKoffiBesideExecutable();
   const require = createRequire(import.meta.url);
   const { platform, arch } = process;
   if (platform === 'linux' && (arch === 'x64' || arch === 'arm64')) {
@@ -35,6 +38,17 @@ function loadKoffi(): typeof Koffi {
 }
 
 /**
+ * The release's single executable (scripts/dist.mjs) has koffi's binary in its own lib dir
+ * (`/opt/warden/lib/koffi.node`), beside the C libraries it was linked for: the glibc build,
+ * whatever C library the image has, since the executable brings its own.
+ */
+function loadKoffiBesideExecutable(): typeof Koffi {
+  const module = { exports: {} };
+  process.dlopen(module, join(dirname(process.execPath), '..', 'lib', 'koffi.node'));
+  return module.exports as typeof Koffi;
+}
+
+/**
  * The C library this process runs on, by the dynamic loader mapped into it: the build for the
  * other one might even load (musl answers glibc's sonames) and then fail in odd ways.
  */
@@ -44,7 +58,8 @@ function cLibrary(): 'musl' | 'linux' {
 
 /**
  * The C library, opened once. glibc's soname; on musl (Alpine) too, whose loader answers any
- * `libc.*` name with itself (ldso/dynlink.c), and koffi ships a musl build.
+ * `libc.*` name with itself (ldso/dynlink.c), and koffi ships a musl build. The single
+ * executable has its glibc loaded already (its own, from /opt/warden/lib): that one answers.
  */
 export function libc(): Koffi.LibraryHandle {
   libcHandle ??= koffi().load('libc.so.6');

@@ -1,0 +1,29 @@
+/**
+ * The release's single executable (scripts/dist.mjs: Node's single executable application with
+ * this file, bundled, as its main script). One binary under several names, as busybox is:
+ * `/init` boots as s6-overlay's /init does (its layout and S6_* variables are warden boot's
+ * defaults), `s6-svstat` answers as s6's, any other name is the `warden` command.
+ */
+import { basename } from 'node:path';
+import { runWarden } from './run-warden.js';
+
+/** Runs what the name the executable was started by asks for. */
+export async function seaMain(): Promise<void> {
+  const args = process.argv.slice(2);
+  // argv0 is the name as exec'd (a link's name); argv[0] is always the executable's own path.
+  switch (basename(process.argv0)) {
+    case 'init':
+      return runWarden(['boot', ...args], loadBoot);
+    case 's6-svstat': {
+      const { s6Svstat } = await import('./s6-svstat.js');
+      return s6Svstat(args);
+    }
+    default:
+      return runWarden(args, loadBoot);
+  }
+}
+
+// The bundle holds boot.js: importing it here loads nothing from disk.
+const loadBoot = () => import('./boot.js');
+
+void seaMain();
