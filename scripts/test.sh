@@ -12,7 +12,12 @@ sh scripts/install-container-deps.sh
 # The overlay tests run execline scripts, and compare warden with Debian's s6 (s6-svscan,
 # s6-svwait, s6-svstat, s6-notifyoncheck) on the same service dirs.
 sh -c '. scripts/lib/apt.sh && apt_install_pairs test "s6-svscan:s6 s6-svwait:s6 execlineb:execline"'
+# The release (npm run dist) is built once here; the roots tests boot it in a busybox and a
+# musl root.
+sh scripts/install-dist-deps.sh
 echo "== lint"
 npm run --silent lint
+echo "== release"
+node scripts/dist.mjs --fast
 echo "== tests"
 node --test --test-concurrency=1 $(find dist/test -name '*.test.js' | sort)
