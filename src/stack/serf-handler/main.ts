@@ -192,4 +192,7 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+// No top-level await: the balancer image runs this bundled as CommonJS (`warden js`, no Node there).
+void main().then((code) => {
+  process.exitCode = code;
+});
