@@ -1,5 +1,7 @@
+import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { bootSettings, serviceDefaults, unitLayout } from '../config/boot-settings.js';
+import { missingTools } from '../config/chainload-tools.js';
 import { formatProblem } from '../config/config-problem.js';
 import { loadUnits, overlaySourcesDirs, type UnitLayout } from '../config/load-units.js';
 import { looksLikeSourceDir } from '../config/s6-rc-source.js';
@@ -30,7 +32,10 @@ export const checkCommand: CommandModule<object, CheckArgs> = {
   handler: async (args) => {
     const layout = await checkLayout(args);
     const loaded = await loadUnits(layout, serviceDefaults(process.env));
-    const lines = loaded.problems.map(formatProblem);
+    const root = args.root ?? '/';
+    const stageDirs = args.dirs === undefined ? [join(root, 'etc/cont-init.d'), join(root, 'etc/cont-finish.d')] : [];
+    const tools = await missingTools(root, [...layout.serviceDirs, ...layout.s6RcDirs], stageDirs);
+    const lines = [...loaded.problems, ...tools].map(formatProblem);
     for (const line of lines) process.stderr.write(`${line}\n`);
     const builtin = new Set(OVERLAY_UNITS.map((u) => u.name));
     const ok = [...loaded.set.atoms.keys()].filter((n) => !builtin.has(n)).length;
