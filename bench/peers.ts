@@ -4,7 +4,7 @@
  * working dir under the bench's temp dir, so a sweep by cwd finds anything left behind.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { alive, pidsWithCwdUnder } from './procs.js';
@@ -13,6 +13,14 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The compiled CLI, next to the compiled bench (dist/bench → dist/src/cli). */
 export const WARDEN_CLI = join(here, '..', 'src', 'cli', 'main.js');
 const FLOOR = join(here, 'floor.js');
+/**
+ * The release's tree as `npm run dist` staged it (release/.work-ARCH/root/opt/warden). Its
+ * executable names /opt/warden/lib/… as its ELF interpreter, which this machine need not have:
+ * the bench starts it through that loader, given by path, as the kernel would.
+ */
+const RELEASE_OPT = join(here, '..', '..', 'release', `.work-${process.arch}`, 'root', 'opt', 'warden');
+/** The release's single executable, when `npm run dist` has been run. */
+export const RELEASE_BUILT = existsSync(join(RELEASE_OPT, 'bin', 'warden'));
 
 /**
  * The one service every supervisor runs: announce the pid without a fork, then exec. With
@@ -48,6 +56,22 @@ export interface Peer {
   /** The service reports readiness on this fd (s6's notification-fd); else the plain script. */
   readonly notificationFd?: number;
   launch(root: string, serviceDirs: readonly string[]): Instance;
+}
+
+/** warden from the release tarball: Node's single executable application with its own C libraries. */
+function releasePeer(): Peer {
+  return {
+    name: 'warden (one executable)',
+    supervises: true,
+    launch(root) {
+      const env = { ...process.env, WARDEN_LOG_LEVEL: 'warn' };
+      const lib = join(RELEASE_OPT, 'lib');
+      const loader = join(lib, readdirSync(lib).find((f) => f.startsWith('ld-linux'))!);
+      const args = ['--library-path', lib, join(RELEASE_OPT, 'bin', 'warden'), 'boot', '--services', join(root, 'services')];
+      const child = start(root, loader, args, root, env);
+      return instance(root, child, () => signal(child.pid, 'SIGTERM'));
+    },
+  };
 }
 
 function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
@@ -119,6 +143,7 @@ export const PEERS: Record<string, Peer> = {
       return instance(root, child, () => signal(child.pid, 'SIGTERM'));
     },
   },
+  ...(RELEASE_BUILT ? { 'warden (one executable)': releasePeer() } : {}),
   's6-svscan': {
     name: 's6-svscan',
     supervises: true,

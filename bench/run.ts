@@ -6,7 +6,7 @@
  * See docs/benchmarks.md for the method; env knobs are read in `settings()` below.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeMachine } from './machine.js';
@@ -297,6 +297,16 @@ function notes(r: Omit<Results, 'notes'>, failures: ReadonlyMap<string, string>)
   return out;
 }
 
+/**
+ * What an image gains: the release tarball's size beside s6-overlay's (v3.2: noarch 0.1 MB +
+ * x86_64 3.4 MB, as its release page lists them).
+ */
+function releaseSizeText(root: string): string {
+  const tarball = join(root, 'release', `warden-linux-${process.arch}.tar.xz`);
+  if (!existsSync(tarball)) return 'release tarball: not built (npm run dist)';
+  return `release tarball: ${(statSync(tarball).size / 1e6).toFixed(1)} MB (${tarball.split('/').pop()}); s6-overlay noarch + x86_64: ≈3.5 MB`;
+}
+
 async function main(): Promise<void> {
   const s = settings();
   const root = repoRoot();
@@ -320,7 +330,7 @@ async function main(): Promise<void> {
     const { restart, probe, failures } = await restartPhase(lab, s);
     const partial = { machine, settings: s, restart, probe, boot, rss };
     const results: Results = { ...partial, notes: notes(partial, failures) };
-    process.stdout.write(`${textTable(results)}\n\n${goalsText(results)}\n`);
+    process.stdout.write(`${textTable(results)}\n\n${goalsText(results)}\n${releaseSizeText(root)}\n`);
     progress(`wrote ${writeDocSection(SECTION, markdown(results))}`);
   } finally {
     await lab.stopAll();
