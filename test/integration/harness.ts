@@ -61,6 +61,8 @@ export interface BootOptions {
   readonly argv?: readonly string[];
   /** Runs this instead of `node dist/src/cli/main.js ARGV` (another build of warden, a chroot). */
   readonly command?: readonly string[];
+  /** With `command`: warden's argv[0] once the command has exec'd it (`/init` after env and chroot). */
+  readonly initArgv0?: string;
   /** Added to (and overriding) the harness's environment for warden. */
   readonly env?: Readonly<Record<string, string>>;
   /**
@@ -257,9 +259,10 @@ const HARNESS_ENV: Readonly<Record<string, string>> = {
 };
 
 /** Does `pid` run warden's main (and not a shell or unshare around it)? */
-function runsWarden(pid: number): boolean {
+function runsWarden(pid: number, initArgv0?: string): boolean {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    if (initArgv0 !== undefined) return argv[0] === initArgv0;
     return argv[0] === process.execPath && argv[1] === WARDEN_MAIN;
   } catch {
     return false;
@@ -296,7 +299,7 @@ export class Warden {
     base: readonly string[],
     env: Record<string, string>,
     cwd: string,
-    opts: Pick<BootOptions, 'prelude' | 'subInit' | 'terminal' | 'user'> = {},
+    private readonly opts: Pick<BootOptions, 'prelude' | 'subInit' | 'terminal' | 'user' | 'initArgv0'> = {},
   ) {
     const { prelude, terminal = false, user } = opts;
     this.subInit = opts.subInit ?? false;
@@ -425,7 +428,7 @@ export class Warden {
       'warden on the host',
       () => {
         if (this.exit !== null) throw new Error(`warden exited before its host pid was found; ${this.tail()}`);
-        return [top, ...descendants(top)].find(runsWarden);
+        return [top, ...descendants(top)].find((p) => runsWarden(p, this.opts.initArgv0));
       },
       timeoutMs,
       10,
@@ -497,7 +500,7 @@ export class Warden {
   async kill(): Promise<void> {
     if (this.exit !== null) return;
     const top = this.child.pid ?? -1;
-    const pid = this.hostPidCache ?? [top, ...descendants(top)].find(runsWarden);
+    const pid = this.hostPidCache ?? [top, ...descendants(top)].find((p) => runsWarden(p, this.opts.initArgv0));
     const left = this.subInit && pid !== undefined ? descendants(pid) : [];
     for (const target of [pid, top, ...left]) {
       if (target === undefined) continue;

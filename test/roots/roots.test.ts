@@ -56,6 +56,7 @@ async function bootAndCheck(box: Sandbox, root: string): Promise<void> {
   const init = box.boot({
     // chroot and /init, with an environment as a container runtime gives it.
     command: ['/usr/bin/env', '-i', `PATH=${PATH}`, 'GREETING=hello', 'WARDEN_LOG_LEVEL=debug', '/usr/sbin/chroot', root, '/init'],
+    initArgv0: '/init',
     prelude: `mount -t proc proc ${root}/proc\nmount --rbind /dev ${root}/dev`,
   });
   const pid = await init.hostPid();
