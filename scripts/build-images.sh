@@ -250,6 +250,7 @@ if [ -z "$base_only" ]; then
   # Both images ADD the release tarball: made here when missing or older than dist/.
   if [ ! -f "$RELEASE" ] || [ -n "$(find dist/src -newer "$RELEASE" -print -quit)" ]; then
     step "release: node scripts/dist.mjs"
+    sh scripts/install-dist-deps.sh | sed 's/^/    /'
     node scripts/dist.mjs | sed -u 's/^/    /'
     [ "${PIPESTATUS[0]}" -eq 0 ] || die "npm run dist failed"
   fi
