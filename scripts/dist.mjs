@@ -29,6 +29,7 @@ const REPO = join(dirname(new URL(import.meta.url).pathname), '..');
 const NODE_VERSION = '24.22.3';
 const POSTJECT_VERSION = '1.0.0-alpha.6';
 const PREFIX = '/opt/warden';
+// The shell shims. Not s6-rc's (shims/s6-rc is a Node script: not in a release without Node yet).
 const SHIMS = ['with-contenv', 's6-svc', 's6-svscanctl', 's6-svwait', 's6-notifyoncheck'];
 // Debian's multiarch dir for each Node arch, where this machine's C libraries are.
 const TRIPLET = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
@@ -149,8 +150,9 @@ for (const shim of SHIMS) {
 }
 link('init', `${PREFIX}/bin/warden`);
 link('usr/bin/warden', `${PREFIX}/bin/warden`);
-for (const shim of SHIMS) link(`command/${shim}`, `${PREFIX}/shims/${shim}`);
-link('command/s6-svstat', `${PREFIX}/bin/warden`);
+// s6-svstat is warden itself under that name; in the shims dir too, which boot puts first on PATH.
+symlinkSync('../bin/warden', join(shimDir, 's6-svstat'));
+for (const shim of [...SHIMS, 's6-svstat']) link(`command/${shim}`, `${PREFIX}/shims/${shim}`);
 link('command/warden', `${PREFIX}/bin/warden`);
 link('usr/bin/with-contenv', '/command/with-contenv');
 const share = join(stage, PREFIX, 'share');

@@ -1,6 +1,7 @@
 /** `warden boot`: the supervisor itself, run as PID 1. */
 import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import { createLogger, flushLogger, type Logger } from '../adapters/logger.js';
 import { chooseRunDir, SOCKET_NAME, unusableReason } from '../adapters/runtime-dir.js';
@@ -49,7 +50,8 @@ const FINAL_FLUSH_MS = 1000;
  * PATH, whose s6-svc and s6-svstat talk to an s6-supervise that does not run under warden.
  */
 function shimsFirstOnPath(): void {
-  const shims = fileURLToPath(new URL('../../../shims', import.meta.url));
+  // The release's executable (/opt/warden/bin/warden) has them in /opt/warden/shims.
+  const shims = isSea() ? join(dirname(process.execPath), '..', 'shims') : fileURLToPath(new URL('../../../shims', import.meta.url));
   if (!existsSync(`${shims}/s6-svc`)) return;
   const path = (process.env.PATH ?? '/usr/bin:/bin').split(':').filter((p) => p !== shims);
   process.env.PATH = [shims, ...path].join(':');

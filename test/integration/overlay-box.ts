@@ -6,10 +6,10 @@
  * Scripts leave "NANOSECONDS WHAT" lines in $MARK_DIR/events (the `record` helper).
  */
 import assert from 'node:assert/strict';
-import { chmod, copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { REPO_ROOT, S6_SVSTAT_MAIN, Sandbox, sq, WARDEN_MAIN, type BootOptions, type Warden } from './harness.js';
+import { REPO_ROOT, Sandbox, sq, WARDEN_MAIN, type BootOptions, type Warden } from './harness.js';
 
 export const CORPUS = join(REPO_ROOT, 'test/fixtures/overlay');
 const COMMON = join(CORPUS, 'common');
@@ -33,17 +33,16 @@ export function treeEtc(tree: string): string {
 }
 
 /**
- * Fills `bin` with the named shims (all of them and `s6-svstat` when `shims` is absent) and a
- * `warden` command, and returns the shell lines that mount the image's paths: `etc` on /etc, `bin` on /usr/bin,
+ * Fills `bin` with the named shims (all of them when `shims` is absent) and a `warden` command,
+ * and returns the shell lines that mount the image's paths: `etc` on /etc, `bin` on /usr/bin,
  * a tmpfs on /run.
  */
 export async function imagePrelude(bin: string, etc: string, shims?: readonly string[]): Promise<string> {
   await mkdir(bin, { recursive: true });
-  const wanted = shims ?? (await readdir(SHIMS));
-  for (const name of wanted) await copyFile(join(SHIMS, name), join(bin, name));
+  const wanted = shims ?? (await readdir(SHIMS)).filter((name) => name !== 'package.json');
+  // Links, as npm installs bin entries: the Node shims (s6-svstat) find warden's code from their real path.
+  for (const name of wanted) await symlink(join(SHIMS, name), join(bin, name));
   await writeFile(join(bin, 'warden'), `#!/bin/sh\nexec ${sq(process.execPath)} ${sq(WARDEN_MAIN)} "$@"\n`);
-  // s6-svstat is a command of warden's own, not a shim file.
-  if (shims === undefined) await writeFile(join(bin, 's6-svstat'), `#!/bin/sh\nexec ${sq(process.execPath)} ${sq(S6_SVSTAT_MAIN)} "$@"\n`);
   for (const name of await readdir(bin)) await chmod(join(bin, name), 0o755);
   return [
     `mount -t overlay overlay -o lowerdir=${bin}:/usr/bin /usr/bin`,
