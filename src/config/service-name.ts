@@ -1,3 +1,4 @@
+import { excerpt } from './config-problem.js';
 const SERVICE_NAME = /^[A-Za-z0-9_.@-]+$/;
 
 /**
@@ -7,10 +8,10 @@ const SERVICE_NAME = /^[A-Za-z0-9_.@-]+$/;
  */
 export function serviceNameError(name: string): string | null {
   if (name.startsWith('.')) {
-    return `service name ${JSON.stringify(name)} starts with ".": such directories are ignored (s6 convention)`;
+    return `service name ${excerpt(name)} starts with ".": such directories are ignored (s6 convention)`;
   }
   if (!SERVICE_NAME.test(name)) {
-    return `service name ${JSON.stringify(name)} may contain only letters, digits, "_", ".", "@" and "-"`;
+    return `service name ${excerpt(name)} may contain only letters, digits, "_", ".", "@" and "-"`;
   }
   return null;
 }

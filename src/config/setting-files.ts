@@ -128,7 +128,7 @@ export function parseForwardSignals(file: string, text: string): Parsed<readonly
       const line = text.split('\n').findIndex((l) => l.split(/\s+/).includes(word)) + 1;
       return fail(
         file,
-        `${JSON.stringify(word)} is not a signal warden forwards: expected names such as HUP, USR1, USR2, WINCH or RTMIN+3, or nothing for all of them (TERM, INT, QUIT and PWR stop the container instead)`,
+        `${excerpt(word)} is not a signal warden forwards: expected names such as HUP, USR1, USR2, WINCH or RTMIN+3, or nothing for all of them (TERM, INT, QUIT and PWR stop the container instead)`,
         line,
       );
     }

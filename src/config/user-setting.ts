@@ -50,11 +50,11 @@ export function parseUser(file: string, text: string, accounts: Accounts): Parse
   const bad = (message: string): Parsed<RunAs> => ({ ok: false, problems: [problem(file, message, 1)] });
   if (!user || group === '' || extra !== undefined) return bad(`expected ${EXPECTED}, got ${excerpt(line.value)}`);
   const account = accounts.users.get(user);
-  if (!isId(user) && account === undefined) return bad(`no user ${JSON.stringify(user)} in /etc/passwd`);
+  if (!isId(user) && account === undefined) return bad(`no user ${excerpt(user)} in /etc/passwd`);
   const uid = account?.uid ?? Number(user);
   let gid: number | undefined = account?.gid;
   if (group !== undefined) gid = isId(group) ? Number(group) : accounts.groups.get(group);
-  if (group !== undefined && gid === undefined) return bad(`no group ${JSON.stringify(group)} in /etc/group`);
+  if (group !== undefined && gid === undefined) return bad(`no group ${excerpt(group)} in /etc/group`);
   // A bare uid with no passwd entry gets the group of the same number, never root's group 0.
   return { ok: true, value: { uid, gid: gid ?? uid, label: line.value } };
 }
