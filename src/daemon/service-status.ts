@@ -44,6 +44,16 @@ function stamps(service: Service): { upDown: number | null; ready: number | null
   }
 }
 
+/**
+ * In a crash loop now: the core ends one at the next death after a run of `restart-reset` ms;
+ * a service already running that long will be judged so, and is reported out of it meanwhile
+ * (a health probe must not fail for ever on a service that recovered).
+ */
+function crashLooping(service: Service, now: number): boolean {
+  const state = service.state;
+  return service.crashLoop && !('pid' in state && state.kind !== 'stopping' && now - state.since >= service.spec.restartResetMs);
+}
+
 /** `now` is the monotonic clock's reading and `wallNow` Date.now() at the same moment. */
 export function serviceStatus(service: Service, now: number, wallNow: number): ServiceStatus {
   const state = service.state;
@@ -64,7 +74,7 @@ export function serviceStatus(service: Service, now: number, wallNow: number): S
     lastExit: lastExit(service.deaths.at(-1)?.status),
     backoffUntil: state.kind === 'backoff' ? wall(state.until) : null,
     deaths: service.streak,
-    crashLoop: service.crashLoop,
+    crashLoop: crashLooping(service, now),
     downReason: state.kind === 'down' ? state.reason : null,
     statusText: service.statusText,
   };

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ServiceStatus } from '../../../src/adapters/control-protocol.js';
+import type { Effect } from '../../../src/core/service-machine.js';
 import { serviceStatus, waitingStatus } from '../../../src/daemon/service-status.js';
-import { ev, makeSpec, run, type Timed } from '../core/harness.js';
+import { ev, makeSpec, quickDeaths, run, type Timed } from '../core/harness.js';
 
 /** The wall clock reads WALL when the monotonic clock reads `now`. */
 const WALL = Date.parse('2026-01-01T00:00:00.000Z');
@@ -64,4 +65,16 @@ test('normallyUp follows the down file, not the current goal', () => {
   assert.equal(wantedDown.normallyUp, true);
   const withDownFile = serviceStatus(run(makeSpec({ downAtBoot: true }), []).service, 1000, WALL + 1000);
   assert.equal(withDownFile.normallyUp, false);
+});
+
+test('crashLoop: reported while the deaths go on, no more once the service has run restart-reset ms', () => {
+  const spec = makeSpec({ restartDelay: { minMs: 0, maxMs: 0 }, restartResetMs: 5000 });
+  const deaths = quickDeaths(spec, 6);
+  // Every restart comes at a timer, even with no delay.
+  const timer = run(spec, deaths).last.find((e): e is Extract<Effect, { type: 'set-timer' }> => e.type === 'set-timer');
+  const last = timer?.at ?? deaths.at(-1)![0];
+  const respawned: Timed[] = [...deaths, ...(timer ? [[last, ev.timer] as Timed] : []), [last + 1, ev.spawned(999)]];
+  assert.equal(serviceStatus(run(spec, deaths).service, last, WALL).crashLoop, true, 'after 6 quick deaths');
+  assert.equal(serviceStatus(run(spec, respawned).service, last + 4999, WALL).crashLoop, true, 'running, not yet restart-reset ms');
+  assert.equal(serviceStatus(run(spec, respawned).service, last + 5001, WALL).crashLoop, false, 'running restart-reset ms');
 });
