@@ -6,6 +6,7 @@ import { CliError } from './control-client.js';
 import {
   downCommand,
   haltCommand,
+  healthCommand,
   onceCommand,
   reloadCommand,
   restartCommand,
@@ -42,6 +43,7 @@ export async function runCommands(argv: readonly string[]): Promise<void> {
     .command(bootCommand)
     .command(checkCommand)
     .command(statusCommand)
+    .command(healthCommand)
     .command(upCommand)
     .command(downCommand)
     .command(restartCommand)

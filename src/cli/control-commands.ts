@@ -3,8 +3,9 @@ import type { Argv, CommandModule } from 'yargs';
 import type { ServiceStatus, WaitCondition } from '../adapters/control-protocol.js';
 import { MAX_TIMER_MS } from '../core/timer-limit.js';
 import { call, CliError } from './control-client.js';
-import { EXIT_TIMEOUT, EXIT_USAGE } from './exit-codes.js';
+import { EXIT_FAILED, EXIT_TIMEOUT, EXIT_USAGE } from './exit-codes.js';
 import { formatStatusTable } from './format-status.js';
+import { healthReport } from './health.js';
 
 interface ServicesArgs {
   services?: string[];
@@ -43,6 +44,22 @@ export const statusCommand: CommandModule<object, ServicesArgs & { json?: boolea
     // has no terminal); colours only on a terminal, and never with NO_COLOR (no-color.org).
     const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
     print(args.json === true ? JSON.stringify(statuses, null, 2) : formatStatusTable(statuses, color));
+  },
+};
+
+export const healthCommand: CommandModule<object, ServicesArgs> = {
+  command: 'health [services..]',
+  describe: 'Exit 0 when every normally-up service (or the named ones) is up, ready and not crash-looping; else 1, one line per unhealthy service',
+  builder: (y) =>
+    withServices(y, false)
+      .example('$0 health', 'for a Docker HEALTHCHECK or a Kubernetes probe')
+      .example('$0 health db web', 'only these two'),
+  handler: async (args) => {
+    const services = namesOf(args);
+    const lines = healthReport((await call({ cmd: 'status', services })) as ServiceStatus[], services.length > 0);
+    if (lines.length === 0) return;
+    print(lines.join('\n'));
+    process.exitCode = EXIT_FAILED;
   },
 };
 

@@ -1,0 +1,78 @@
+/**
+ * `warden health` against a real warden as PID 1: its exit code and its lines through a real
+ * crash loop, a service not ready yet, a service wanted down, and the named-services form.
+ */
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { cli, LONG_RUN, serviceOf, show, startWarden } from './control-helpers.js';
+import { eventually } from './harness.js';
+
+/**
+ * A run script's path to a file `name` in the sandbox's own dir: it runs in its service dir,
+ * SANDBOX/services.d/NAME (the file is outside the service dir: no rescan sees it appear).
+ */
+const inSandbox = (name: string): string => `../../${name}`;
+
+test('warden health: 0 with every normally-up service up and ready; a service with a down file does not count unless named', { timeout: 120_000 }, async (t) => {
+  const { socket } = await startWarden(t, { web: { run: LONG_RUN }, spare: { run: LONG_RUN, files: { down: '' } } });
+  const all = await cli(socket, ['health']);
+  assert.equal(all.code, 0, show(all));
+  assert.equal(all.stdout, '', show(all));
+  const named = await cli(socket, ['health', 'web', 'spare']);
+  assert.equal(named.code, 1, show(named));
+  assert.deepEqual(named.stdout.trim().split('\n'), ['spare: down, wanted down'], show(named));
+  const unknown = await cli(socket, ['health', 'nope']);
+  assert.notEqual(unknown.code, 0, show(unknown));
+  assert.match(unknown.stderr, /no service named nope/, show(unknown));
+});
+
+test('warden health: 1 naming a service in a crash loop, 0 again once it has run restart-reset ms', { timeout: 120_000 }, async (t) => {
+  const { box, socket } = await startWarden(
+    t,
+    {
+      web: { run: LONG_RUN },
+      // Crashes (exit 3) until its ok file exists, then runs.
+      crasher: { run: `[ -e ${inSandbox('crasher-ok')} ] || exit 3\n${LONG_RUN}`, files: { 'restart-delay': '20 20', 'restart-reset': '1000' } },
+    },
+    () => true,
+  );
+  const ok = box.path('crasher-ok');
+  await eventually('the crasher to be in a crash loop', async () => (await serviceOf(socket, 'crasher')).crashLoop, 60_000);
+  const looping = await cli(socket, ['health']);
+  assert.equal(looping.code, 1, show(looping));
+  assert.match(looping.stdout, /^crasher: crash loop \(\d+ quick deaths, last exit 3\)\n$/, show(looping));
+  // Named: only the named service is judged.
+  assert.equal((await cli(socket, ['health', 'web'])).code, 0);
+
+  // Once it runs for restart-reset ms (1 s), the loop is over (test/unit/control: not before).
+  await writeFile(ok, '');
+  await eventually('the crash loop to be over', async () => !(await serviceOf(socket, 'crasher')).crashLoop, 60_000);
+  const healed = await cli(socket, ['health']);
+  assert.equal(healed.code, 0, show(healed));
+});
+
+test('warden health: 1 while a service is started but not ready, and while one wanted up is down', { timeout: 120_000 }, async (t) => {
+  const { box, socket } = await startWarden(
+    t,
+    {
+      // Ready (fd 3) only once its gate file exists.
+      db: { run: `until [ -e ${inSandbox('db-gate')} ]; do sleep 0.05; done\necho >&3\n${LONG_RUN}`, files: { 'notification-fd': '3' } },
+      web: { run: LONG_RUN },
+    },
+    (all) => all.every((s) => s.state === 'up' || s.state === 'starting'),
+  );
+  const gate = box.path('db-gate');
+  const starting = await cli(socket, ['health']);
+  assert.equal(starting.code, 1, show(starting));
+  assert.equal(starting.stdout, 'db: started, not ready yet\n', show(starting));
+  await writeFile(gate, '');
+  await eventually('db to be ready', async () => (await serviceOf(socket, 'db')).ready, 60_000);
+  assert.equal((await cli(socket, ['health'])).code, 0);
+  // Wanted down by an operator: a normally-up service down is unhealthy (the container is not what it should be).
+  assert.equal((await cli(socket, ['down', 'web'])).code, 0);
+  await eventually('web to be down', async () => (await serviceOf(socket, 'web')).state === 'down', 60_000);
+  const down = await cli(socket, ['health']);
+  assert.equal(down.code, 1, show(down));
+  assert.equal(down.stdout, 'web: down, wanted down\n', show(down));
+});
