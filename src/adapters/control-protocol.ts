@@ -10,6 +10,11 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_REQUEST_BYTES = 64 * 1024;
 export const DEFAULT_SOCKET = '/run/warden/control.sock';
 
+/** The control socket: `WARDEN_SOCKET`, else the default. Shared by the daemon and the CLI. */
+export function socketPath(env: Readonly<Record<string, string | undefined>>): string {
+  return env.WARDEN_SOCKET || DEFAULT_SOCKET;
+}
+
 export type WaitCondition = 'up' | 'ready' | 'down';
 
 export type Request =

@@ -1,8 +1,7 @@
 /** Sends one request to the running supervisor and returns its reply; errors say what to do. */
 import { connect } from 'node:net';
 import { socketCandidates } from '../adapters/runtime-dir.js';
-import { socketPath } from '../config/boot-settings.js';
-import { PROTOCOL_VERSION, type ProtocolError, type ReplyLine, type Request } from '../adapters/control-protocol.js';
+import { PROTOCOL_VERSION, socketPath, type ProtocolError, type ReplyLine, type Request } from '../adapters/control-protocol.js';
 import { EXIT_CANNOT_START, EXIT_FAILED, EXIT_TIMEOUT, EXIT_UNKNOWN_SERVICE } from './exit-codes.js';
 
 /** A failure the CLI reports in one line and exits with `exitCode`. */

@@ -1,7 +1,7 @@
 /** The settings of `warden boot`, from its flags and WARDEN_* variables, validated once here. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_SOCKET } from '../adapters/control-protocol.js';
+import { socketPath } from '../adapters/control-protocol.js';
 import type { ConsoleFormat } from '../adapters/service-logs.js';
 import { overlaySettings, type OverlayNote, type Stage2Failure } from './overlay-env.js';
 import { siblingBundleDirs, type UnitLayout } from './load-units.js';
@@ -74,11 +74,6 @@ function hupAction(env: Readonly<Record<string, string | undefined>>, hasCommand
   if (raw === undefined || raw === '') return hasCommand ? 'forward' : 'rescan';
   if (raw === 'forward' || raw === 'rescan') return raw;
   throw new UsageError(`WARDEN_HUP=${raw}: expected forward or rescan`);
-}
-
-/** The control socket: `WARDEN_SOCKET`, else the default. Shared by the daemon and the CLI. */
-export function socketPath(env: Readonly<Record<string, string | undefined>>): string {
-  return env.WARDEN_SOCKET || DEFAULT_SOCKET;
 }
 
 export const DEFAULT_SERVICE_DIRS = ['/etc/warden/services.d', '/etc/services.d'];
