@@ -98,7 +98,7 @@ test('check: starting until the check passes (a file appears), then ready', asyn
     });
   });
   const early = await cli(socket, ['wait', '--ready', '--timeout', '800', 'web']);
-  assert.equal(early.code, 1, `not ready while the check fails: ${show(early)}`);
+  assert.equal(early.code, 3, `not ready while the check fails: the wait times out (exit 3): ${show(early)}`);
   assert.equal((await serviceOf(socket, 'web')).state, 'starting');
 
   const created = performance.now();
