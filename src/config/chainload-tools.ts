@@ -23,6 +23,9 @@ const SEARCH = ['/command', '/usr/local/bin', '/usr/bin', '/bin', '/usr/local/sb
 
 /** Problems for the scripts of `dirs` (dirs of service or s6-rc source dirs, and cont-init.d-like dirs of scripts) under `root`. */
 export async function missingTools(root: string, unitDirs: readonly string[], scriptDirs: readonly string[]): Promise<ConfigProblem[]> {
+  // A tree with neither /bin nor /usr/bin holds an image's config, not its programs: what its
+  // scripts call cannot be judged there (`check --root` over a COPY source, say).
+  if (!(await isDir(join(root, 'usr/bin'))) && !(await isDir(join(root, 'bin')))) return [];
   const scripts: { file: string; execline: boolean }[] = [];
   for (const dir of unitDirs) {
     for (const unit of await entries(dir)) {
@@ -80,4 +83,12 @@ async function exists(root: string, tool: string): Promise<boolean> {
     }
   }
   return false;
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }

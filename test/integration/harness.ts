@@ -243,7 +243,9 @@ export class Sandbox {
   /** SIGKILLs every warden started here (their namespaces die with them) and removes the dir. */
   async cleanup(): Promise<void> {
     await Promise.all(this.wardens.map((w) => w.kill()));
-    await rm(this.dir, { recursive: true, force: true });
+    // The namespace's last processes may still be writing their files as the kernel kills them:
+    // rm retries a dir that a late write filled again (ENOTEMPTY) instead of failing the test.
+    await rm(this.dir, { recursive: true, force: true, maxRetries: 20, retryDelay: 100 });
   }
 }
 
