@@ -386,7 +386,10 @@ export class Init {
     if (settings.syncDisks) await this.sync();
     let code = exitCode(reason, commandStatus);
     // A script that wrote /run/s6-linux-init-container-results/exitcode chose the code (s6-overlay).
-    const written = settings.s6Runtime && reason.kind !== 'boot-failed' ? await readExitCodeFile(this.exitcodeStamp) : null;
+    // Only a file warden wrote at boot counts: one it could not write (another user's, a host's
+    // leftover) says nothing about this container.
+    const written =
+      settings.s6Runtime && reason.kind !== 'boot-failed' && this.exitcodeStamp !== null ? await readExitCodeFile(this.exitcodeStamp) : null;
     if (written !== null && written !== code) {
       logger.info({ event: 'exit-code-file', file: S6_EXITCODE_FILE, code: written, instead: code }, 'exit code from the exitcode file');
       code = written;
