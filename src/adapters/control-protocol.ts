@@ -59,7 +59,7 @@ export type ReplyLine =
 /** One service as `status` reports it: a stable API (`warden status --json`). */
 export interface ServiceStatus {
   readonly name: string;
-  /** down · spawning · starting · up · stopping · finishing · backoff */
+  /** down · spawning · starting · up · stopping · finishing · backoff · waiting (for dependencies) · invalid (cannot start: see `problems`) */
   readonly state: string;
   readonly goal: 'up' | 'down' | 'once';
   readonly pid: number | null;
@@ -84,6 +84,8 @@ export interface ServiceStatus {
   readonly downReason: string | null;
   /** The last `STATUS=` the service sent over NOTIFY_SOCKET (cleared at each start), or null. */
   readonly statusText: string | null;
+  /** Why an `invalid` service cannot start: its files' problems (path, 1-based line or null, what is wrong); empty otherwise. */
+  readonly problems: readonly { readonly file: string; readonly line: number | null; readonly message: string }[];
 }
 
 const SERVICE_COMMANDS = new Set(['status', 'up', 'down', 'restart', 'once', 'signal', 'wait']);

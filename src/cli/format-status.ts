@@ -1,5 +1,6 @@
 /** `warden status` as a table for people; `--json` prints the protocol's ServiceStatus as is. */
 import type { ServiceStatus } from '../adapters/control-protocol.js';
+import { problemsText } from './health.js';
 
 const COLORS = { green: 32, yellow: 33, red: 31, dim: 2 } as const;
 type Color = keyof typeof COLORS;
@@ -14,7 +15,7 @@ export function duration(ms: number | null): string {
 }
 
 function stateColor(s: ServiceStatus): Color {
-  if (s.crashLoop || s.downReason === 'permanent-failure') return 'red';
+  if (s.crashLoop || s.downReason === 'permanent-failure' || s.state === 'invalid') return 'red';
   if (s.state === 'up') return 'green';
   if (s.state === 'down') return s.goal === 'down' ? 'dim' : 'red';
   return 'yellow';
@@ -30,6 +31,7 @@ function note(s: ServiceStatus, now: number): string {
   if (s.backoffUntil) parts.push(`next start in ${duration(Math.max(0, Date.parse(s.backoffUntil) - now))}`);
   if (s.crashLoop) parts.push(`crash loop (${s.deaths} quick deaths)`);
   if (s.downReason === 'permanent-failure') parts.push('permanent failure (finish exited 125)');
+  if (s.state === 'invalid') parts.push(problemsText(s));
   if (s.goal !== 'up' && s.state !== 'down') parts.push(`wanted ${s.goal}`);
   if (s.statusText) parts.push(s.statusText);
   return parts.join('; ');

@@ -4,6 +4,14 @@
  * every normally-up one (no `down` file). Pure: the caller fetches the statuses and prints.
  */
 import type { ServiceStatus } from '../adapters/control-protocol.js';
+import { formatProblem } from '../config/config-problem.js';
+
+/** An invalid service's problems in one line: the first in full, how many more. */
+export function problemsText(s: ServiceStatus): string {
+  const [first, ...more] = s.problems ?? [];
+  if (first === undefined) return '';
+  return `${formatProblem(first)}${more.length > 0 ? ` (and ${more.length} more problem${more.length > 1 ? 's' : ''})` : ''}`;
+}
 
 function exitText(s: ServiceStatus): string {
   if (s.lastExit === null) return '';
@@ -17,6 +25,8 @@ export function unhealthyReason(s: ServiceStatus): string | null {
   switch (s.state) {
     case 'waiting':
       return 'waiting for its dependencies';
+    case 'invalid':
+      return `invalid, cannot start: ${problemsText(s)}`;
     case 'starting':
       return 'started, not ready yet';
     case 'down':

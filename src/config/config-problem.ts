@@ -44,6 +44,18 @@ export function excerpt(text: string): string {
   return `${JSON.stringify(text.slice(0, EXCERPT_CHARS))}… (${text.length} characters)`;
 }
 
+/** A unit warden knows by its dir but cannot run: its files have problems, or what it needs does. */
+export interface InvalidUnit {
+  readonly name: string;
+  readonly dir: string;
+  readonly problems: readonly ConfigProblem[];
+}
+
+/** The problems about `dir` itself or a file below it. */
+export function problemsUnder(problems: readonly ConfigProblem[], dir: string): ConfigProblem[] {
+  return problems.filter((p) => p.file === dir || p.file.startsWith(`${dir}/`));
+}
+
 /** Builds a ConfigProblem; `line` defaults to null (the problem is about the file, not a line). */
 export function problem(file: string, message: string, line: number | null = null): ConfigProblem {
   return { file, line, message };

@@ -1,7 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { ServiceSpec } from '../core/service-spec.js';
-import { problem, type ConfigProblem } from './config-problem.js';
+import { problem, type ConfigProblem, type InvalidUnit } from './config-problem.js';
 import { describeError, isMissing } from './read-setting.js';
 import { loadServiceDir, type ServiceDefaults } from './service-dir.js';
 
@@ -10,6 +10,8 @@ export { loadServiceDir, type ServiceDefaults } from './service-dir.js';
 export interface LoadResult {
   readonly services: ServiceSpec[];
   readonly problems: ConfigProblem[];
+  /** The services whose dirs did not load, with their problems. */
+  readonly invalid: InvalidUnit[];
 }
 
 /** The service directories directly below `dir`, sorted; a missing `dir` has none. */
@@ -52,7 +54,7 @@ async function isNonDirectory(path: string): Promise<boolean> {
 /**
  * Reads every NAME/ below each of `dirs` (dirs that do not exist are skipped silently; a later
  * dir's service with the same name is a problem naming both paths, the first one wins).
- * A service with any problem is reported and left out; the others load. Sorted by name.
+ * A service with any problem is reported and left out (in `invalid`); the others load. Sorted by name.
  */
 export async function loadServiceDirs(dirs: readonly string[], defaults: ServiceDefaults): Promise<LoadResult> {
   const problems: ConfigProblem[] = [];
@@ -69,14 +71,17 @@ export async function loadServiceDirs(dirs: readonly string[], defaults: Service
       }
     }
   }
-  const loaded = await mapBounded([...chosen.values()], LOAD_CONCURRENCY, (path) => loadServiceDir(path, defaults));
+  const paths = [...chosen.values()];
+  const loaded = await mapBounded(paths, LOAD_CONCURRENCY, (path) => loadServiceDir(path, defaults));
   const services: ServiceSpec[] = [];
-  for (const r of loaded) {
+  const invalid: InvalidUnit[] = [];
+  loaded.forEach((r, i) => {
     problems.push(...r.problems);
     if (r.spec !== null) services.push(r.spec);
-  }
+    else invalid.push({ name: basename(paths[i]!), dir: paths[i]!, problems: r.problems });
+  });
   services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { services, problems };
+  return { services, problems, invalid };
 }
 
 /**

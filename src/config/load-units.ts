@@ -8,7 +8,7 @@ import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { ServiceSpec } from '../core/service-spec.js';
 import { extendUnit, OVERLAY_UNITS, resolveUnits, TOP, type NameRef, type UnitDef, type UnitSet } from '../core/unit-set.js';
-import { problem, type ConfigProblem } from './config-problem.js';
+import { problem, problemsUnder, type ConfigProblem, type InvalidUnit } from './config-problem.js';
 import { loadServiceDirs } from './load-services.js';
 import { readSourceDir, type OneshotAction, type OneshotSpec } from './s6-rc-source.js';
 import type { ServiceDefaults } from './service-dir.js';
@@ -34,6 +34,11 @@ export interface LoadedUnits {
   readonly oneshots: OneshotSpec[];
   readonly set: UnitSet;
   readonly problems: ConfigProblem[];
+  /**
+   * The units that cannot start, each with its own problems: its files are wrong, or it depends
+   * on one that cannot start (or on nothing defined, or on itself through a cycle).
+   */
+  readonly invalid: InvalidUnit[];
 }
 
 /** The s6-overlay units warden carries out itself. */
@@ -134,6 +139,14 @@ export async function loadUnits(layout: UnitLayout, defaults: ServiceDefaults): 
   const legacy = await loadServiceDirs(layout.serviceDirs, defaults);
   problems.push(...legacy.problems);
   const legacyNames = new Set<string>();
+  // A legacy service that did not load is still defined: what depends on it is blocked by it,
+  // not by a name "defined nowhere".
+  for (const unit of legacy.invalid) {
+    if (definedAt.has(unit.name) || OVERLAY_UNITS.some((u) => u.name === unit.name)) continue;
+    definedAt.set(unit.name, unit.dir);
+    defs.set(unit.name, { kind: 'longrun', name: unit.name, dir: unit.dir, deps: [], producerFor: null, consumerFor: [], pipelineName: null });
+    invalid.add(unit.name);
+  }
   for (const spec of legacy.services) {
     const first = definedAt.get(spec.name) ?? (OVERLAY_UNITS.some((u) => u.name === spec.name) ? 's6-overlay' : undefined);
     if (first !== undefined) {
@@ -160,6 +173,12 @@ export async function loadUnits(layout: UnitLayout, defaults: ServiceDefaults): 
 
   const set = resolveUnits([...defs.values()], [TOP], invalid);
   problems.push(...set.problems.map((p) => problem(p.file, p.message)));
+  const invalidUnits: InvalidUnit[] = [];
+  for (const [name, reason] of set.blocked) {
+    const dir = defs.get(name)?.dir ?? name;
+    const own = invalid.has(name) ? problemsUnder(problems, dir) : [];
+    invalidUnits.push({ name, dir, problems: own.length > 0 ? own : [problem(dir, reason)] });
+  }
   const wanted = new Set(set.wanted);
   const services: ServiceSpec[] = [];
   const oneshots: OneshotSpec[] = [];
@@ -177,5 +196,5 @@ export async function loadUnits(layout: UnitLayout, defaults: ServiceDefaults): 
     }
   }
   const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  return { services: services.sort(byName), oneshots: oneshots.sort(byName), set, problems };
+  return { services: services.sort(byName), oneshots: oneshots.sort(byName), set, problems, invalid: invalidUnits.sort(byName) };
 }

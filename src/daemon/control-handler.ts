@@ -3,8 +3,9 @@ import { constants } from 'node:os';
 import type { Clock } from '../adapters/clock.js';
 import type { RequestLine, ServiceStatus, WaitCondition } from '../adapters/control-protocol.js';
 import type { HandlerResult, RequestHandler } from '../adapters/control-server.js';
+import type { InvalidUnit } from '../config/config-problem.js';
 import type { Service } from '../core/service-machine.js';
-import { serviceStatus, waitingStatus } from './service-status.js';
+import { invalidStatus, serviceStatus, waitingStatus } from './service-status.js';
 import type { Supervisor } from './supervisor.js';
 
 export interface ControlContext {
@@ -12,6 +13,8 @@ export interface ControlContext {
   readonly clock: Clock;
   /** Services known from their dirs but still waiting for dependencies. */
   readonly waiting: () => readonly string[];
+  /** Services warden read but cannot start (bad files, a dependency that cannot start). */
+  readonly invalid: () => ReadonlyMap<string, InvalidUnit>;
   readonly halt: (code: number) => void;
   readonly reload: () => Promise<unknown>;
   readonly stopping: () => boolean;
@@ -38,12 +41,16 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
   const statuses = (names: readonly string[]): ServiceStatus[] => {
     const now = ctx.clock.now();
     const wall = Date.now();
+    const invalid = ctx.invalid();
     return names.map((name) => {
       const service = ctx.supervisor.get(name);
-      return service ? serviceStatus(service, now, wall) : waitingStatus(name, 'up');
+      if (service) return serviceStatus(service, now, wall);
+      const unit = invalid.get(name);
+      return unit ? invalidStatus(unit) : waitingStatus(name, 'up');
     });
   };
-  const allNames = (): string[] => [...ctx.supervisor.list().map((s) => s.spec.name), ...ctx.waiting()].sort();
+  // A service being stopped after its dir turned invalid is still the supervisor's: listed once.
+  const allNames = (): string[] => [...new Set([...ctx.supervisor.list().map((s) => s.spec.name), ...ctx.waiting(), ...ctx.invalid().keys()])].sort();
   /** The named services, or an error naming the unknown ones and listing the known. */
   const resolve = (names: readonly string[]): { ok: true; names: readonly string[] } | { ok: false; result: HandlerResult } => {
     const known = allNames();
@@ -65,7 +72,9 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
   const notWaiting = (names: readonly string[]): HandlerResult | null => {
     const blocked = names.filter((n) => ctx.supervisor.get(n) === undefined);
     if (blocked.length === 0) return null;
-    return { ok: false, error: { code: 'bad-request', message: `${blocked.join(', ')}: still waiting for dependencies` } };
+    const invalid = ctx.invalid();
+    const why = (n: string): string => (invalid.has(n) ? `${n}: invalid, cannot start (warden status ${n} says why)` : `${n}: still waiting for dependencies`);
+    return { ok: false, error: { code: 'bad-request', message: blocked.map(why).join('; ') } };
   };
 
   return async (request: RequestLine, cancel?: AbortSignal): Promise<HandlerResult> => {

@@ -17,7 +17,7 @@ import { Reaper } from '../adapters/reaper.js';
 import { notifyDir } from '../adapters/notify-socket.js';
 import { ServiceLogs } from '../adapters/service-logs.js';
 import type { BootSettings } from '../config/boot-settings.js';
-import { formatProblem } from '../config/config-problem.js';
+import { formatProblem, problemsUnder } from '../config/config-problem.js';
 import { unitLayout } from '../config/boot-settings.js';
 import { loadUnits, overlaySourcesDirs } from '../config/load-units.js';
 import type { OneshotSpec } from '../config/s6-rc-source.js';
@@ -118,6 +118,7 @@ export class Init {
       supervisor: this.supervisor,
       clock: systemClock,
       waiting: () => this.services.waiting(),
+      invalid: () => this.services.invalid(),
       halt: (code) => void this.stop({ kind: 'halt', code, by: 'warden halt' }),
       reload: () => this.services.rescan(),
       stopping: () => this.stopping !== null,
@@ -275,7 +276,9 @@ export class Init {
     if (settings.s6Runtime) await makeServicePaths(held.runnable.map((s) => s.name), logger);
     await writeUnitsFile(settings.runDir, loaded.set, logger);
     for (const error of this.pipes.sync(loaded.set.pipes)) logger.error({ event: 'pipe-failed' }, error);
-    return { services: held.runnable, oneshots: loaded.oneshots };
+    const runnable = new Set(held.runnable);
+    const unbound = loaded.services.filter((s) => !runnable.has(s)).map((s) => ({ name: s.name, dir: s.dir, problems: problemsUnder(held.problems, s.dir) }));
+    return { services: held.runnable, oneshots: loaded.oneshots, invalid: [...loaded.invalid, ...unbound] };
   }
 
   /**

@@ -7,6 +7,7 @@
  * up when that succeeded; at shutdown its `down` runs in its place in the reverse order.
  */
 import type { Logger } from '../adapters/logger.js';
+import { problem, type InvalidUnit } from '../config/config-problem.js';
 import { hasDown, type OneshotSpec } from '../config/s6-rc-source.js';
 import { dependencyOrder } from '../core/dependency-order.js';
 import type { ServiceSpec } from '../core/service-spec.js';
@@ -19,6 +20,8 @@ import { waitUntil } from './wait-until.js';
 export interface LoadedUnits {
   readonly services: readonly ServiceSpec[];
   readonly oneshots: readonly OneshotSpec[];
+  /** The units that cannot start, with why: `warden status` shows them. */
+  readonly invalid: readonly InvalidUnit[];
 }
 
 /** Runs a oneshot's up or down script to its end. */
@@ -41,6 +44,7 @@ export class ServiceSet {
   private readonly specs = new Map<string, ServiceSpec>();
   private readonly pending = new Set<string>();
   private readonly oneshots = new Map<string, Oneshot>();
+  private invalidUnits = new Map<string, InvalidUnit>();
   private closed = false;
   private rescans: Promise<unknown> = Promise.resolve();
   /** Told when a oneshot finishes: a change the supervisor does not see. */
@@ -70,6 +74,11 @@ export class ServiceSet {
   /** Services known but not started yet: they wait for their dependencies (oneshots: until done). */
   waiting(): string[] {
     return [...this.pending, ...[...this.oneshots.values()].filter((o) => o.state !== 'done').map((o) => o.spec.name)];
+  }
+
+  /** The units of the last scan that cannot start, by name. */
+  invalid(): ReadonlyMap<string, InvalidUnit> {
+    return this.invalidUnits;
   }
 
   /** Every service started, every one wanted up is ready, and every oneshot is done. */
@@ -112,6 +121,14 @@ export class ServiceSet {
     const order = dependencyOrder(new Map([...loaded.services, ...loaded.oneshots].map((s) => [s.name, s.dependencies])));
     for (const p of order.problems) this.logger.error({ event: 'dependency-problem', service: p.service }, p.message);
     const startable = new Set(order.layers.flat());
+    const dirs = new Map([...loaded.services, ...loaded.oneshots].map((s) => [s.name, s.dir]));
+    this.invalidUnits = new Map([
+      ...loaded.invalid.map((u): [string, InvalidUnit] => [u.name, u]),
+      ...order.problems.map((p): [string, InvalidUnit] => {
+        const dir = dirs.get(p.service) ?? p.service;
+        return [p.service, { name: p.service, dir, problems: [problem(dir, p.message)] }];
+      }),
+    ]);
     const diff = diffSpecs(this.specs, loaded.services.filter((s) => startable.has(s.name)));
     if (this.closed) return { added: [], removed: [], changed: [] };
     const oneshotsAdded = this.applyOneshots(loaded.oneshots.filter((o) => startable.has(o.name)));

@@ -1,6 +1,7 @@
 /** A service as `warden status` reports it, from its core state (monotonic times made wall-clock). */
 import { constants } from 'node:os';
 import type { ServiceStatus } from '../adapters/control-protocol.js';
+import type { InvalidUnit } from '../config/config-problem.js';
 import type { ExitStatus } from '../core/exit-status.js';
 import type { Service } from '../core/service-machine.js';
 
@@ -77,14 +78,24 @@ export function serviceStatus(service: Service, now: number, wallNow: number): S
     crashLoop: crashLooping(service, now),
     downReason: state.kind === 'down' ? state.reason : null,
     statusText: service.statusText,
+    problems: [],
   };
 }
 
 /** A service known from its dir but not yet started: it waits for its dependencies. */
 export function waitingStatus(name: string, goal: 'up' | 'down'): ServiceStatus {
+  return notRunning(name, 'waiting', goal, []);
+}
+
+/** A service whose dir warden read but cannot start: `problems` say why. */
+export function invalidStatus(unit: InvalidUnit): ServiceStatus {
+  return notRunning(unit.name, 'invalid', 'up', unit.problems);
+}
+
+function notRunning(name: string, state: string, goal: 'up' | 'down', problems: ServiceStatus['problems']): ServiceStatus {
   return {
     name,
-    state: 'waiting',
+    state,
     goal,
     pid: null,
     uptimeMs: null,
@@ -99,5 +110,6 @@ export function waitingStatus(name: string, goal: 'up' | 'down'): ServiceStatus 
     crashLoop: false,
     downReason: null,
     statusText: null,
+    problems,
   };
 }

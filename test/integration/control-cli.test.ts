@@ -49,6 +49,7 @@ function assertStatusShape(s: unknown): asserts s is ServiceStatus {
       'name',
       'normallyUp',
       'pid',
+      'problems',
       'ready',
       'readySince',
       'restarts',
@@ -60,7 +61,7 @@ function assertStatusShape(s: unknown): asserts s is ServiceStatus {
     'exactly the documented fields',
   );
   assert.equal(typeof o.name, 'string');
-  assert.ok(['waiting', 'down', 'spawning', 'starting', 'up', 'stopping', 'finishing', 'backoff'].includes(o.state as string), `state ${String(o.state)}`);
+  assert.ok(['waiting', 'invalid', 'down', 'spawning', 'starting', 'up', 'stopping', 'finishing', 'backoff'].includes(o.state as string), `state ${String(o.state)}`);
   assert.ok(['up', 'down', 'once'].includes(o.goal as string), `goal ${String(o.goal)}`);
   nullable('pid', 'number');
   nullable('uptimeMs', 'number');
@@ -83,6 +84,7 @@ function assertStatusShape(s: unknown): asserts s is ServiceStatus {
   assert.equal(typeof o.crashLoop, 'boolean');
   nullable('downReason', 'string');
   nullable('statusText', 'string');
+  assert.ok(Array.isArray(o.problems), 'problems is an array');
 }
 
 function parseStatuses(stdout: string): ServiceStatus[] {

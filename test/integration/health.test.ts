@@ -1,11 +1,13 @@
 /**
  * `warden health` against a real warden as PID 1: its exit code and its lines through a real
- * crash loop, a service not ready yet, a service wanted down, and the named-services form.
+ * crash loop, a service not ready yet, a service wanted down, an invalid service, and the
+ * named-services form.
  */
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { cli, LONG_RUN, serviceOf, show, startWarden } from './control-helpers.js';
+import type { ServiceStatus } from '../../src/adapters/control-protocol.js';
+import { cli, LONG_RUN, serviceOf, show, startWarden, statusOf } from './control-helpers.js';
 import { eventually } from './harness.js';
 
 /**
@@ -75,4 +77,53 @@ test('warden health: 1 while a service is started but not ready, and while one w
   const down = await cli(socket, ['health']);
   assert.equal(down.code, 1, show(down));
   assert.equal(down.stdout, 'web: down, wanted down\n', show(down));
+});
+
+test('an invalid service is in status (table and --json) as invalid with its file, line and problem, and fails health; dependents say why', { timeout: 120_000 }, async (t) => {
+  const { box, socket } = await startWarden(
+    t,
+    {
+      web: { run: LONG_RUN },
+      bad: { run: LONG_RUN, files: { 'down-signal': 'SIGFOO\n' } },
+      // Depends on bad: it cannot start either.
+      api: { run: LONG_RUN, files: { dependencies: 'bad\n' } },
+    },
+    (all) => all.some((s) => s.name === 'web' && s.state === 'up'),
+  );
+  const json = await cli(socket, ['status', '--json']);
+  assert.equal(json.code, 0, show(json));
+  const all = JSON.parse(json.stdout) as ServiceStatus[];
+  assert.deepEqual(all.map((s) => [s.name, s.state]), [['api', 'invalid'], ['bad', 'invalid'], ['web', 'up']], show(json));
+  const bad = all.find((s) => s.name === 'bad')!;
+  assert.equal(bad.problems.length, 1, show(json));
+  assert.equal(bad.problems[0]!.file, box.path('services.d', 'bad', 'down-signal'));
+  assert.equal(bad.problems[0]!.line, 1);
+  assert.match(bad.problems[0]!.message, /SIGFOO/);
+  assert.deepEqual([bad.pid, bad.ready, bad.normallyUp], [null, false, true]);
+  assert.match(all.find((s) => s.name === 'api')!.problems[0]!.message, /depends on bad, which cannot start/);
+  assert.deepEqual(all.find((s) => s.name === 'web')!.problems, []);
+
+  const table = await cli(socket, ['status']);
+  assert.equal(table.code, 0, show(table));
+  const badRow = table.stdout.split('\n').find((l) => l.startsWith('bad '));
+  assert.ok(badRow !== undefined, show(table));
+  assert.match(badRow, /^bad\s+invalid\s/);
+  assert.ok(badRow.includes(`${box.path('services.d', 'bad', 'down-signal')}:1: `), show(table));
+
+  const health = await cli(socket, ['health']);
+  assert.equal(health.code, 1, show(health));
+  const lines = health.stdout.trim().split('\n');
+  assert.equal(lines.length, 2, show(health));
+  assert.match(lines[0]!, /^api: invalid, cannot start: .*depends on bad, which cannot start$/);
+  assert.match(lines[1]!, new RegExp(`^bad: invalid, cannot start: ${box.path('services.d', 'bad', 'down-signal')}:1: .*SIGFOO`));
+  assert.equal((await cli(socket, ['health', 'web'])).code, 0, 'named: only web is judged');
+
+  const up = await cli(socket, ['up', 'bad']);
+  assert.notEqual(up.code, 0, show(up));
+  assert.match(up.stderr, /bad: invalid, cannot start/, show(up));
+
+  // Fixed on disk: the rescan starts it and it is no longer invalid.
+  await writeFile(box.path('services.d', 'bad', 'down-signal'), 'SIGTERM\n');
+  await eventually('bad and api to run once fixed', async () => (await statusOf(socket)).every((s) => s.state === 'up'), 60_000);
+  assert.equal((await cli(socket, ['health'])).code, 0);
 });

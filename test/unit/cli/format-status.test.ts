@@ -31,6 +31,7 @@ function status(over: Partial<ServiceStatus> & { name: string }): ServiceStatus 
     crashLoop: false,
     downReason: null,
     statusText: null,
+    problems: [],
     ...over,
   };
 }
@@ -113,6 +114,14 @@ describe('formatStatusTable', () => {
     assertHas(paint(status({ name: 'a', state: 'down', goal: 'down', downReason: 'permanent-failure', pid: null })), sgr(31));
     assertHas(paint(status({ name: 'a', state: 'down', goal: 'up', downReason: 'exited', pid: null })), sgr(31));
     assertHas(paint(status({ name: 'a', state: 'starting', ready: false })), sgr(33));
+  });
+
+  test('invalid: red, and the note names the file, line and problem', () => {
+    const s = status({ name: 'web', state: 'invalid', pid: null, uptimeMs: null, ready: false, problems: [{ file: '/s/web/timeout-kill', line: 1, message: 'expected a whole number of ms' }] });
+    assertHas(formatStatusTable([s], true, NOW).split('\n')[1]!, sgr(31));
+    const row = cells(formatStatusTable([s], false, NOW))[1]!;
+    assert.equal(row[1], 'invalid');
+    assert.equal(row.at(-1), '/s/web/timeout-kill:1: expected a whole number of ms');
   });
 
   test('backoff: the note says when the next start is', () => {

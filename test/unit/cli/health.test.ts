@@ -22,6 +22,7 @@ function status(over: Partial<ServiceStatus>): ServiceStatus {
     crashLoop: false,
     downReason: null,
     statusText: null,
+    problems: [],
     ...over,
   };
 }
@@ -35,7 +36,13 @@ const cases: readonly [string, Partial<ServiceStatus>, string | null][] = [
   ['down, wanted down', { state: 'down', goal: 'down', downReason: 'wanted', ready: false, pid: null, lastExit: { signal: 'SIGTERM' } }, 'down, wanted down'],
   ['down after exiting (restart never)', { state: 'down', goal: 'down', downReason: 'exited', ready: false, pid: null, lastExit: { code: 0 } }, 'exited, not restarted, last exit 0'],
   ['down for good (finish 125)', { state: 'down', goal: 'down', downReason: 'permanent-failure', ready: false, pid: null, lastExit: { code: 1 } }, 'down for good: its finish exited 125, last exit 1'],
-  ['invalid settings (a state this CLI does not know)', { state: 'invalid', ready: false, pid: null }, 'invalid'],
+  ['a state this CLI does not know', { state: 'paused', ready: false, pid: null }, 'paused'],
+  [
+    'invalid: the first problem with its file and line, and how many more',
+    { state: 'invalid', ready: false, pid: null, problems: [{ file: '/s/web/down-signal', line: 1, message: 'unknown signal "SIGFOO"' }, { file: '/s/web/notifcation-fd', line: null, message: 'not a setting file' }] },
+    'invalid, cannot start: /s/web/down-signal:1: unknown signal "SIGFOO" (and 1 more problem)',
+  ],
+  ['invalid, as an older warden reports it (no problems field)', { state: 'invalid', ready: false, pid: null, problems: undefined }, 'invalid, cannot start: '],
   ['stopping', { state: 'stopping', ready: false }, 'stopping'],
 ];
 
@@ -48,4 +55,9 @@ test('health: without names only normally-up services are judged; named ones alw
   assert.deepEqual(healthReport(all, false), []);
   assert.deepEqual(healthReport(all, true), ['spare: down, wanted down']);
   assert.deepEqual(healthReport([status({ name: 'db', state: 'starting', ready: false }), ...all], false), ['db: started, not ready yet']);
+});
+
+test('health: an invalid service counts without names too', () => {
+  const bad = status({ name: 'web', state: 'invalid', ready: false, pid: null, problems: [{ file: '/s/web/run', line: null, message: 'missing' }] });
+  assert.deepEqual(healthReport([bad, status({ name: 'db' })], false), ['web: invalid, cannot start: /s/web/run: missing']);
 });

@@ -26,6 +26,7 @@ describe('loadServiceDirs', () => {
     assert.deepEqual(r, {
       services: ['api', 'serf', 'web'].map((n) => defaultSpec(join(dir, n), n)),
       problems: [],
+      invalid: [],
     });
   });
 
@@ -38,19 +39,21 @@ describe('loadServiceDirs', () => {
     assert.deepEqual(r.services.map((s) => s.name), ['alpha', 'zeta']);
   });
 
-  it('a broken service is reported and left out; the good one next to it loads', async () => {
+  it('a broken service is reported and left out, listed as invalid with its problems; the good one next to it loads', async () => {
     const dir = await scanDir();
     await writeService(dir, 'good');
     await writeService(dir, 'bad', { 'timeout-kill': '3s\n' });
     const r = await loadServiceDirs([dir], DEFAULTS);
     assert.deepEqual(r.services, [defaultSpec(join(dir, 'good'), 'good')]);
-    assert.deepEqual(r.problems, [
+    const problems = [
       {
         file: join(dir, 'bad', 'timeout-kill'),
         line: 1,
         message: 'expected a whole number of milliseconds (e.g. 3000), got "3s"',
       },
-    ]);
+    ];
+    assert.deepEqual(r.problems, problems);
+    assert.deepEqual(r.invalid, [{ name: 'bad', dir: join(dir, 'bad'), problems }]);
   });
 
   it('a service in a later dir with the same name is a problem naming both; the first wins', async () => {
@@ -70,7 +73,7 @@ describe('loadServiceDirs', () => {
     const dir = await scanDir();
     await writeService(dir, 'web');
     const r = await loadServiceDirs([join(root, 'nope'), dir, join(root, 'nope', 'deeper')], DEFAULTS);
-    assert.deepEqual(r, { services: [defaultSpec(join(dir, 'web'), 'web')], problems: [] });
+    assert.deepEqual(r, { services: [defaultSpec(join(dir, 'web'), 'web')], problems: [], invalid: [] });
   });
 
   it('a scan path that is a file is a problem', async () => {
@@ -87,7 +90,7 @@ describe('loadServiceDirs', () => {
     await writeService(dir, '.disabled');
     await writeFile(join(dir, 'README'), 'notes');
     const r = await loadServiceDirs([dir], DEFAULTS);
-    assert.deepEqual(r, { services: [defaultSpec(join(dir, 'web'), 'web')], problems: [] });
+    assert.deepEqual(r, { services: [defaultSpec(join(dir, 'web'), 'web')], problems: [], invalid: [] });
   });
 
   it('follows symlinks to service dirs, as s6 scan dirs use them', async () => {
@@ -96,7 +99,7 @@ describe('loadServiceDirs', () => {
     await writeService(store, 'real-web');
     await symlink(join(store, 'real-web'), join(dir, 'web'));
     const r = await loadServiceDirs([dir], DEFAULTS);
-    assert.deepEqual(r, { services: [defaultSpec(join(dir, 'web'), 'web')], problems: [] });
+    assert.deepEqual(r, { services: [defaultSpec(join(dir, 'web'), 'web')], problems: [], invalid: [] });
   });
 
   it('an invalid service name is a problem on that directory', async () => {

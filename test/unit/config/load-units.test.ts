@@ -109,6 +109,22 @@ describe('loadUnits: one set from every source, as s6-overlay hands them to s6-r
     assert.deepEqual(r.services.map((s) => s.name), ['ok']);
   });
 
+  it('every unit that cannot start is invalid, with its own problems or why it is blocked', async () => {
+    // Not in user: services.d's services come after all of user, and would be blocked too.
+    const s6rc = await dir({ ...longrun('web', ['dbb']), ...longrun('ok'), ...longrun('badrc'), 'badrc/timeout-kill': 'soon\n', 'user/contents.d/ok': '' });
+    const services = await dir({ 'bad/run': RUN, 'bad/down-signal': 'SIGFOO\n', 'api/run': RUN, 'api/dependencies': 'bad\n', 'fine/run': RUN });
+    const r = await loadUnits(layout({ s6RcDirs: [s6rc], serviceDirs: [services] }), DEFAULTS);
+    assert.deepEqual(r.services.map((s) => s.name), ['fine', 'ok']);
+    const invalid = r.invalid.map((u) => [u.name, u.dir, u.problems.map(formatProblem)]);
+    assert.equal(invalid.length, 4, JSON.stringify(invalid));
+    assert.deepEqual(invalid[0], ['api', join(services, 'api'), [`${join(services, 'api')}: depends on bad, which cannot start`]]);
+    assert.deepEqual(invalid[1]!.slice(0, 2), ['bad', join(services, 'bad')]);
+    assert.match((invalid[1]![2] as string[]).join('|'), new RegExp(`^${join(services, 'bad', 'down-signal')}:1: .*SIGFOO`));
+    assert.deepEqual(invalid[2]!.slice(0, 2), ['badrc', join(s6rc, 'badrc')]);
+    assert.match((invalid[2]![2] as string[]).join('|'), new RegExp(`^${join(s6rc, 'badrc', 'timeout-kill')}:1: `));
+    assert.deepEqual(invalid[3], ['web', join(s6rc, 'web'), [`${join(s6rc, 'web')}: depends on "dbb", which is not defined anywhere`]]);
+  });
+
   it('services.d services start with legacy-services: after base and all of user', async () => {
     const s6rc = await dir({ ...longrun('web', ['base']), 'user/contents.d/web': '' });
     const services = await dir({ 'cron/run': RUN, 'spare/run': RUN, 'spare/down': '' });
