@@ -29,6 +29,11 @@ export const DEFAULT_MAX_BYTES = 1024 * 1024;
 export const DEFAULT_KEEP = 10;
 export const DEFAULT_HIGH_WATER_BYTES = 1024 * 1024;
 
+/** Where service logs go when the log dir cannot be written (a read-only root): in the runtime dir. */
+export function fallbackLogDir(runDir: string): string {
+  return join(runDir, 'log');
+}
+
 /** `WARDEN_LOG_DIR`, else /var/log/warden. */
 export function logDir(env: NodeJS.ProcessEnv = process.env): string {
   const dir = env.WARDEN_LOG_DIR;

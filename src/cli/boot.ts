@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import { createLogger, flushLogger, type Logger } from '../adapters/logger.js';
+import { fallbackLogDir } from '../adapters/service-logs.js';
 import { chooseRunDir, SOCKET_NAME, unusableReason } from '../adapters/runtime-dir.js';
 import { bootSettings, logLevel, UsageError, type BootSettings } from '../config/boot-settings.js';
 import { Init } from '../daemon/init.js';
@@ -36,7 +37,7 @@ function runtimeEnv(logger: Logger): NodeJS.ProcessEnv {
 function withUsableLogDir(settings: BootSettings, logger: Logger): BootSettings {
   const reason = unusableReason(settings.logDir);
   if (reason === null) return settings;
-  const fallback = join(settings.runDir, 'log');
+  const fallback = fallbackLogDir(settings.runDir);
   logger.warn({ event: 'log-dir-fallback', from: settings.logDir, to: fallback, reason }, `service logs go to ${fallback}: ${settings.logDir} is not writable (${reason})`);
   return { ...settings, logDir: fallback };
 }

@@ -1,5 +1,7 @@
+import { dirname } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { logDir } from '../adapters/service-logs.js';
+import { fallbackLogDir, logDir } from '../adapters/service-logs.js';
+import { currentSocket } from './control-client.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { LogFollower, parseSince, readLogs, servicesWithLogs, SinceError, type LogEntry } from './log-reader.js';
 
@@ -21,6 +23,22 @@ export function formatEntry(e: LogEntry, json: boolean): string {
   return `${e.time} ${e.service} ${e.stream === 'out' ? '|' : '!'} ${e.line}\n`;
 }
 
+/**
+ * Where the running warden's service logs are: its runtime dir's log dir when that has logs
+ * (warden writes there only when the log dir cannot be written: a read-only root, a non-root
+ * PID 1), else the log dir. The runtime dir is WARDEN_RUN_DIR in warden's services, else the
+ * dir of the control socket the CLI finds (`docker exec` has neither variable).
+ */
+export async function runningLogDir(env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const runDirs = new Set([env.WARDEN_RUN_DIR, dirname(currentSocket())].filter((d): d is string => d !== undefined && d !== ''));
+  for (const runDir of runDirs) {
+    const dir = fallbackLogDir(runDir);
+    // Another user's runtime dir, unreadable: not this user's warden.
+    if ((await servicesWithLogs(dir).catch(() => [])).length > 0) return dir;
+  }
+  return logDir(env);
+}
+
 export const logsCommand: CommandModule<object, LogsArgs> = {
   command: 'logs [services..]',
   describe: 'Print the services\' logs, merged in time order; -f to follow',
@@ -31,11 +49,11 @@ export const logsCommand: CommandModule<object, LogsArgs> = {
       .option('lines', { alias: 'n', type: 'number', describe: 'how many lines in all, after merging (default 10; with --since: all)' })
       .option('since', { type: 'string', describe: 'only lines from this time: ISO-8601 (2024-05-01T12:00:00Z) or back from now (30s, 5m, 1h, 2d)' })
       .option('json', { type: 'boolean', default: false, describe: 'one JSON object per line: {"time","service","stream","line"}' })
-      .option('dir', { type: 'string', describe: 'log dir (default $WARDEN_LOG_DIR or /var/log/warden)' })
+      .option('dir', { type: 'string', describe: 'log dir (default: $WARDEN_LOG_DIR or /var/log/warden, or the runtime dir\'s log/ when warden could not write there)' })
       .example('$0 logs -n 50 web', 'the last 50 lines of web')
       .example('$0 logs -f --since 5m', 'every service, from 5 minutes ago, then follow'),
   handler: async (args) => {
-    const dir = args.dir ?? logDir();
+    const dir = args.dir ?? (await runningLogDir());
     let sinceMs: number | undefined;
     try {
       sinceMs = args.since === undefined ? undefined : parseSince(args.since, Date.now());

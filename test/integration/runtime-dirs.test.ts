@@ -44,7 +44,7 @@ function assertNoStacks(events: readonly WardenEvent[]): void {
   assert.deepEqual(withStack, [], 'log lines with a stack trace');
 }
 
-test('PID 1 as a non-root user: a private runtime dir, found by the CLI of that user without any variable', async (t) => {
+test('PID 1 as a non-root user: a private runtime dir, found by the CLI of that user without any variable; warden logs reads the logs that fell back there', async (t) => {
   const box = await Sandbox.create();
   t.after(() => box.cleanup());
   await chmod(box.dir, 0o755);
@@ -90,6 +90,10 @@ test('PID 1 as a non-root user: a private runtime dir, found by the CLI of that 
   await eventually('app\'s line in its log file', () => box.read(join(runDir, 'log', 'app', 'current')).then((text) => text?.includes('started')), 15_000);
   assert.equal(warden.find((e) => e.event === 'log-failed').length, 0, warden.tail());
   assertNoStacks(warden.events);
+  // warden logs, as the same user with no variable set, reads them there.
+  const logs = await run(asNobody[0]!, [...asNobody.slice(1), 'logs', 'app'], cliEnv);
+  assert.equal(logs.code, 0, logs.stderr);
+  assert.match(logs.stdout, /^\S+ app \| started$/m);
 
   const halt = await run(asNobody[0]!, [...asNobody.slice(1), 'halt', '--code', '7'], cliEnv);
   assert.equal(halt.code, 0, halt.stderr);
