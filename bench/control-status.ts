@@ -44,7 +44,7 @@ export interface ControlStatusOptions {
 export const GOALS = { statusMs: 50, rssMb: 120 } as const;
 
 /** One request on a fresh connection; resolves with the reply line and the round trip in ms. */
-function request(socket: string, body: object, timeoutMs = 10_000): Promise<{ line: string; ms: number }> {
+export function request(socket: string, body: object, timeoutMs = 10_000): Promise<{ line: string; ms: number }> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const conn = connect(socket);
@@ -76,7 +76,7 @@ interface StatusReply {
 }
 
 /** The direct children of `pid` (all its threads'). */
-function childrenOf(pid: number): number[] {
+export function childrenOf(pid: number): number[] {
   const out: number[] = [];
   try {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
@@ -94,7 +94,7 @@ function vmRssMb(pid: number): number {
   return kb / 1024;
 }
 
-async function until<T>(what: string, timeoutMs: number, everyMs: number, probe: () => Promise<T | null> | T | null): Promise<T> {
+export async function until<T>(what: string, timeoutMs: number, everyMs: number, probe: () => Promise<T | null> | T | null): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const value = await probe();
