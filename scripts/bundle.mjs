@@ -43,3 +43,19 @@ const handler = await build({
   logLevel: 'warning',
 });
 writeFileSync('dist/src/stack/serf-handler/main.bundle.cjs', handler.outputFiles[0].text);
+
+// The control commands' fast path (src/cli/fast-path.ts: status, health, up, down … without
+// yargs), which probes run every few seconds: one module to load instead of a dozen. notify's
+// sendto (koffi) is imported only when notify runs: it stays a module of its own.
+const fastPath = await build({
+  entryPoints: ['dist/src/cli/fast-path.js'],
+  write: false,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['../adapters/notify-socket.js'],
+  charset: 'ascii',
+  logLevel: 'warning',
+});
+writeFileSync('dist/src/cli/fast-path.bundle.js', asciiOnly(fastPath.outputFiles[0].text));

@@ -2,7 +2,7 @@
 import yargs from 'yargs';
 import { bootCommand } from './boot-command.js';
 import { checkCommand } from './check-command.js';
-import { CliError } from './control-client.js';
+import { exitWithFailure } from './control-client.js';
 import {
   downCommand,
   haltCommand,
@@ -16,11 +16,11 @@ import {
   waitCommand,
 } from './control-commands.js';
 import { nearMiss } from '../config/near-miss.js';
-import { EXIT_CANNOT_START, EXIT_CODES_HELP, EXIT_USAGE } from './exit-codes.js';
+import { EXIT_CODES_HELP, EXIT_USAGE } from './exit-codes.js';
 import { logsCommand } from './logs-command.js';
 import { notifyCommand } from './notify-command.js';
 
-const COMMANDS = ['boot', 'check', 'status', 'up', 'down', 'restart', 'once', 'signal', 'wait', 'halt', 'reload', 'logs', 'notify'];
+const COMMANDS = ['boot', 'check', 'status', 'health', 'up', 'down', 'restart', 'once', 'signal', 'wait', 'halt', 'reload', 'logs', 'notify'];
 
 /** yargs' usage message as one line for a person: an unknown command gets a "did you mean". */
 export function usageError(argv: readonly string[], message: string): string {
@@ -69,7 +69,6 @@ export async function runCommands(argv: readonly string[]): Promise<void> {
   try {
     await cli.parseAsync();
   } catch (err) {
-    process.stderr.write(`warden: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(err instanceof CliError ? err.exitCode : EXIT_CANNOT_START);
+    exitWithFailure(err);
   }
 }

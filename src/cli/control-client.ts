@@ -14,6 +14,12 @@ export class CliError extends Error {
   }
 }
 
+/** Reports a command's failure in one line on stderr and exits with its code (111 if unforeseen). */
+export function exitWithFailure(err: unknown): never {
+  process.stderr.write(`warden: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(err instanceof CliError ? err.exitCode : EXIT_CANNOT_START);
+}
+
 /**
  * The control socket: WARDEN_SOCKET, else the first warden of this user found where warden puts
  * its runtime dir (runtime-dir.ts: a PID 1's first, then sub-inits'), else the default path.

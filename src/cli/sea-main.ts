@@ -13,17 +13,17 @@ export async function seaMain(): Promise<void> {
   // argv0 is the name as exec'd (a link's name); argv[0] is always the executable's own path.
   switch (basename(process.argv0)) {
     case 'init':
-      return runWarden(['boot', ...args], loadBoot);
+      return runWarden(['boot', ...args], LOADERS);
     case 's6-svstat': {
       const { s6Svstat } = await import('./s6-svstat.js');
       return s6Svstat(args);
     }
     default:
-      return runWarden(args, loadBoot);
+      return runWarden(args, LOADERS);
   }
 }
 
-// The bundle holds boot.js: importing it here loads nothing from disk.
-const loadBoot = () => import('./boot.js');
+// The bundle holds boot.js and fast-path.js: importing them here loads nothing from disk.
+const LOADERS = { boot: () => import('./boot.js'), fastPath: () => import('./fast-path.js') };
 
 void seaMain();

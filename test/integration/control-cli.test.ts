@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm, stat, writeFile, chmod, appendFile } from 'node:fs/promises';
+import { appendFile, chmod, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,7 +26,7 @@ import {
   startWarden,
   statusOf,
 } from './control-helpers.js';
-import { eventually, Sandbox, sq, WARDEN_MAIN } from './harness.js';
+import { eventually, REPO_ROOT, Sandbox, sq, WARDEN_MAIN } from './harness.js';
 
 const NOBODY = { name: 'nobody', group: 'nogroup' } as const;
 
@@ -573,4 +573,31 @@ test('status on a terminal is coloured, but never with NO_COLOR', { timeout: 60_
   const plain = await onTerminal(true);
   assert.match(plain, /SERVICE/);
   assert.ok(!plain.includes('\x1b['), `NO_COLOR: no colour codes: ${JSON.stringify(plain)}`);
+});
+
+test('status, health and up run from the fast path alone: no yargs, no pino, no command modules on disk', { timeout: 60_000 }, async (t) => {
+  const { box, socket } = await startWarden(t, { web: { run: LONG_RUN }, spare: { run: LONG_RUN, files: { down: '' } } });
+  // The CLI's entry and the fast path's bundle, where no node_modules can be found.
+  const lone = box.path('lone-cli');
+  await mkdir(lone);
+  for (const file of ['main.js', 'run-warden.js', 'pid1-v8-flags.js', 'fast-path.bundle.js']) await copyFile(join(REPO_ROOT, 'dist/src/cli', file), join(lone, file));
+  await writeFile(join(lone, 'package.json'), '{"type":"module"}\n');
+  const main = join(lone, 'main.js');
+  const json = await cli(socket, ['status', '--json'], { main });
+  assert.equal(json.code, 0, show(json));
+  assert.deepEqual(parseStatuses(json.stdout).map((s) => [s.name, s.state]), [['spare', 'down'], ['web', 'up']]);
+  const table = await cli(socket, ['status'], { main });
+  assert.equal(table.code, 0, show(table));
+  assert.match(table.stdout, /^SERVICE\s+STATE/);
+  const health = await cli(socket, ['health', 'spare'], { main });
+  assert.deepEqual([health.code, health.stdout], [1, 'spare: down, wanted down\n'], show(health));
+  const up = await cli(socket, ['up', 'spare'], { main });
+  assert.equal(up.code, 0, show(up));
+  assert.match(up.stdout, /^spare: /);
+  const unknown = await cli(socket, ['status', 'nope'], { main });
+  assert.equal(unknown.code, 2, show(unknown));
+  // What is not a plain form goes to yargs' command line (commands.js): not there, it cannot be loaded.
+  const help = await cli(socket, ['status', '--help'], { main });
+  assert.notEqual(help.code, 0, show(help));
+  assert.match(help.stderr, /Cannot find module .*commands\.js/, show(help));
 });

@@ -24,6 +24,8 @@ export interface CliOptions {
   readonly user?: { readonly name: string; readonly group: string };
   /** SIGKILL the CLI after this long (the result then has signal SIGKILL). */
   readonly timeoutMs?: number;
+  /** The CLI's entry script; default the build's dist/src/cli/main.js. */
+  readonly main?: string;
 }
 
 /** Runs `warden ARGS…` with WARDEN_SOCKET=socket; never hangs past `timeoutMs`. */
@@ -32,7 +34,7 @@ export function cli(socket: string, args: readonly string[], opts: CliOptions = 
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
   // Always explicit: a test must never reach a warden on the default socket.
   env.WARDEN_SOCKET = socket;
-  const node = [process.execPath, WARDEN_MAIN, ...args];
+  const node = [process.execPath, opts.main ?? WARDEN_MAIN, ...args];
   const [file, ...argv] = opts.user
     ? ['setpriv', `--reuid=${opts.user.name}`, `--regid=${opts.user.group}`, '--clear-groups', ...node]
     : node;
