@@ -16,6 +16,8 @@ missing=()
 command -v unshare >/dev/null || missing+=(util-linux)
 command -v ps >/dev/null || missing+=(procps)
 command -v curl >/dev/null || missing+=(curl)
+# gdb: the signal tests make a thread of warden fault for real (a jump to address 0).
+command -v gdb >/dev/null || missing+=(gdb)
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then echo "missing ${missing[*]}: run as root to install them" >&2; exit 1; fi
   echo "== installing ${missing[*]} (apt)"

@@ -1,14 +1,10 @@
 /**
- * The signal calls Node does not offer, through koffi: one-shot handlers for fault signals,
- * blocking job-control signals in the main thread, and ignoring the one signal glibc refuses.
+ * The signal calls Node does not offer, through koffi: blocking signals in the main thread,
+ * putting a signal back to its default action, and ignoring the one signal glibc refuses.
  * Linux only (glibc or musl, x86-64 or arm64).
  */
 import { koffi, libcCalls } from './koffi-lazy.js';
 
-/** sigaction's flag that resets the handler to the default once it has run. */
-const SA_RESETHAND = 0x80000000 | 0;
-/** Offset of sa_flags in the C library's struct sigaction: the handler (8), then sigset_t (128). */
-const SA_FLAGS_OFFSET = 8 + 128;
 /** Larger than struct sigaction and sigset_t on every C library warden runs on. */
 const SIGACTION_BYTES = 256;
 const SIGSET_BYTES = 128;
@@ -40,25 +36,12 @@ function fail(what: string): never {
   throw new Error(`${what} failed: errno ${koffi().errno()}`);
 }
 
-/** The handlers Node installed, saved to be put back after each delivery. */
-const armed = new Map<number, Buffer>();
-
 /**
- * Makes the handler Node (libuv) installed for `signal` one-shot: the kernel resets it to the
- * default as it delivers. Call after `process.on(signal)` and again from the listener: a `kill`
- * is then caught every time, while a real fault (the handler returns to the faulting
- * instruction, which faults again) finds the default action and ends warden with a core dump.
+ * Puts `signal` back to its default action, whatever handler Node installed: a zeroed struct
+ * sigaction is SIG_DFL with no flags and an empty mask.
  */
-export function armOneShot(signal: number): void {
-  const c = load();
-  let action = armed.get(signal);
-  if (action === undefined) {
-    action = Buffer.alloc(SIGACTION_BYTES);
-    if (c.sigaction(signal, null, action) !== 0) fail(`sigaction(${signal})`);
-    action.writeInt32LE(action.readInt32LE(SA_FLAGS_OFFSET) | SA_RESETHAND, SA_FLAGS_OFFSET);
-    armed.set(signal, action);
-  }
-  if (c.sigaction(signal, action, null) !== 0) fail(`sigaction(${signal})`);
+export function restoreDefault(signal: number): void {
+  if (load().sigaction(signal, Buffer.alloc(SIGACTION_BYTES), null) !== 0) fail(`sigaction(${signal})`);
 }
 
 function sigset(signals: readonly number[]): Buffer {
@@ -70,10 +53,11 @@ function sigset(signals: readonly number[]): Buffer {
 }
 
 /**
- * Blocks `signals` in the calling (main) thread only. A blocked SIGTTOU/SIGTTIN counts as
- * ignored for the terminal: warden's own writes and tcsetpgrp from the background go through
- * instead of stopping it, while one sent with `kill` still reaches Node's handler through a
- * thread that does not block it.
+ * Blocks `signals` in the calling (main) thread only; one sent with `kill` still reaches Node's
+ * handler through a thread that does not block it. A blocked SIGTTOU/SIGTTIN counts as ignored
+ * for the terminal: warden's own writes and tcsetpgrp from the background go through instead of
+ * stopping it. A fault signal the kernel raises in a thread that blocks it is put back to its
+ * default action and kills the process (Linux's force_sig_fault), handler or not.
  */
 export function blockInThisThread(signals: readonly number[]): void {
   if (load().pthread_sigmask(SIG_BLOCK, sigset(signals), null) !== 0) fail('pthread_sigmask');

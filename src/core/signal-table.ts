@@ -20,9 +20,9 @@ export type SignalRole =
   /** Forwarded like `forward`; warden itself never stops (its services must keep running). */
   | 'job-control'
   /**
-   * A fault signal: sent with `kill`, it is forwarded like `forward`. The handler is one-shot and
-   * re-armed after each, so a real fault in warden still ends it with a core dump instead of a
-   * handler that returns to the faulting instruction forever.
+   * A fault signal: sent with `kill`, it is forwarded like `forward`, however many come. It is
+   * blocked in warden's main thread, so a real fault there still ends warden with a core dump
+   * instead of a handler that returns to the faulting instruction forever (daemon/signal-router).
    */
   | 'fault'
   /** A child died: reap. Never forwarded (CMD's own children are its business). */

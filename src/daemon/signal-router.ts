@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../adapters/logger.js';
 import { listenTo } from '../adapters/signal-listeners.js';
-import { armOneShot, blockInThisThread, ignoreLibcSignal } from '../adapters/signal-native.js';
+import { blockInThisThread, ignoreLibcSignal, restoreDefault } from '../adapters/signal-native.js';
 import type { HupAction } from '../config/boot-settings.js';
 import { SIGNAL_TABLE, type SignalEntry } from '../core/signal-table.js';
 
@@ -36,10 +36,22 @@ export function routeSignals(routes: SignalRoutes): void {
 let nativeArmed = false;
 
 /**
- * The part that needs koffi, done once: fault signals get a one-shot handler (re-armed after each
- * delivery), SIGTTIN/SIGTTOU are blocked in the main thread (warden's own terminal writes and
- * tcsetpgrp then never stop it), and glibc's signal 32 is ignored. As a sub-init this runs at
- * boot; as PID 1 (where the kernel drops what has no handler) when CMD starts.
+ * More deliveries of one fault signal than this within a second is not `kill`: it is a thread of
+ * warden other than the main one faulting again each time its handler returns. That signal then
+ * gets its default action back, so the next fault ends warden with a core dump.
+ */
+export const FAULT_FLOOD_PER_SECOND = 1000;
+
+/**
+ * The part that needs koffi, done once. The fault signals get a permanent handler and are
+ * blocked in the main thread: every one sent with `kill` is forwarded however close together they
+ * come (another thread takes it), while a real fault in the main thread, where all of warden's
+ * code runs, meets a blocked signal, which the kernel turns into its default action: a core dump,
+ * not a handler returning to the faulting instruction forever. A real fault in another thread
+ * (V8's or libuv's) does loop; the flood guard above ends it. SIGTTIN/SIGTTOU are blocked in the
+ * main thread too (warden's own terminal writes and tcsetpgrp then never stop it), and glibc's
+ * signal 32 is ignored. As a sub-init this runs at boot; as PID 1 (where the kernel drops what
+ * has no handler) when CMD starts.
  */
 export function armNativeSignals(routes: SignalRoutes): void {
   if (nativeArmed) return;
@@ -55,17 +67,30 @@ export function armNativeSignals(routes: SignalRoutes): void {
       logger.warn({ event: 'signal-unhandled', signal: entry.name }, 'cannot ignore this signal');
     }
     if (entry.role !== 'fault') continue;
-    const handler = handlerFor(entry, routes)!;
-    const rearm = (): boolean => (armOneShot(entry.number), true);
-    const rearming = (): void => {
-      safe(rearm);
-      handler();
-    };
-    const error = listenTo(entry.number, entry.name, rearming);
-    if (error !== null || !safe(rearm)) {
-      logger.warn({ event: 'signal-unhandled', signal: entry.name, error }, 'cannot handle this signal');
-    }
+    // Without the block a permanent handler would turn warden's own fault into a spin: no handler then.
+    const blocked = safe(() => (blockInThisThread([entry.number]), true));
+    const error = blocked ? listenTo(entry.number, entry.name, floodGuarded(entry, handlerFor(entry, routes)!, logger)) : 'cannot block it in the main thread';
+    if (error !== null) logger.warn({ event: 'signal-unhandled', signal: entry.name, error }, 'cannot handle this signal');
   }
+}
+
+/** `handler`, until FAULT_FLOOD_PER_SECOND deliveries come within a second: then the default action. */
+function floodGuarded(entry: SignalEntry, handler: () => void, logger: Logger): () => void {
+  let windowStart = -Infinity;
+  let count = 0;
+  return () => {
+    const now = performance.now();
+    if (now - windowStart >= 1000) {
+      windowStart = now;
+      count = 0;
+    }
+    count += 1;
+    if (count <= FAULT_FLOOD_PER_SECOND) return handler();
+    if (count === FAULT_FLOOD_PER_SECOND + 1) {
+      logger.fatal({ event: 'fault-flood', signal: entry.name }, `more than ${FAULT_FLOOD_PER_SECOND} ${entry.name} in a second: a thread of warden is faulting; default action restored`);
+      safe(() => (restoreDefault(entry.number), true));
+    }
+  };
 }
 
 function safe(fn: () => boolean): boolean {

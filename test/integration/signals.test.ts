@@ -7,9 +7,11 @@
  * Every wait is on something observed (a line written, an event logged), never on a clock.
  */
 import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
 import { isForwarded, SIGNAL_TABLE } from '../../src/core/signal-table.js';
+import { sendSignal } from '../../src/adapters/signals.js';
 import { eventually, Sandbox, sq, type Warden } from './harness.js';
 
 async function sandbox(t: TestContext): Promise<Sandbox> {
@@ -25,6 +27,17 @@ const FORWARDED = SIGNAL_TABLE.filter((e) => isForwarded(e.role) || e.role === '
 function recorder(file: string, ready: string, signals: readonly number[]): string[] {
   const traps = signals.map((n) => `trap 'echo ${n} >> ${sq(file)}' ${n}`).join('; ');
   return ['sh', '-c', `${traps}; echo $$ > ${sq(ready)}; while :; do sleep 0.05; done`];
+}
+
+/** SIGKILLs `pid` if it still is the recorder that writes `ready` (its pid may be another's by now). */
+function killIfRecorder(pid: number, ready: string): void {
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return;
+  }
+  if (cmdline.includes(ready)) sendSignal(pid, 'SIGKILL');
 }
 
 function lines(text: string | null): string[] {
@@ -116,7 +129,46 @@ for (const mode of ['PID 1', 'sub-init'] as const) {
   });
 }
 
+/** The fault signals, which warden forwards when they are sent with kill. */
+const FAULTS = SIGNAL_TABLE.filter((e) => e.role === 'fault');
+/** Deliveries of one fault signal warden must handle while a flood goes on: some land in between. */
+const FLOOD_DELIVERIES = 5;
+
+/** A shell that sends `signal` to `pid` without pause until stopped. */
+function flood(pid: number, signal: number): ChildProcess {
+  return spawn('sh', ['-c', `while kill -${signal} ${pid} 2>/dev/null; do :; done`], { stdio: 'ignore' });
+}
+
 for (const mode of ['PID 1', 'sub-init'] as const) {
+  test(`${mode}: a flood of kill with each fault signal reaches CMD and never ends warden`, { timeout: 180_000 }, async (t) => {
+    const box = await sandbox(t);
+    const got = box.path('got');
+    const ready = box.path('cmd-ready');
+    const warden = box.boot({ subInit: mode === 'sub-init', cmd: recorder(got, ready, [...FAULTS.map((e) => e.number), 10]) });
+    await eventually('CMD to set its traps', async () => (await box.read(ready)) !== null, 30_000);
+    const cmd = await warden.waitForEvent((e) => e.event === 'cmd-started', 30_000, 'cmd-started');
+    // A sub-init that dies leaves CMD behind, with no one to kill it but the test.
+    t.after(() => killIfRecorder(cmd.pid!, ready));
+    const host = await warden.hostPid();
+    for (const entry of FAULTS) {
+      const flooder = flood(host, entry.number);
+      t.after(() => flooder.kill('SIGKILL'));
+      // Several deliveries handled one after the other, each with the next kill already on its way.
+      const handled = (): number => warden.find((e) => e.event === 'signal' && e.signal === entry.name).length;
+      await eventually(`warden to handle ${FLOOD_DELIVERIES} × ${entry.name}`, () => warden.exited || handled() >= FLOOD_DELIVERIES, 60_000);
+      flooder.kill('SIGKILL');
+      assert.equal(warden.exited, false, `warden ended in a flood of ${entry.name}: ${warden.tail()}`);
+      await eventually(`CMD to get ${entry.name}`, async () => lines(await box.read(got)).includes(String(entry.number)), 30_000);
+    }
+    // USR1 once more: answered only if warden lived through every flood.
+    process.kill(host, 'SIGUSR1');
+    await eventually('CMD to get SIGUSR1 after the floods', async () => warden.exited || lines(await box.read(got)).includes('10'), 30_000);
+    assert.equal(warden.exited, false, `warden ended after the floods: ${warden.tail()}`);
+    await warden.signal('SIGPWR');
+    assert.equal((await warden.waitForExit(30_000)).code, 0, warden.tail());
+    if (mode === 'sub-init') assert.equal(alive(cmd.pid!), false, `CMD (pid ${cmd.pid}) outlived warden`);
+  });
+
   // CMD is grep itself, reading its own status: the mask it was exec'd with, no shell between.
   // (A shell that forks would show its own mask: dash blocks every signal around its vfork, and
   // a child reading /proc/PARENT/status in that instant sees them all blocked.)
@@ -131,6 +183,32 @@ for (const mode of ['PID 1', 'sub-init'] as const) {
     }, 30_000);
     const masks = Object.fromEntries(said.map((l) => l.split(/:\s+/) as [string, string]));
     assert.deepEqual(masks, { SigBlk: '0000000000000000', SigIgn: '0000000000000000' }, warden.tail());
+  });
+}
+
+/**
+ * Makes thread `thread` (gdb's numbering: 1 is the main thread) of `pid` jump to address 0, as
+ * a bug would: a real SIGSEGV raised by the kernel, not one sent with kill.
+ */
+function faultThread(pid: number, thread: number): void {
+  const run = spawnSync('gdb', ['-nx', '-batch', '-p', String(pid), '-ex', `thread ${thread}`, '-ex', 'set $pc = 0', '-ex', 'detach'], { encoding: 'utf8', timeout: 120_000 });
+  assert.equal(run.status, 0, `gdb (the test needs it): ${run.error?.message ?? ''} ${run.stderr}`);
+}
+
+for (const [where, thread] of [['its main thread', 1], ['another of its threads', 2]] as const) {
+  test(`sub-init: a real fault in ${where} still ends warden with SIGSEGV, handler or not`, { timeout: 180_000 }, async (t) => {
+    const box = await sandbox(t);
+    const ready = box.path('cmd-ready');
+    const warden = box.boot({ subInit: true, cmd: recorder(box.path('got'), ready, [11]) });
+    await eventually('CMD to set its traps', async () => (await box.read(ready)) !== null, 30_000);
+    // A sub-init that dies leaves CMD behind, with no one to kill it but the test.
+    const cmd = await warden.waitForEvent((e) => e.event === 'cmd-started', 30_000, 'cmd-started');
+    t.after(() => killIfRecorder(cmd.pid!, ready));
+    // The fault handlers are in place once warden has forwarded a SIGSEGV sent with kill.
+    await warden.signal('SIGSEGV');
+    await warden.waitForEvent((e) => e.event === 'signal' && e.signal === 'SIGSEGV', 30_000, 'SIGSEGV forwarded');
+    faultThread(await warden.hostPid(), thread);
+    assert.deepEqual(await warden.waitForExit(60_000), { code: null, signal: 'SIGSEGV' }, warden.tail());
   });
 }
 
