@@ -51,6 +51,26 @@ export async function imagePrelude(bin: string, etc: string, shims?: readonly st
   ].join('\n');
 }
 
+/**
+ * The shell lines that give the namespace a /package made of `layers` (the first on top), as an
+ * image that ships part of s6-overlay's tree has it, without making /package on the host: a new
+ * root on a tmpfs at `newRoot` gets every entry of / bound into it (what the prelude mounted so
+ * far comes along) and its own /package, and the prelude's shell chroots into it before warden
+ * starts, still as PID 1. Goes last in a prelude.
+ */
+export function packageRootPrelude(newRoot: string, layers: readonly string[]): string {
+  const root = sq(newRoot);
+  return [
+    `mount -t tmpfs -o mode=755 tmpfs ${root}`,
+    // /tmp holds the new root itself: bound alone, not with what is mounted under it.
+    `for e in /* ; do n="\${e#/}"; if [ -L "$e" ]; then cp -P "$e" ${root}/"$n"; elif [ -d "$e" ]; then mkdir ${root}/"$n"; if [ "$e" = /tmp ]; then mount --bind "$e" ${root}/"$n"; else mount --rbind "$e" ${root}/"$n"; fi; fi; done`,
+    `mkdir ${root}/package`,
+    // overlayfs wants two layers at least: one is bound as it is.
+    layers.length === 1 ? `mount --bind ${sq(layers[0]!)} ${root}/package && mount -o remount,bind,ro ${root}/package` : `mount -t overlay overlay -o lowerdir=${layers.map(sq).join(':')} ${root}/package`,
+    `exec chroot ${root} "$0" "$@"`,
+  ].join('\n');
+}
+
 export interface OverlayBox {
   readonly box: Sandbox;
   /** Boots warden as PID 1 on the tree, with the default dirs (/etc/services.d …) as in an image. */

@@ -17,7 +17,7 @@ import { test } from 'node:test';
 import type { ServiceStatus } from '../../src/adapters/control-protocol.js';
 import { cli, show } from './control-helpers.js';
 import { REPO_ROOT, Sandbox, eventually } from './harness.js';
-import { before, imagePrelude, marks } from './overlay-box.js';
+import { before, imagePrelude, marks, packageRootPrelude } from './overlay-box.js';
 
 const TREES = join(REPO_ROOT, 'test/fixtures/s6-overlay-trees');
 
@@ -78,12 +78,11 @@ for (const tree of trees) {
     const packages = [];
     for (const l of [...layers].reverse()) if (await isDir(join(l, 'package'))) packages.push(join(l, 'package'));
     let prelude = await imagePrelude(box.path('bin'), etcs.join(':'));
+    // /package is where s6-overlay lives; a base image adds its own units to s6-overlay's sources there.
+    // The namespace gets its own root with that /package: nothing is made on the host.
     if (packages.length > 0) {
-      // /package is where s6-overlay lives; a base image adds its own units to s6-overlay's sources there.
-      const made = !(await isDir('/package'));
-      if (made) await mkdir('/package');
-      t.after(() => (made ? rm('/package', { recursive: true, force: true }) : undefined));
-      prelude += `\nmount -t overlay overlay -o lowerdir=${[...packages, '/package'].join(':')} /package`;
+      await mkdir(box.path('newroot'));
+      prelude += `\n${packageRootPrelude(box.path('newroot'), packages)}`;
     }
     const warden = box.boot({ argv: ['boot'], prelude, env: { WARDEN_S6_RUNTIME: '1', MARK_DIR: box.path('marks'), ...expect.env } });
     const socket = box.path('control.sock');
