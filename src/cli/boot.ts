@@ -51,11 +51,15 @@ const FINAL_FLUSH_MS = 1000;
  * PATH, whose s6-svc and s6-svstat talk to an s6-supervise that does not run under warden.
  */
 function shimsFirstOnPath(): void {
+  // s6-overlay's /init puts /command, /usr/bin and /bin on the PATH when it lacks them, so its
+  // scripts call execline's and s6's programs (`fdmove`, `s6-setuidgid`) by name with an image
+  // PATH that never named /command: the same here, after the shims.
+  let path = (process.env.PATH ?? '').split(':').filter((p) => p !== '');
+  for (const dir of ['/bin', '/usr/bin', '/command']) if (!path.includes(dir)) path = [dir, ...path];
   // The release's executable (/opt/warden/bin/warden) has them in /opt/warden/shims.
   const shims = isSea() ? join(dirname(process.execPath), '..', 'shims') : fileURLToPath(new URL('../../../shims', import.meta.url));
-  if (!existsSync(`${shims}/s6-svc`)) return;
-  const path = (process.env.PATH ?? '/usr/bin:/bin').split(':').filter((p) => p !== shims);
-  process.env.PATH = [shims, ...path].join(':');
+  if (existsSync(`${shims}/s6-svc`)) path = [shims, ...path.filter((p) => p !== shims)];
+  process.env.PATH = path.join(':');
 }
 
 export async function boot(argv: readonly string[]): Promise<never> {
