@@ -52,23 +52,33 @@ export async function imagePrelude(bin: string, etc: string, shims?: readonly st
 }
 
 /**
- * The shell lines that give the namespace a /package made of `layers` (the first on top), as an
- * image that ships part of s6-overlay's tree has it, without making /package on the host: a new
- * root on a tmpfs at `newRoot` gets every entry of / bound into it (what the prelude mounted so
- * far comes along) and its own /package, and the prelude's shell chroots into it before warden
- * starts, still as PID 1. Goes last in a prelude.
+ * The shell lines that give the namespace the image's own top-level dirs without making them on
+ * the host: `/command` (s6-overlay's dir of programs, here the shims of `bin`, which
+ * `#!/command/with-contenv` scripts name) and, when a layer ships part of s6-overlay's tree,
+ * `/package` made of `packages` (the first on top). A new root on a tmpfs at `newRoot` gets every
+ * entry of / bound into it (what the prelude mounted so far comes along) and these dirs, and the
+ * prelude's shell chroots into it before warden starts, still as PID 1. Goes last in a prelude.
  */
-export function packageRootPrelude(newRoot: string, layers: readonly string[]): string {
+export function imageRootPrelude(newRoot: string, bin: string, packages: readonly string[]): string {
   const root = sq(newRoot);
-  return [
+  const lines = [
     `mount -t tmpfs -o mode=755 tmpfs ${root}`,
     // /tmp holds the new root itself: bound alone, not with what is mounted under it.
     `for e in /* ; do n="\${e#/}"; if [ -L "$e" ]; then cp -P "$e" ${root}/"$n"; elif [ -d "$e" ]; then mkdir ${root}/"$n"; if [ "$e" = /tmp ]; then mount --bind "$e" ${root}/"$n"; else mount --rbind "$e" ${root}/"$n"; fi; fi; done`,
-    `mkdir ${root}/package`,
-    // overlayfs wants two layers at least: one is bound as it is.
-    layers.length === 1 ? `mount --bind ${sq(layers[0]!)} ${root}/package && mount -o remount,bind,ro ${root}/package` : `mount -t overlay overlay -o lowerdir=${layers.map(sq).join(':')} ${root}/package`,
-    `exec chroot ${root} "$0" "$@"`,
-  ].join('\n');
+    // As s6-overlay's /command: the shims (bin is on /usr/bin), execlineb and execline's programs.
+    `if [ ! -e ${root}/command ]; then mkdir ${root}/command; for f in ${sq(bin)}/* /usr/bin/execlineb; do ln -s /usr/bin/"\${f##*/}" ${root}/command/; done; for f in /usr/lib/execline/bin/*; do [ -e "$f" ] && ln -sf "$f" ${root}/command/; done; fi`,
+  ];
+  if (packages.length > 0) {
+    lines.push(
+      `mkdir ${root}/package`,
+      // overlayfs wants two layers at least: one is bound as it is, read-only as a layer is.
+      packages.length === 1
+        ? `mount --bind ${sq(packages[0]!)} ${root}/package && mount -o remount,bind,ro ${root}/package`
+        : `mount -t overlay overlay -o lowerdir=${packages.map(sq).join(':')} ${root}/package`,
+    );
+  }
+  lines.push(`exec chroot ${root} "$0" "$@"`);
+  return lines.join('\n');
 }
 
 export interface OverlayBox {

@@ -10,14 +10,14 @@
  * `warden check --root` over the merged tree reports no problem.
  */
 import assert from 'node:assert/strict';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ServiceStatus } from '../../src/adapters/control-protocol.js';
 import { cli, show } from './control-helpers.js';
 import { REPO_ROOT, Sandbox, eventually } from './harness.js';
-import { before, imagePrelude, marks, packageRootPrelude } from './overlay-box.js';
+import { before, imagePrelude, marks, imageRootPrelude } from './overlay-box.js';
 
 const TREES = join(REPO_ROOT, 'test/fixtures/s6-overlay-trees');
 
@@ -45,7 +45,8 @@ const PATIENCE_MS = 180_000;
 
 async function layersOf(tree: string): Promise<string[]> {
   const dir = join(TREES, tree, 'layers');
-  return (await readdir(dir)).sort().map((l) => join(dir, l));
+  // A layer may be a link to another tree's layer: the same base image under two apps.
+  return Promise.all((await readdir(dir)).sort().map((l) => realpath(join(dir, l))));
 }
 
 async function isDir(path: string): Promise<boolean> {
@@ -78,12 +79,14 @@ for (const tree of trees) {
     const packages = [];
     for (const l of [...layers].reverse()) if (await isDir(join(l, 'package'))) packages.push(join(l, 'package'));
     let prelude = await imagePrelude(box.path('bin'), etcs.join(':'));
+    // The image's own programs (scripts its units call by path).
+    const locals = [];
+    for (const l of [...layers].reverse()) if (await isDir(join(l, 'usr/local'))) locals.push(join(l, 'usr/local'));
+    if (locals.length > 0) prelude += `\nmount -t overlay overlay -o lowerdir=${[...locals, '/usr/local'].join(':')} /usr/local`;
     // /package is where s6-overlay lives; a base image adds its own units to s6-overlay's sources there.
-    // The namespace gets its own root with that /package: nothing is made on the host.
-    if (packages.length > 0) {
-      await mkdir(box.path('newroot'));
-      prelude += `\n${packageRootPrelude(box.path('newroot'), packages)}`;
-    }
+    // The namespace gets its own root with that /package and a /command: nothing is made on the host.
+    await mkdir(box.path('newroot'));
+    prelude += `\n${imageRootPrelude(box.path('newroot'), box.path('bin'), packages)}`;
     const warden = box.boot({ argv: ['boot'], prelude, env: { WARDEN_S6_RUNTIME: '1', MARK_DIR: box.path('marks'), ...expect.env } });
     const socket = box.path('control.sock');
     const status = async (name: string): Promise<ServiceStatus> => {
