@@ -69,12 +69,14 @@ export function imageRootPrelude(newRoot: string, bin: string, packages: readonl
     `if [ ! -e ${root}/command ]; then mkdir ${root}/command; for f in ${sq(bin)}/* /usr/bin/execlineb; do ln -s /usr/bin/"\${f##*/}" ${root}/command/; done; for f in /usr/lib/execline/bin/*; do [ -e "$f" ] && ln -sf "$f" ${root}/command/; done; fi`,
   ];
   if (packages.length > 0) {
+    const layers = packages.map(sq).join(':');
     lines.push(
-      `mkdir ${root}/package`,
+      // Over the host's /package when there is one (bound in above), as an image's layer over s6-overlay's.
+      `if [ -d /package ]; then mount -t overlay overlay -o lowerdir=${layers}:/package ${root}/package; else mkdir ${root}/package;`,
       // overlayfs wants two layers at least: one is bound as it is, read-only as a layer is.
       packages.length === 1
-        ? `mount --bind ${sq(packages[0]!)} ${root}/package && mount -o remount,bind,ro ${root}/package`
-        : `mount -t overlay overlay -o lowerdir=${packages.map(sq).join(':')} ${root}/package`,
+        ? `mount --bind ${sq(packages[0]!)} ${root}/package && mount -o remount,bind,ro ${root}/package; fi`
+        : `mount -t overlay overlay -o lowerdir=${layers} ${root}/package; fi`,
     );
   }
   lines.push(`exec chroot ${root} "$0" "$@"`);
