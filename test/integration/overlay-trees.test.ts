@@ -17,7 +17,7 @@ import { test } from 'node:test';
 import type { ServiceStatus } from '../../src/adapters/control-protocol.js';
 import { cli, show } from './control-helpers.js';
 import { REPO_ROOT, Sandbox, eventually } from './harness.js';
-import { before, imagePrelude, marks, imageRootPrelude } from './overlay-box.js';
+import { at, before, imagePrelude, marks, imageRootPrelude } from './overlay-box.js';
 
 const TREES = join(REPO_ROOT, 'test/fixtures/s6-overlay-trees');
 
@@ -29,8 +29,12 @@ interface Expect {
    * notification-fd is up once spawned, before its script's first line runs).
    */
   readonly order: readonly (readonly [string, string])[];
+  /** Marks that must be there once the tree is up: a mark, or its first words. */
+  readonly marks?: readonly string[];
   /** Longruns that must come up and ready. */
   readonly ready: readonly string[];
+  /** Longruns installed but down (outside `top`): s6-svstat shows them, nothing starts them. */
+  readonly down?: readonly string[];
   /** The longrun SIGKILLed, which must come back. */
   readonly kill: string;
   /** A pipeline: the producer's lines reach the consumer's log, across restarts of either. */
@@ -111,6 +115,8 @@ for (const tree of trees) {
       return expect.order.every(([a, b]) => got.some((m) => m.what.startsWith(a)) && got.some((m) => m.what.startsWith(b))) ? got : null;
     }, PATIENCE_MS, 300);
     for (const [a, b] of expect.order) before(list, a, b);
+    for (const m of expect.marks ?? []) at(list, m);
+    for (const name of expect.down ?? []) assert.equal((await status(name)).state, 'down', `${name} is outside top: installed, down`);
     assert.deepEqual(warden.find((e) => e.event === 'config-problem'), [], warden.tail());
 
     // The pipeline's pipe outlives either side.
