@@ -84,6 +84,14 @@ export interface ServiceStatus {
   readonly downReason: string | null;
   /** The last `STATUS=` the service sent over NOTIFY_SOCKET (cleared at each start), or null. */
   readonly statusText: string | null;
+  /** Resident memory of its process and every descendant, bytes; null when none runs. */
+  readonly rssBytes: number | null;
+  /** CPU time (user + system) of its process tree, ms; null when none runs. */
+  readonly cpuMs: number | null;
+  /** Share of one CPU its tree used since the previous status (or since it started), percent; null when none runs. */
+  readonly cpuPercent: number | null;
+  /** Processes in its tree; null when none runs. */
+  readonly processes: number | null;
   /** Why an `invalid` service cannot start: its files' problems (path, 1-based line or null, what is wrong); empty otherwise. */
   readonly problems: readonly { readonly file: string; readonly line: number | null; readonly message: string }[];
 }

@@ -12,7 +12,8 @@ function isGone(error: unknown): boolean {
   return code === 'ENOENT' || code === 'ESRCH';
 }
 
-function readOrNull(path: string): string | null {
+/** A /proc file's text, or null when its process is gone. */
+export function readOrNull(path: string): string | null {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {

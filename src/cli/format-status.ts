@@ -14,6 +14,19 @@ export function duration(ms: number | null): string {
   return `${Math.floor(s / 86400)}d${String(Math.floor((s % 86400) / 3600)).padStart(2, '0')}h`;
 }
 
+/** Bytes as ps and pm2 show memory: 812K, 41.3M, 1.2G. */
+export function memory(bytes: number | null): string {
+  if (bytes === null) return '-';
+  const kb = bytes / 1024;
+  if (kb < 1024) return `${Math.round(kb)}K`;
+  if (kb < 1024 * 1024) return `${(kb / 1024).toFixed(1)}M`;
+  return `${(kb / 1024 / 1024).toFixed(1)}G`;
+}
+
+function cpu(s: ServiceStatus): string {
+  return s.cpuPercent === null || s.cpuPercent === undefined ? '-' : `${s.cpuPercent.toFixed(1)}%`;
+}
+
 function stateColor(s: ServiceStatus): Color {
   if (s.crashLoop || s.downReason === 'permanent-failure' || s.state === 'invalid') return 'red';
   if (s.state === 'up') return 'green';
@@ -39,12 +52,15 @@ function note(s: ServiceStatus, now: number): string {
 
 export function formatStatusTable(statuses: readonly ServiceStatus[], color: boolean, now = Date.now()): string {
   const paint = (c: Color, text: string): string => (color ? `\x1b[${COLORS[c]}m${text}\x1b[0m` : text);
-  const header = ['SERVICE', 'STATE', 'PID', 'UPTIME', 'READY', 'RESTARTS', 'LAST EXIT', 'NOTE'];
+  const header = ['SERVICE', 'STATE', 'PID', 'UPTIME', 'MEM', 'CPU', 'READY', 'RESTARTS', 'LAST EXIT', 'NOTE'];
   const rows = statuses.map((s) => [
     s.name,
     s.state,
     s.pid === null ? '-' : String(s.pid),
     duration(s.uptimeMs),
+    // A warden from before these fields leaves them out.
+    memory(s.rssBytes ?? null),
+    cpu(s),
     s.ready ? 'yes' : 'no',
     String(s.restarts),
     lastExit(s),

@@ -6,6 +6,7 @@ import type { HandlerResult, RequestHandler } from '../adapters/control-server.j
 import type { InvalidUnit } from '../config/config-problem.js';
 import type { Service } from '../core/service-machine.js';
 import { invalidStatus, serviceStatus, waitingStatus } from './service-status.js';
+import type { UsageSampler } from './usage-sampler.js';
 import type { Supervisor } from './supervisor.js';
 
 export interface ControlContext {
@@ -15,6 +16,8 @@ export interface ControlContext {
   readonly waiting: () => readonly string[];
   /** Services warden read but cannot start (bad files, a dependency that cannot start). */
   readonly invalid: () => ReadonlyMap<string, InvalidUnit>;
+  /** What a running service's processes use (memory, CPU); none when absent. */
+  readonly usage?: Pick<UsageSampler, 'sample' | 'keepOnly'>;
   readonly halt: (code: number) => void;
   readonly reload: () => Promise<unknown>;
   readonly stopping: () => boolean;
@@ -44,7 +47,11 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
     const invalid = ctx.invalid();
     return names.map((name) => {
       const service = ctx.supervisor.get(name);
-      if (service) return serviceStatus(service, now, wall);
+      if (service) {
+        const state = service.state;
+        const usage = 'pid' in state && ctx.usage ? ctx.usage.sample(name, state.pid, now, now - state.since) : null;
+        return serviceStatus(service, now, wall, usage);
+      }
       const unit = invalid.get(name);
       return unit ? invalidStatus(unit) : waitingStatus(name, 'up');
     });
@@ -81,7 +88,10 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
     switch (request.cmd) {
       case 'status': {
         const found = resolve(request.services);
-        return found.ok ? { ok: true, result: statuses(found.names) } : found.result;
+        if (!found.ok) return found.result;
+        // Every service asked for: the samples of services that are gone can go.
+        if (request.services.length === 0) ctx.usage?.keepOnly(new Set(found.names));
+        return { ok: true, result: statuses(found.names) };
       }
       case 'up':
       case 'down':

@@ -31,6 +31,8 @@ import { killEverything } from './kill-everything.js';
 import { runOneshot } from './oneshot-runner.js';
 import { envDirs, makeServicePaths, prepareOverlayRuntime, readExitCodeFile, removeStaleEnvDirs, S6_EXITCODE_FILE, writeExitCodeFile, writeUnitsFile } from './overlay-runtime.js';
 import { HeldSockets } from './held-sockets.js';
+import { UsageSampler } from './usage-sampler.js';
+import { treeUsage } from '../adapters/proc-usage.js';
 import { ServiceSet, type LoadedUnits } from './service-set.js';
 import { listScripts, runScripts } from './stage-scripts.js';
 import { Supervisor } from './supervisor.js';
@@ -119,6 +121,7 @@ export class Init {
       clock: systemClock,
       waiting: () => this.services.waiting(),
       invalid: () => this.services.invalid(),
+      usage: new UsageSampler(treeUsage),
       halt: (code) => void this.stop({ kind: 'halt', code, by: 'warden halt' }),
       reload: () => this.services.rescan(),
       stopping: () => this.stopping !== null,

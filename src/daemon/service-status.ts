@@ -4,6 +4,7 @@ import type { ServiceStatus } from '../adapters/control-protocol.js';
 import type { InvalidUnit } from '../config/config-problem.js';
 import type { ExitStatus } from '../core/exit-status.js';
 import type { Service } from '../core/service-machine.js';
+import type { ServiceUsage } from './usage-sampler.js';
 
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, num]) => [num, name]));
 
@@ -55,8 +56,14 @@ function crashLooping(service: Service, now: number): boolean {
   return service.crashLoop && !('pid' in state && state.kind !== 'stopping' && now - state.since >= service.spec.restartResetMs);
 }
 
-/** `now` is the monotonic clock's reading and `wallNow` Date.now() at the same moment. */
-export function serviceStatus(service: Service, now: number, wallNow: number): ServiceStatus {
+/** No process: no usage. */
+const NO_USAGE = { rssBytes: null, cpuMs: null, cpuPercent: null, processes: null } as const;
+
+/**
+ * `now` is the monotonic clock's reading and `wallNow` Date.now() at the same moment; `usage`
+ * what its processes use (null when unknown or none runs).
+ */
+export function serviceStatus(service: Service, now: number, wallNow: number, usage: ServiceUsage | null = null): ServiceStatus {
   const state = service.state;
   const running = 'pid' in state ? state : null;
   const wall = (at: number | null): string | null => (at === null ? null : new Date(wallNow + (at - now)).toISOString());
@@ -78,6 +85,7 @@ export function serviceStatus(service: Service, now: number, wallNow: number): S
     crashLoop: crashLooping(service, now),
     downReason: state.kind === 'down' ? state.reason : null,
     statusText: service.statusText,
+    ...(running && usage ? usage : NO_USAGE),
     problems: [],
   };
 }
@@ -110,6 +118,7 @@ function notRunning(name: string, state: string, goal: 'up' | 'down', problems: 
     crashLoop: false,
     downReason: null,
     statusText: null,
+    ...NO_USAGE,
     problems,
   };
 }

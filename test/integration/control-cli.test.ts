@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { appendFile, chmod, copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -41,6 +41,8 @@ function assertStatusShape(s: unknown): asserts s is ServiceStatus {
     Object.keys(o).sort(),
     [
       'backoffUntil',
+      'cpuMs',
+      'cpuPercent',
       'crashLoop',
       'deaths',
       'downReason',
@@ -50,9 +52,11 @@ function assertStatusShape(s: unknown): asserts s is ServiceStatus {
       'normallyUp',
       'pid',
       'problems',
+      'processes',
       'ready',
       'readySince',
       'restarts',
+      'rssBytes',
       'state',
       'statusText',
       'upDownSince',
@@ -85,6 +89,7 @@ function assertStatusShape(s: unknown): asserts s is ServiceStatus {
   nullable('downReason', 'string');
   nullable('statusText', 'string');
   assert.ok(Array.isArray(o.problems), 'problems is an array');
+  for (const field of ['rssBytes', 'cpuMs', 'cpuPercent', 'processes']) nullable(field, 'number');
 }
 
 function parseStatuses(stdout: string): ServiceStatus[] {
@@ -600,4 +605,43 @@ test('status, health and up run from the fast path alone: no yargs, no pino, no 
   const help = await cli(socket, ['status', '--help'], { main });
   assert.notEqual(help.code, 0, show(help));
   assert.match(help.stderr, /Cannot find module .*commands\.js/, show(help));
+});
+
+test("status: each running service's memory and CPU, of its whole process tree, as /proc has them", { timeout: 60_000 }, async (t) => {
+  const { socket, warden } = await startWarden(t, {
+    // Burns some CPU (its own time, counted in its process), then sleeps with a child beside it.
+    busy: { run: 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done\nsleep 100000 &\nexec sleep 100000' },
+    idle: { run: LONG_RUN, files: { down: '' } },
+  });
+  // Its pids are the PID namespace's: read them in warden's own /proc.
+  const proc = `/proc/${await warden.hostPid()}/root/proc`;
+  const comm = (p: number): string => readFileSync(`${proc}/${p}/comm`, 'utf8').trim();
+  const pid = await eventually(
+    "busy's loop to be over: its shell has exec'd sleep",
+    async () => {
+      const s = await serviceOf(socket, 'busy');
+      return s.pid !== null && comm(s.pid) === 'sleep' ? s.pid : null;
+    },
+    30_000,
+  );
+  const kids = readFileSync(`${proc}/${pid}/task/${pid}/children`, 'utf8').trim().split(' ').map(Number);
+  assert.equal(kids.length, 1);
+  const [busy, idle] = parseStatuses((await cli(socket, ['status', '--json'])).stdout);
+  assert.equal(busy!.name, 'busy');
+  assert.equal(busy!.processes, 2);
+  const rssKb = (p: number): number => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`${proc}/${p}/status`, 'utf8'))![1]);
+  assert.equal(busy!.rssBytes, [pid, ...kids].reduce((sum, p) => sum + rssKb(p), 0) * 1024, 'sleeping processes: the same VmRSS now');
+  // utime + stime + cutime + cstime, in 10 ms ticks: the loop's time, in the shell that exec'd sleep.
+  const ticks = (p: number): number => readFileSync(`${proc}/${p}/stat`, 'utf8').split(') ')[1]!.split(' ').slice(11, 15).reduce((sum, f) => sum + Number(f), 0);
+  const cpuMs = [pid, ...kids].reduce((sum, p) => sum + ticks(p), 0) * 10;
+  assert.ok(cpuMs > 0, 'the loop took some CPU time');
+  assert.equal(busy!.cpuMs, cpuMs);
+  // Asleep since: the next status's window saw no CPU time.
+  const again = (await statusOf(socket, ['busy']))[0]!;
+  assert.equal(again.cpuPercent, 0);
+  assert.equal(again.cpuMs, cpuMs);
+  assert.deepEqual([idle!.rssBytes, idle!.cpuMs, idle!.cpuPercent, idle!.processes], [null, null, null, null], 'no process: no usage');
+  const table = await cli(socket, ['status']);
+  assert.match(table.stdout, /^SERVICE\s+STATE\s+PID\s+UPTIME\s+MEM\s+CPU\s/);
+  assert.match(table.stdout, /\nbusy\s+up\s+\d+\s+\S+\s+\d+(\.\d)?[KM]\s+\d+\.\d%\s/, show(table));
 });

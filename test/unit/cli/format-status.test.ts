@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ServiceStatus } from '../../../src/adapters/control-protocol.js';
-import { duration, formatStatusTable } from '../../../src/cli/format-status.js';
+import { duration, formatStatusTable, memory } from '../../../src/cli/format-status.js';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/;
@@ -31,6 +31,10 @@ function status(over: Partial<ServiceStatus> & { name: string }): ServiceStatus 
     crashLoop: false,
     downReason: null,
     statusText: null,
+    rssBytes: null,
+    cpuMs: null,
+    cpuPercent: null,
+    processes: null,
     problems: [],
     ...over,
   };
@@ -63,24 +67,36 @@ describe('duration', () => {
   for (const [ms, want] of cases) test(`${String(ms)} ms → ${want}`, () => assert.equal(duration(ms), want));
 });
 
+describe('memory', () => {
+  const cases: readonly [number | null, string][] = [
+    [null, '-'],
+    [0, '0K'],
+    [812 * 1024, '812K'],
+    [1024 * 1024, '1.0M'],
+    [43_300_000, '41.3M'],
+    [1.25 * 1024 ** 3, '1.3G'],
+  ];
+  for (const [bytes, want] of cases) test(`${String(bytes)} bytes → ${want}`, () => assert.equal(memory(bytes), want));
+});
+
 describe('formatStatusTable', () => {
   const services = [
-    status({ name: 'web', pid: 4242, uptimeMs: 65_000, restarts: 2, lastExit: { code: 3 } }),
+    status({ name: 'web', pid: 4242, uptimeMs: 65_000, restarts: 2, lastExit: { code: 3 }, rssBytes: 43_300_000, cpuMs: 1200, cpuPercent: 2.5, processes: 3 }),
     status({ name: 'db', state: 'down', goal: 'down', pid: null, uptimeMs: null, ready: false, downReason: 'wanted', lastExit: { signal: 'SIGTERM' } }),
   ];
 
   test('a header with every column, then one row per service, in order', () => {
     const rows = cells(formatStatusTable(services, false, NOW));
-    assert.deepEqual(rows[0], ['SERVICE', 'STATE', 'PID', 'UPTIME', 'READY', 'RESTARTS', 'LAST EXIT', 'NOTE']);
-    assert.deepEqual(rows[1], ['web', 'up', '4242', '1m05s', 'yes', '2', 'exit 3']);
-    assert.deepEqual(rows[2], ['db', 'down', '-', '-', 'no', '0', 'SIGTERM']);
+    assert.deepEqual(rows[0], ['SERVICE', 'STATE', 'PID', 'UPTIME', 'MEM', 'CPU', 'READY', 'RESTARTS', 'LAST EXIT', 'NOTE']);
+    assert.deepEqual(rows[1], ['web', 'up', '4242', '1m05s', '41.3M', '2.5%', 'yes', '2', 'exit 3']);
+    assert.deepEqual(rows[2], ['db', 'down', '-', '-', '-', '-', 'no', '0', 'SIGTERM']);
     assert.equal(rows.length, 3);
   });
 
   test('columns line up: every cell starts where its header does', () => {
     const lines = formatStatusTable(services, false, NOW).trimEnd().split('\n');
     const header = lines[0]!;
-    for (const col of ['STATE', 'PID', 'UPTIME', 'READY', 'RESTARTS', 'LAST EXIT']) {
+    for (const col of ['STATE', 'PID', 'UPTIME', 'MEM', 'CPU', 'READY', 'RESTARTS', 'LAST EXIT']) {
       const at = header.indexOf(col);
       for (const row of lines.slice(1)) assert.notEqual(row[at - 1], undefined, `${col} in ${row}`);
       for (const row of lines.slice(1)) assert.match(row.slice(at - 2, at), /^ {2}$/, `${col} starts a column in ${JSON.stringify(row)}`);
@@ -159,6 +175,6 @@ describe('formatStatusTable', () => {
   });
 
   test('no services: the header alone', () => {
-    assert.equal(formatStatusTable([], false, NOW), 'SERVICE  STATE  PID  UPTIME  READY  RESTARTS  LAST EXIT  NOTE\n');
+    assert.equal(formatStatusTable([], false, NOW), 'SERVICE  STATE  PID  UPTIME  MEM  CPU  READY  RESTARTS  LAST EXIT  NOTE\n');
   });
 });

@@ -22,6 +22,10 @@ function status(over: Partial<ServiceStatus>): ServiceStatus {
     crashLoop: false,
     downReason: null,
     statusText: null,
+    rssBytes: null,
+    cpuMs: null,
+    cpuPercent: null,
+    processes: null,
     problems: [],
     ...over,
   };
