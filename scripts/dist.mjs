@@ -87,7 +87,8 @@ const bundled = await build({
   // A single executable's main script is CommonJS; the few import.meta.url uses (createRequire)
   // get the executable's own path.
   banner: { js: 'var __wardenMetaUrl = require("node:url").pathToFileURL(process.execPath).href;' },
-  define: { 'import.meta.url': '__wardenMetaUrl' },
+  // No package.json beside the executable: `warden --version` gets it written in (src/cli/version.ts).
+  define: { 'import.meta.url': '__wardenMetaUrl', WARDEN_VERSION: JSON.stringify(pkg.version) },
   charset: 'ascii',
   minifyWhitespace: true,
   minifySyntax: true,

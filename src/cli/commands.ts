@@ -19,6 +19,7 @@ import { nearMiss } from '../config/near-miss.js';
 import { EXIT_CODES_HELP, EXIT_USAGE } from './exit-codes.js';
 import { logsCommand } from './logs-command.js';
 import { notifyCommand } from './notify-command.js';
+import { wardenVersion } from './version.js';
 
 const COMMANDS = ['boot', 'check', 'status', 'health', 'up', 'down', 'restart', 'once', 'signal', 'wait', 'halt', 'reload', 'logs', 'notify'];
 
@@ -64,7 +65,8 @@ export async function runCommands(argv: readonly string[]): Promise<void> {
     })
     .epilogue(EXIT_CODES_HELP)
     .help()
-    .version();
+    // Given, not guessed: yargs looks for a package.json, which the single executable has not.
+    .version(wardenVersion());
 
   try {
     await cli.parseAsync();

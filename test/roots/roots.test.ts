@@ -5,7 +5,8 @@
  * (`#!/command/with-contenv sh`) and two services.d services, and boots /init as the real PID 1
  * of a new PID namespace, chrooted there. Then, from inside the root: `warden status` answers,
  * both services are up, a SIGKILLed service comes back, an orphan is reaped (koffi's waitpid,
- * from the libraries the release ships), and SIGTERM ends the container with 0.
+ * from the libraries the release ships), `warden --version` names the package's version, and
+ * SIGTERM ends the container with 0.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -83,6 +84,9 @@ async function bootAndCheck(box: Sandbox, root: string): Promise<void> {
     return pids !== null && pids.alpha !== first.alpha ? pids : null;
   }, 60_000, 200);
   assert.equal(again.beta, first.beta, 'beta was left alone');
+
+  const version = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+  assert.equal((await inside('/usr/bin/warden', '--version')).stdout.trim(), version.version, 'warden --version: the package version');
 
   await init.signal('SIGTERM');
   assert.deepEqual(await init.waitForExit(60_000), { code: 0, signal: null }, init.tail());
