@@ -6,7 +6,9 @@
 //   /opt/warden/lib/            the C libraries that binary and koffi's were linked against, this
 //                               machine's (Debian's), with their loader; the executable names that
 //                               loader as its ELF interpreter and the dir as its rpath
-//   /opt/warden/shims/          the s6 shims (POSIX sh: busybox's is enough)
+//   /opt/warden/shims/          the s6 shims (POSIX sh: busybox's is enough); s6-svstat and s6-rc
+//                               are links to warden, which answers to those names
+//   /opt/warden/js/s6-rc.cjs    the s6-rc shim (shims/s6-rc, a Node script) bundled: warden runs it
 //   /opt/warden/share/          licenses, and where each part came from
 //   /init                       -> warden: `warden boot` with s6-overlay's layout and S6_* variables
 //   /usr/bin/warden             -> warden
@@ -29,7 +31,7 @@ const REPO = join(dirname(new URL(import.meta.url).pathname), '..');
 const NODE_VERSION = '24.22.3';
 const POSTJECT_VERSION = '1.0.0-alpha.6';
 const PREFIX = '/opt/warden';
-// The shell shims. Not s6-rc's (shims/s6-rc is a Node script: not in a release without Node yet).
+// The shell shims. s6-rc's is a Node script: the executable runs it (src/cli/sea-main.ts).
 const SHIMS = ['with-contenv', 's6-svc', 's6-svscanctl', 's6-svwait', 's6-notifyoncheck'];
 // Debian's multiarch dir for each Node arch, where this machine's C libraries are.
 const TRIPLET = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
@@ -97,6 +99,21 @@ const bundled = await build({
 writeFileSync(main, asciiOnly(bundled.outputFiles[0].text));
 info(`${kb(main)} KB`);
 
+step('s6-rc: shims/s6-rc and what it requires, one CommonJS file the executable runs');
+mkdirSync(join(stage, PREFIX, 'js'));
+const s6rc = await build({
+  // The shim has no .js name (it is a command): given as stdin, resolved from shims/.
+  stdin: { contents: readFileSync(join(REPO, 'shims', 's6-rc'), 'utf8'), resolveDir: join(REPO, 'shims'), sourcefile: 's6-rc', loader: 'js' },
+  write: false,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node24',
+  charset: 'ascii',
+  logLevel: 'warning',
+});
+writeFileSync(join(stage, PREFIX, 'js', 's6-rc.cjs'), s6rc.outputFiles[0].text);
+
 step(`blob: ${snapshot ? 'a V8 startup snapshot of warden loaded (useSnapshot)' : 'the main script'}`);
 const blob = join(work, 'sea.blob');
 const seaConfig = join(work, 'sea-config.json');
@@ -151,9 +168,11 @@ for (const shim of SHIMS) {
 }
 link('init', `${PREFIX}/bin/warden`);
 link('usr/bin/warden', `${PREFIX}/bin/warden`);
-// s6-svstat is warden itself under that name; in the shims dir too, which boot puts first on PATH.
-symlinkSync('../bin/warden', join(shimDir, 's6-svstat'));
-for (const shim of [...SHIMS, 's6-svstat']) link(`command/${shim}`, `${PREFIX}/shims/${shim}`);
+// s6-svstat and s6-rc are warden itself under those names; in the shims dir too, which boot
+// puts first on PATH.
+const ownNames = ['s6-svstat', 's6-rc'];
+for (const name of ownNames) symlinkSync('../bin/warden', join(shimDir, name));
+for (const shim of [...SHIMS, ...ownNames]) link(`command/${shim}`, `${PREFIX}/shims/${shim}`);
 link('command/warden', `${PREFIX}/bin/warden`);
 link('usr/bin/with-contenv', '/command/with-contenv');
 const share = join(stage, PREFIX, 'share');

@@ -2,9 +2,10 @@
  * The release's single executable (scripts/dist.mjs: Node's single executable application with
  * this file, bundled, as its main script). One binary under several names, as busybox is:
  * `/init` boots as s6-overlay's /init does (its layout and S6_* variables are warden boot's
- * defaults), `s6-svstat` answers as s6's, any other name is the `warden` command.
+ * defaults), `s6-svstat` answers as s6's, `s6-rc` runs the s6-rc shim, any other name is the
+ * `warden` command.
  */
-import { basename } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { runWarden } from './run-warden.js';
 
 /** Runs what the name the executable was started by asks for. */
@@ -17,6 +18,12 @@ export async function seaMain(): Promise<void> {
     case 's6-svstat': {
       const { s6Svstat } = await import('./s6-svstat.js');
       return s6Svstat(args);
+    }
+    case 's6-rc': {
+      // shims/s6-rc, bundled by the release's build into /opt/warden/js; the warden it talks
+      // to is this executable, whatever the PATH.
+      process.env.WARDEN_CLI ||= process.execPath;
+      return runWarden(['js', join(dirname(process.execPath), '..', 'js', 's6-rc.cjs'), ...args], LOADERS);
     }
     default:
       return runWarden(args, LOADERS);

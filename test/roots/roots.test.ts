@@ -5,8 +5,8 @@
  * (`#!/command/with-contenv sh`) and two services.d services, and boots /init as the real PID 1
  * of a new PID namespace, chrooted there. Then, from inside the root: `warden status` answers,
  * both services are up, a SIGKILLed service comes back, an orphan is reaped (koffi's waitpid,
- * from the libraries the release ships), `warden --version` names the package's version, and
- * SIGTERM ends the container with 0.
+ * from the libraries the release ships), `/command/s6-rc` takes a service down and up, `warden
+ * --version` names the package's version, and SIGTERM ends the container with 0.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -84,6 +84,15 @@ async function bootAndCheck(box: Sandbox, root: string): Promise<void> {
     return pids !== null && pids.alpha !== first.alpha ? pids : null;
   }, 60_000, 200);
   assert.equal(again.beta, first.beta, 'beta was left alone');
+
+  // s6-rc: a Node script that the executable runs, in a root without Node.
+  const s6rc = async (...argv: string[]): Promise<string[]> => (await inside('/command/s6-rc', ...argv)).stdout.split('\n').filter(Boolean);
+  assert.ok((await s6rc('-a', 'list')).includes('alpha'), 's6-rc -a list: alpha is up');
+  await s6rc('-d', 'change', 'alpha');
+  assert.equal((await status()).find((s) => s.name === 'alpha')?.state, 'down', 's6-rc -d change alpha took it down');
+  assert.ok(!(await s6rc('-a', 'list')).includes('alpha'), 's6-rc -a list: alpha is no longer up');
+  await s6rc('-u', 'change', 'alpha');
+  assert.equal((await status()).find((s) => s.name === 'alpha')?.state, 'up', 's6-rc -u change alpha brought it up again');
 
   const version = JSON.parse(await readFile(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
   assert.equal((await inside('/usr/bin/warden', '--version')).stdout.trim(), version.version, 'warden --version: the package version');
