@@ -245,7 +245,7 @@ build_app() {
 
 cd "$REPO"
 if [ -z "$base_only" ]; then
-  [ -f dist/src/cli/sea-main.js ] && [ -f dist/src/stack/serf-handler/main.bundle.cjs ] \
+  [ -f dist/src/cli/sea-start.js ] && [ -f dist/src/stack/serf-handler/main.bundle.cjs ] \
     || die "dist/ is not built: run \`npm ci && npm run build\` first"
   # Both images ADD the release tarball: made here when missing or older than dist/.
   if [ ! -f "$RELEASE" ] || [ -n "$(find dist/src -newer "$RELEASE" -print -quit)" ]; then

@@ -19,7 +19,9 @@
 // npm registry (or its cache) for Node's binary and postject.
 //
 // usage: node scripts/dist.mjs [--snapshot] [--fast] [--arch x64]
-//   --fast  xz -0 instead of -6: ~5× less CPU, a third larger (the test suite builds it so)
+//   --snapshot  the executable starts from a V8 startup snapshot of warden's boot code loaded
+//               (src/cli/sea-snapshot.ts) instead of compiling its main script at each start
+//   --fast      xz -0 instead of -6: ~5× less CPU, a third larger (the test suite builds it so)
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
@@ -44,7 +46,8 @@ if (!(arch in TRIPLET)) die(`no release for ${arch}: x64 or arm64`);
 if (arch !== process.arch) die(`a ${arch} release is built on a ${arch} machine (the snapshot and the libraries are the machine's)`);
 
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
-const work = join(REPO, 'release', `.work-${arch}`);
+// Each variant stages apart: the bench (bench/peers.ts) measures both side by side.
+const work = join(REPO, 'release', `.work-${arch}${snapshot ? '-snapshot' : ''}`);
 const stage = join(work, 'root');
 const out = join(REPO, 'release', `warden-linux-${arch}.tar.xz`);
 const t0 = Date.now();
@@ -56,7 +59,7 @@ for (const tool of ['patchelf', 'strip', 'xz']) {
     die(`${tool} is missing: run scripts/install-dist-deps.sh (as root)`);
   }
 }
-if (!existsSync(join(REPO, 'dist/src/cli/sea-main.js'))) die('dist/ is not built: run `npm run build` first');
+if (!existsSync(join(REPO, 'dist/src/cli/sea-start.js'))) die('dist/ is not built: run `npm run build` first');
 
 step(`Node ${NODE_VERSION} (npm package node-linux-${arch}) and postject`);
 const tools = join(REPO, 'node_modules', '.cache', 'warden-dist', `node-${NODE_VERSION}-${arch}`);
@@ -74,10 +77,12 @@ rmSync(work, { recursive: true, force: true });
 mkdirSync(join(stage, PREFIX, 'bin'), { recursive: true });
 mkdirSync(join(stage, PREFIX, 'lib'));
 
-step('main script: dist/src/cli/sea-main.js and everything it imports, one CommonJS file');
+const entry = snapshot ? 'sea-snapshot' : 'sea-start';
+step(`main script: dist/src/cli/${entry}.js and everything it imports, one CommonJS file`);
 const main = join(work, 'warden.cjs');
+const metaUrl = 'require("node:url").pathToFileURL(process.execPath).href';
 const bundled = await build({
-  entryPoints: [join(REPO, 'dist/src/cli/sea-main.js')],
+  entryPoints: [join(REPO, `dist/src/cli/${entry}.js`)],
   write: false,
   bundle: true,
   platform: 'node',
@@ -86,9 +91,16 @@ const bundled = await build({
   // koffi's binary is loaded from /opt/warden/lib (src/adapters/koffi-lazy.ts); its JS never is.
   external: ['koffi', '@koromix/*'],
   plugins: [standIns(['worker_threads', 'thread-stream'])],
+  // import() of Node's modules as require(): a process started from a snapshot has no dynamic
+  // import (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING); the plain executable too, so both run the same code.
+  supported: { 'dynamic-import': false },
   // A single executable's main script is CommonJS; the few import.meta.url uses (createRequire)
-  // get the executable's own path.
-  banner: { js: 'var __wardenMetaUrl = require("node:url").pathToFileURL(process.execPath).href;' },
+  // get the executable's own path: in a snapshot, the path of the start, not of the build's Node.
+  banner: {
+    js:
+      `var __wardenMetaUrl = ${metaUrl};` +
+      (snapshot ? `require("node:v8").startupSnapshot.addDeserializeCallback(() => { __wardenMetaUrl = ${metaUrl}; });` : ''),
+  },
   // No package.json beside the executable: `warden --version` gets it written in (src/cli/version.ts).
   define: { 'import.meta.url': '__wardenMetaUrl', WARDEN_VERSION: JSON.stringify(pkg.version) },
   charset: 'ascii',

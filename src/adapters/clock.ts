@@ -4,8 +4,16 @@ export interface Clock {
 }
 
 // process.hrtime rather than performance.now(): the same monotonic clock, without loading
-// perf_hooks (and the eight modules it pulls in) into PID 1 for its whole life.
-const origin = process.hrtime.bigint();
+// perf_hooks (and the eight modules it pulls in) into PID 1 for its whole life. The origin is
+// taken at the first call, not at import: the single executable may start from a V8 snapshot
+// of its loaded modules (scripts/dist.mjs), made on another machine at another time.
+let origin: bigint | undefined;
 
-/** Milliseconds since this module was loaded, like performance.now() since the process began. */
-export const systemClock: Clock = { now: () => Number(process.hrtime.bigint() - origin) / 1e6 };
+/** Milliseconds since the first call, like performance.now() since the process began. */
+export const systemClock: Clock = {
+  now: () => {
+    const at = process.hrtime.bigint();
+    origin ??= at;
+    return Number(at - origin) / 1e6;
+  },
+};

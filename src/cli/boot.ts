@@ -11,9 +11,6 @@ import { Init } from '../daemon/init.js';
 import { BOOT_USAGE, parseBootArgs } from './boot-args.js';
 import { EXIT_CANNOT_START, EXIT_USAGE } from './exit-codes.js';
 
-/** WARDEN_RUN_DIR was set by the user: that dir is theirs, warden does not remove it. */
-const ownRunDirNamed = Boolean(process.env.WARDEN_RUN_DIR);
-
 /**
  * Chooses the runtime dir (runtime-dir.ts) and puts it in warden's environment as
  * WARDEN_RUN_DIR (and its control socket as WARDEN_SOCKET, unless set), so its services,
@@ -63,6 +60,9 @@ function shimsFirstOnPath(): void {
 }
 
 export async function boot(argv: readonly string[]): Promise<never> {
+  // WARDEN_RUN_DIR was set by the user (before runtimeEnv sets it): that dir is theirs, warden
+  // does not remove it.
+  const ownRunDirNamed = Boolean(process.env.WARDEN_RUN_DIR);
   const logger = createLogger(logLevel(process.env));
   // PID 1 must outlive its own mistakes: log them and go on supervising.
   process.on('uncaughtException', (err) => logger.error({ event: 'uncaught-exception', err }, 'uncaught-exception'));

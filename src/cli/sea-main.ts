@@ -1,9 +1,9 @@
 /**
- * The release's single executable (scripts/dist.mjs: Node's single executable application with
- * this file, bundled, as its main script). One binary under several names, as busybox is:
- * `/init` boots as s6-overlay's /init does (its layout and S6_* variables are warden boot's
- * defaults), `s6-svstat` answers as s6's, `s6-rc` runs the s6-rc shim, any other name is the
- * `warden` command.
+ * The release's single executable (scripts/dist.mjs: Node's single executable application, its
+ * main script sea-start.ts or, from a V8 startup snapshot, sea-snapshot.ts). One binary under
+ * several names, as busybox is: `/init` boots as s6-overlay's /init does (its layout and S6_*
+ * variables are warden boot's defaults), `s6-svstat` answers as s6's, `s6-rc` runs the s6-rc
+ * shim, any other name is the `warden` command.
  */
 import { basename, dirname, join } from 'node:path';
 import { runWarden } from './run-warden.js';
@@ -32,5 +32,3 @@ export async function seaMain(): Promise<void> {
 
 // The bundle holds boot.js and fast-path.js: importing them here loads nothing from disk.
 const LOADERS = { boot: () => import('./boot.js'), fastPath: () => import('./fast-path.js') };
-
-void seaMain();
