@@ -14,13 +14,23 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const WARDEN_CLI = join(here, '..', 'src', 'cli', 'main.js');
 const FLOOR = join(here, 'floor.js');
 /**
- * The release's tree as `npm run dist` staged it (release/.work-ARCH/root/opt/warden). Its
- * executable names /opt/warden/lib/… as its ELF interpreter, which this machine need not have:
- * the bench starts it through that loader, given by path, as the kernel would.
+ * The release's tree as `npm run dist` staged it: release/.work-ARCH/root/opt/warden, and
+ * release/.work-ARCH-snapshot/… for the executable that starts from a V8 startup snapshot
+ * (`node scripts/dist.mjs --snapshot`). Its executable names /opt/warden/lib/… as its ELF
+ * interpreter, which this machine need not have: the bench starts it through that loader, given
+ * by path, as the kernel would.
  */
-const RELEASE_OPT = join(here, '..', '..', 'release', `.work-${process.arch}`, 'root', 'opt', 'warden');
-/** The release's single executable, when `npm run dist` has been run. */
-export const RELEASE_BUILT = existsSync(join(RELEASE_OPT, 'bin', 'warden'));
+const releaseOpt = (variant: string) => join(here, '..', '..', 'release', `.work-${process.arch}${variant}`, 'root', 'opt', 'warden');
+/**
+ * The release's Node (npm package node-linux-ARCH, as scripts/dist.mjs caches it): `node
+ * dist/...` and the floor on it too, so that the executable is compared with the same Node.
+ */
+const RELEASE_NODE = (() => {
+  const cache = join(here, '..', '..', 'node_modules', '.cache', 'warden-dist');
+  const dir = existsSync(cache) ? readdirSync(cache).find((d) => d.startsWith('node-') && d.endsWith(`-${process.arch}`)) : undefined;
+  const bin = dir === undefined ? '' : join(cache, dir, 'node_modules', `node-linux-${process.arch}`, 'bin', 'node');
+  return dir !== undefined && existsSync(bin) ? { bin, version: dir.split('-')[1]! } : null;
+})();
 
 /**
  * The one service every supervisor runs: announce the pid without a fork, then exec. With
@@ -59,20 +69,60 @@ export interface Peer {
 }
 
 /** warden from the release tarball: Node's single executable application with its own C libraries. */
-function releasePeer(): Peer {
+function releasePeer(name: string, opt: string): Peer {
   return {
-    name: 'warden (one executable)',
+    name,
     supervises: true,
     launch(root) {
       const env = { ...process.env, WARDEN_LOG_LEVEL: 'warn' };
-      const lib = join(RELEASE_OPT, 'lib');
+      const lib = join(opt, 'lib');
       const loader = join(lib, readdirSync(lib).find((f) => f.startsWith('ld-linux'))!);
-      const args = ['--library-path', lib, join(RELEASE_OPT, 'bin', 'warden'), 'boot', '--services', join(root, 'services')];
+      const args = ['--library-path', lib, join(opt, 'bin', 'warden'), 'boot', '--services', join(root, 'services')];
       const child = start(root, loader, args, root, env);
       return instance(root, child, () => signal(child.pid, 'SIGTERM'));
     },
   };
 }
+
+/** warden as `NODE dist/src/cli/main.js boot`. */
+function wardenOn(name: string, node: string): Peer {
+  return {
+    name,
+    supervises: true,
+    launch(root) {
+      const env = { ...process.env, WARDEN_LOG_LEVEL: 'warn' };
+      const child = start(root, node, [WARDEN_CLI, 'boot', '--services', join(root, 'services')], root, env);
+      return instance(root, child, () => signal(child.pid, 'SIGTERM'));
+    },
+  };
+}
+
+/** The floor (floor.ts) on `node`. */
+function floorOn(name: string, node: string): Peer {
+  return {
+    name,
+    supervises: true,
+    launch(root, serviceDirs) {
+      const child = start(root, node, [FLOOR, ...serviceDirs.map((d) => join(d, 'run'))], root);
+      return instance(root, child, () => signal(child.pid, 'SIGTERM'));
+    },
+  };
+}
+
+/** The rows that exist on this machine besides the fixed ones: the release's, when built. */
+function releasePeers(): Record<string, Peer> {
+  const out: Record<string, Peer> = {};
+  const add = (peer: Peer) => (out[peer.name] = peer);
+  if (RELEASE_NODE !== null) add(wardenOn(`warden (node ${RELEASE_NODE.version})`, RELEASE_NODE.bin));
+  for (const [variant, name] of [['', RELEASE_EXECUTABLE], ['-snapshot', `${RELEASE_EXECUTABLE} + snapshot`]] as const) {
+    if (existsSync(join(releaseOpt(variant), 'bin', 'warden'))) add(releasePeer(name, releaseOpt(variant)));
+  }
+  if (RELEASE_NODE !== null) add(floorOn(`node ${RELEASE_NODE.version} floor`, RELEASE_NODE.bin));
+  return out;
+}
+
+/** The release's single executable's row. */
+export const RELEASE_EXECUTABLE = 'warden (one executable)';
 
 function waitExit(child: ChildProcess, timeoutMs: number): Promise<boolean> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
@@ -134,16 +184,8 @@ function instance(root: string, child: ChildProcess, gracefulStop: () => void, g
 }
 
 export const PEERS: Record<string, Peer> = {
-  warden: {
-    name: 'warden',
-    supervises: true,
-    launch(root) {
-      const env = { ...process.env, WARDEN_LOG_LEVEL: 'warn' };
-      const child = start(root, process.execPath, [WARDEN_CLI, 'boot', '--services', join(root, 'services')], root, env);
-      return instance(root, child, () => signal(child.pid, 'SIGTERM'));
-    },
-  },
-  ...(RELEASE_BUILT ? { 'warden (one executable)': releasePeer() } : {}),
+  warden: wardenOn('warden', process.execPath),
+  ...releasePeers(),
   's6-svscan': {
     name: 's6-svscan',
     supervises: true,
@@ -195,14 +237,7 @@ export const PEERS: Record<string, Peer> = {
       return instance(root, child, () => signal(child.pid, 'SIGTERM'));
     },
   },
-  'node floor': {
-    name: 'node floor',
-    supervises: true,
-    launch(root, serviceDirs) {
-      const child = start(root, process.execPath, [FLOOR, ...serviceDirs.map((d) => join(d, 'run'))], root);
-      return instance(root, child, () => signal(child.pid, 'SIGTERM'));
-    },
-  },
+  'node floor': floorOn('node floor', process.execPath),
   tini: {
     name: 'tini',
     supervises: false,

@@ -37,9 +37,25 @@ function settings() {
     // boot, warden's heap gives back what booting used; the C peers do not change).
     rssBootMs: envInt('BENCH_RSS_BOOT_MS', 3000, 0),
     rssSettleMs: envInt('BENCH_RSS_SETTLE_MS', 15_000, 0),
+    // A part of the run: BENCH_PHASES=boot,rss (of boot, rss, restart); BENCH_PEERS=warden,tini
+    // (row names). A part is printed, not written to the doc.
+    phases: envList('BENCH_PHASES', ['boot', 'rss', 'restart']),
+    peers: envList('BENCH_PEERS', Object.keys(PEERS)),
   };
 }
+
+function envList(name: string, all: readonly string[]): readonly string[] {
+  const value = process.env[name];
+  if (value === undefined || value === '') return all;
+  const picked = value.split(',').map((v) => v.trim());
+  const unknown = picked.filter((v) => !all.includes(v));
+  if (unknown.length > 0) throw new Error(`${name}: unknown ${unknown.join(', ')}; known: ${all.join(', ')}`);
+  return all.filter((v) => picked.includes(v));
+}
 type Settings = ReturnType<typeof settings>;
+
+/** The peers this run measures, in the table's order. */
+const peersOf = (s: Settings): Peer[] => Object.values(PEERS).filter((p) => s.peers.includes(p.name));
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 const elapsedMs = (from: bigint, to: bigint) => Number(to - from) / 1e6;
@@ -102,7 +118,7 @@ class Lab {
 }
 
 async function bootPhase(lab: Lab, s: Settings): Promise<Map<string, number[]>> {
-  const peers = Object.values(PEERS);
+  const peers = peersOf(s);
   const out = new Map<string, number[]>(peers.map((p) => [p.name, []]));
   mkdirSync(join(lab.tmp, 'boot'));
   const fifo = lab.fifo(join(lab.tmp, 'boot', 'pids.fifo'));
@@ -123,14 +139,14 @@ async function bootPhase(lab: Lab, s: Settings): Promise<Map<string, number[]>> 
       }
       rmSync(root, { recursive: true, force: true });
     }
-    progress(`boot run ${i + 1}/${s.boots}: warden ${out.get('warden')!.at(-1)!.toFixed(1)} ms`);
+    progress(`boot run ${i + 1}/${s.boots}: ${[...out].map(([name, ms]) => `${name} ${ms.at(-1)!.toFixed(1)}`).join(', ')} (ms)`);
   }
   return out;
 }
 
 async function rssPhase(lab: Lab, s: Settings): Promise<Map<string, RssSample>> {
   const out = new Map<string, RssSample>();
-  for (const peer of Object.values(PEERS).filter((p) => p.supervises)) {
+  for (const peer of peersOf(s).filter((p) => p.supervises)) {
     const root = join(lab.tmp, 'rss', slug(peer.name));
     mkdirSync(root, { recursive: true });
     const fifo = lab.fifo(join(root, 'pids.fifo'));
@@ -191,7 +207,7 @@ async function killOnce(t: Track): Promise<number> {
 
 async function restartPhase(lab: Lab, s: Settings): Promise<{ restart: Map<string, number[]>; probe: Map<string, number[]>; failures: Map<string, string> }> {
   const tracks: Track[] = [];
-  for (const peer of Object.values(PEERS).filter((p) => p.supervises)) {
+  for (const peer of peersOf(s).filter((p) => p.supervises)) {
     const root = join(lab.tmp, 'restart', slug(peer.name));
     mkdirSync(root, { recursive: true });
     const fifo = lab.fifo(join(root, 'pids.fifo'));
@@ -325,13 +341,15 @@ async function main(): Promise<void> {
   try {
     const machine = describeMachine();
     progress(`kills ${s.kills} × spacing ${s.spacingMs} ms, boots ${s.boots}; temp dir ${lab.tmp}`);
-    const boot = await bootPhase(lab, s);
-    const rss = await rssPhase(lab, s);
-    const { restart, probe, failures } = await restartPhase(lab, s);
+    const boot = s.phases.includes('boot') ? await bootPhase(lab, s) : new Map<string, number[]>();
+    const rss = s.phases.includes('rss') ? await rssPhase(lab, s) : new Map<string, RssSample>();
+    const none = { restart: new Map<string, number[]>(), probe: new Map<string, number[]>(), failures: new Map<string, string>() };
+    const { restart, probe, failures } = s.phases.includes('restart') ? await restartPhase(lab, s) : none;
     const partial = { machine, settings: s, restart, probe, boot, rss };
     const results: Results = { ...partial, notes: notes(partial, failures) };
     process.stdout.write(`${textTable(results)}\n\n${goalsText(results)}\n${releaseSizeText(root)}\n`);
-    progress(`wrote ${writeDocSection(SECTION, markdown(results))}`);
+    if (s.phases.length === 3 && s.peers.length === Object.keys(PEERS).length) progress(`wrote ${writeDocSection(SECTION, markdown(results))}`);
+    else progress('a part of the run (BENCH_PHASES, BENCH_PEERS): docs/benchmarks.md left as it was');
   } finally {
     await lab.stopAll();
   }
