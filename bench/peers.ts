@@ -15,8 +15,9 @@ export const WARDEN_CLI = join(here, '..', 'src', 'cli', 'main.js');
 const FLOOR = join(here, 'floor.js');
 /**
  * The release's tree as `npm run dist` staged it: release/.work-ARCH/root/opt/warden, and
- * release/.work-ARCH-snapshot/… for the executable that starts from a V8 startup snapshot
- * (`node scripts/dist.mjs --snapshot`). Its executable names /opt/warden/lib/… as its ELF
+ * release/.work-ARCH-snapshot/… and -no-code-cache/… for the executable that starts from a V8
+ * startup snapshot or without its script's code cache (`node scripts/dist.mjs --snapshot`,
+ * `--no-code-cache`). Its executable names /opt/warden/lib/… as its ELF
  * interpreter, which this machine need not have: the bench starts it through that loader, given
  * by path, as the kernel would.
  */
@@ -114,7 +115,8 @@ function releasePeers(): Record<string, Peer> {
   const out: Record<string, Peer> = {};
   const add = (peer: Peer) => (out[peer.name] = peer);
   if (RELEASE_NODE !== null) add(wardenOn(`warden (node ${RELEASE_NODE.version})`, RELEASE_NODE.bin));
-  for (const [variant, name] of [['', RELEASE_EXECUTABLE], ['-snapshot', `${RELEASE_EXECUTABLE} + snapshot`]] as const) {
+  const variants = [['', RELEASE_EXECUTABLE], ['-no-code-cache', `${RELEASE_EXECUTABLE} − code cache`], ['-snapshot', `${RELEASE_EXECUTABLE} + snapshot`]] as const;
+  for (const [variant, name] of variants) {
     if (existsSync(join(releaseOpt(variant), 'bin', 'warden'))) add(releasePeer(name, releaseOpt(variant)));
   }
   if (RELEASE_NODE !== null) add(floorOn(`node ${RELEASE_NODE.version} floor`, RELEASE_NODE.bin));
