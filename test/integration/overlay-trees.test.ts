@@ -10,7 +10,7 @@
  * `warden check --root` over the merged tree reports no problem.
  */
 import assert from 'node:assert/strict';
-import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -39,7 +39,12 @@ interface Expect {
   readonly kill: string;
   /** A pipeline: the producer's lines reach the consumer's log, across restarts of either. */
   readonly pipe?: { readonly producer: string; readonly consumer: string; readonly log: string; readonly line: string };
-  /** Marks that must be there after SIGTERM (finish scripts, cont-finish.d). */
+  /**
+   * The image's CMD. It runs once everything is up; it ends when the test creates $MARK_DIR/stop,
+   * and its exit code is the container's (no SIGTERM then).
+   */
+  readonly cmd?: readonly string[];
+  /** Marks that must be there after SIGTERM or CMD's end (finish scripts, cont-finish.d). */
   readonly marksAfterStop: readonly string[];
   readonly exit: number;
 }
@@ -91,7 +96,7 @@ for (const tree of trees) {
     // The namespace gets its own root with that /package and a /command: nothing is made on the host.
     await mkdir(box.path('newroot'));
     prelude += `\n${imageRootPrelude(box.path('newroot'), box.path('bin'), packages)}`;
-    const warden = box.boot({ argv: ['boot'], prelude, env: { WARDEN_S6_RUNTIME: '1', MARK_DIR: box.path('marks'), ...expect.env } });
+    const warden = box.boot({ argv: ['boot', ...(expect.cmd ? ['--', ...expect.cmd] : [])], prelude, env: { WARDEN_S6_RUNTIME: '1', MARK_DIR: box.path('marks'), ...expect.env } });
     const socket = box.path('control.sock');
     const status = async (name: string): Promise<ServiceStatus> => {
       const r = await cli(socket, ['status', '--json', name]);
@@ -151,8 +156,9 @@ for (const tree of trees) {
     }, PATIENCE_MS, 300);
     await waitReady([expect.kill]);
 
-    // SIGTERM: finish scripts and cont-finish.d run, the exit code is s6-overlay's.
-    await warden.signal('SIGTERM');
+    // SIGTERM (or CMD's end): finish scripts and cont-finish.d run, the exit code is s6-overlay's.
+    if (expect.cmd) await writeFile(box.path('marks', 'stop'), '');
+    else await warden.signal('SIGTERM');
     const exit = await warden.waitForExit(PATIENCE_MS);
     assert.equal(exit.code, expect.exit, warden.tail());
     const final = await marks(box);
