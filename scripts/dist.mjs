@@ -22,8 +22,10 @@
 //   By default the main script comes with V8's code cache for it (SEA's useCodeCache): boot
 //   −8 %, RSS −0.9 MB against the script alone (docs/benchmarks.md, "The release").
 //   --no-code-cache  the main script alone, compiled at each start
+//                    (release/warden-linux-ARCH-no-code-cache.tar.xz)
 //   --snapshot       the executable starts from a V8 startup snapshot of warden's boot code loaded
 //                    (src/cli/sea-snapshot.ts): measured, not taken (no faster, 8 MB more RSS)
+//                    (release/warden-linux-ARCH-snapshot.tar.xz)
 //   --fast      xz -0 instead of -6: ~5× less CPU, a third larger (the test suite builds it so)
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -51,10 +53,12 @@ if (!(arch in TRIPLET)) die(`no release for ${arch}: x64 or arm64`);
 if (arch !== process.arch) die(`a ${arch} release is built on a ${arch} machine (the snapshot and the libraries are the machine's)`);
 
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
-// Each variant stages apart: the bench (bench/peers.ts) measures them side by side.
-const work = join(REPO, 'release', `.work-${arch}${snapshot ? '-snapshot' : codeCache ? '' : '-no-code-cache'}`);
+// Each variant stages apart (the bench, bench/peers.ts, measures them side by side), and only
+// the default one is the release's tarball: the others are named for what they are.
+const variant = snapshot ? '-snapshot' : codeCache ? '' : '-no-code-cache';
+const work = join(REPO, 'release', `.work-${arch}${variant}`);
 const stage = join(work, 'root');
-const out = join(REPO, 'release', `warden-linux-${arch}.tar.xz`);
+const out = join(REPO, 'release', `warden-linux-${arch}${variant}.tar.xz`);
 const t0 = Date.now();
 
 for (const tool of ['patchelf', 'strip', 'xz']) {
