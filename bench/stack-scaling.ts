@@ -29,7 +29,7 @@
  * STACK_BENCH_KEEP (1: keep the nodes' logs).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BALANCER_HOST, Cluster } from '../test/cluster/cluster.js';
@@ -113,12 +113,18 @@ function startBalancer(cluster: Cluster, method: Method): StackNode {
     writeFileSync(file, plain);
   }
   // Cluster.startBalancer takes no extra environment: the same node, made here with the switch.
+  // The lab starts each new HAProxy from the handler, which holds none of the sockets warden
+  // keeps for the haproxy service: its HAProxy binds the ports itself, without the `listen` file.
+  const services = join(cluster.dir, 'services.d');
+  cpSync(join(REPO_ROOT, 'services.d'), services, { recursive: true });
+  rmSync(join(services, 'balancer/haproxy/listen'));
   const net = cluster.net.addNode('balancer', BALANCER_HOST);
   const node = new StackNode({
     name: 'balancer',
     role: 'balancer',
     net,
     dir: join(cluster.dir, 'balancer'),
+    servicesDir: join(services, 'balancer'),
     env: {
       STACK_TEMPLATE_DIR: cluster.templateDir,
       HAPROXY_HTTP_BIND: ':80',

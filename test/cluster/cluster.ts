@@ -41,12 +41,13 @@ export class Cluster {
     return this.start(name, 'backend', this.nextHost++, { SERF_JOIN: BALANCER_ADDRESS });
   }
 
-  /** The balancer (haproxy + serf + handler): frontend :80, stats :1936 inside its namespace. */
+  /**
+   * The balancer (haproxy + serf + handler): frontend :80, stats :1936 inside its namespace, the
+   * sockets warden holds for the haproxy service (its `listen` file; haproxy.cfg binds fd@3, fd@4).
+   */
   startBalancer(): StackNode {
     return this.start('balancer', 'balancer', BALANCER_HOST, {
       STACK_TEMPLATE_DIR: this.templateDir,
-      HAPROXY_HTTP_BIND: ':80',
-      HAPROXY_STATS_BIND: ':1936',
       STACK_DRAIN_TIMEOUT_MS: '5000',
     });
   }

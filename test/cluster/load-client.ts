@@ -3,7 +3,9 @@
  * test: CONCURRENCY workers send `GET /` to URL over keep-alive connections (no cookies, so
  * HAProxy balances round-robin) until DURATION_MS has passed, stdin closes, or SIGTERM. Every
  * REPORT_MS it prints one JSON line of cumulative counts: ok, failed, answers per backend host,
- * and the new failures' reasons.
+ * and the new failures' reasons. Of the failed, `refused` are connections refused (ECONNREFUSED:
+ * nothing listened) and `reset` requests whose connection was open and then died under them
+ * (ECONNRESET, EPIPE: the process that held it was gone).
  *
  * usage: load-client.js URL CONCURRENCY DURATION_MS [REPORT_MS]
  */
@@ -20,6 +22,8 @@ const started = performance.now();
 let stopped = false;
 let ok = 0;
 let failed = 0;
+let refused = 0;
+let reset = 0;
 const byHost: Record<string, number> = {};
 let newErrors: string[] = [];
 
@@ -28,10 +32,12 @@ const elapsed = (): number => Math.round(performance.now() - started);
 function once(): Promise<void> {
   return new Promise((resolve) => {
     let settled = false;
-    const fail = (reason: string): void => {
+    const fail = (reason: string, code?: string): void => {
       if (settled) return;
       settled = true;
       failed++;
+      if (code === 'ECONNREFUSED') refused++;
+      else if (code === 'ECONNRESET' || code === 'EPIPE') reset++;
       if (newErrors.length < 20) newErrors.push(`${elapsed()}ms ${reason}`);
       resolve();
     };
@@ -57,7 +63,7 @@ function once(): Promise<void> {
       });
     });
     req.on('timeout', () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
+    req.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message, err.code));
     req.end();
   });
 }
@@ -67,7 +73,7 @@ async function worker(): Promise<void> {
 }
 
 function report(final: boolean): void {
-  process.stdout.write(`${JSON.stringify({ t: elapsed(), ok, failed, byHost, errors: newErrors, final })}\n`);
+  process.stdout.write(`${JSON.stringify({ t: elapsed(), ok, failed, refused, reset, byHost, errors: newErrors, final })}\n`);
   newErrors = [];
 }
 

@@ -7,6 +7,10 @@ export interface LoadSample {
   readonly t: number;
   readonly ok: number;
   readonly failed: number;
+  /** Of the failed: connections refused. */
+  readonly refused: number;
+  /** Of the failed: requests whose open connection died (the process holding it was killed). */
+  readonly reset: number;
   readonly byHost: Readonly<Record<string, number>>;
   readonly errors: readonly string[];
   readonly final: boolean;
@@ -46,7 +50,7 @@ export class Load {
   }
 
   get last(): LoadSample {
-    return this.samples.at(-1) ?? { t: 0, ok: 0, failed: 0, byHost: {}, errors: [], final: false };
+    return this.samples.at(-1) ?? { t: 0, ok: 0, failed: 0, refused: 0, reset: 0, byHost: {}, errors: [], final: false };
   }
 
   /** Answers from `host` so far. */

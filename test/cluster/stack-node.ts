@@ -4,7 +4,8 @@
  * services.d/backend) with real HAProxy, Serf and webapps. Its log (warden's JSON lines, the
  * handler's JSON lines, and the services' own output) is kept in memory and in a file.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,8 @@ export interface NodeOptions {
   /** The node's own files: STACK_RUN_DIR, the warden socket, the log. */
   readonly dir: string;
   readonly env?: Readonly<Record<string, string>>;
+  /** The services dir to boot, instead of the repo's `services.d/ROLE`. */
+  readonly servicesDir?: string;
 }
 
 export class StackNode {
@@ -87,7 +90,7 @@ export class StackNode {
         WARDEN_MAIN,
         'boot',
         '--services',
-        join(REPO_ROOT, 'services.d', opts.role),
+        opts.servicesDir ?? join(REPO_ROOT, 'services.d', opts.role),
         '--cont-init',
         join(opts.dir, 'cont-init.d'),
         '--cont-finish',
@@ -197,6 +200,14 @@ export class StackNode {
       throw new Error(`${this.name}: warden did not exit within ${timeoutMs} ms; ${this.tail()}`);
     });
     return Promise.race([this.exited, timeout]);
+  }
+
+  /** Runs `warden ARGS…` against this node's warden (its control socket), as `podman exec NODE warden …` would. */
+  async warden(...args: string[]): Promise<string> {
+    const { stdout } = await promisify(execFile)(process.execPath, [WARDEN_MAIN, ...args], {
+      env: { ...process.env, WARDEN_SOCKET: join(this.opts.dir, 'warden.sock') },
+    });
+    return stdout;
   }
 
   /** SIGKILLs warden (its PID namespace dies with it) and waits for unshare to go. */

@@ -18,6 +18,7 @@ import { eventually, type LogEvent, type StackNode } from './stack-node.js';
 const FRONTEND = 'http://127.0.0.1:80/';
 const CONCURRENCY = 16;
 const CYCLES = Number(process.env.STACK_TEST_CYCLES || 10);
+const KILLS = Number(process.env.STACK_TEST_KILLS || 3);
 
 let cluster: Cluster;
 const loads: Load[] = [];
@@ -132,6 +133,84 @@ describe('the self-scaling stack (HAProxy + Serf + webapps under warden, in netw
     assert.deepEqual(rows.map((r) => r.exit), rows.map(() => 0), 'every node exits 0 after SIGTERM');
     assert.equal(final.failed, 0, `failed requests: ${load.errors.slice(0, 20).join('; ')}`);
     await cluster.waitForRotation(['web1', 'web2'], 5000);
+  });
+
+  it(`HAProxy killed with SIGKILL ${KILLS} times under keep-alive load: its held sockets refuse no connection`, async () => {
+    const balancer = cluster.balancer;
+    const load = startLoad(300_000);
+    await eventually('load running', () => load.last.ok > 50, 10_000);
+    const readies = (): number => balancer.find((e) => e.event === 'ready' && e.service === 'haproxy').length;
+    const rows: { kill: number; readyMs: number; answeredMs: number; refused: number; reset: number; other: number }[] = [];
+    for (let kill = 1; kill <= KILLS; kill++) {
+      const before = load.last;
+      const readyBefore = readies();
+      const t0 = performance.now();
+      // `warden signal KILL haproxy` inside the balancer: HAProxy's master gets SIGKILL, its
+      // worker goes with it; warden starts a new run on the same listening sockets.
+      await balancer.warden('signal', 'KILL', 'haproxy');
+      const okAtKill = load.last.ok;
+      await eventually('haproxy ready again', () => readies() > readyBefore, 60_000, 20);
+      const readyMs = performance.now() - t0;
+      await eventually('answers through the new HAProxy', () => load.last.ok > okAtKill + CONCURRENCY, 60_000, 20);
+      const answeredMs = performance.now() - t0;
+      // Apart, so that the kills are not a crash loop (warden's backoff), and the counts settle.
+      await sleep(1500);
+      const now = load.last;
+      const [refused, reset] = [now.refused - before.refused, now.reset - before.reset];
+      rows.push({ kill, readyMs: Math.round(readyMs), answeredMs: Math.round(answeredMs), refused, reset, other: now.failed - before.failed - refused - reset });
+    }
+    const final = await load.stop();
+    for (const r of rows) report(`HAProxy SIGKILL ${r.kill}`, r);
+    const sum = (key: 'refused' | 'reset' | 'other'): number => rows.reduce((n, r) => n + r[key], 0);
+    report('requests / refused / reset in flight / other failures over all kills', `${final.ok + final.failed} / ${sum('refused')} / ${sum('reset')} / ${sum('other')}`);
+    if (final.failed > 0) report('failures', load.errors.slice(0, 20));
+    // What a refused connection is without the held sockets: the restart's whole gap.
+    assert.equal(sum('refused'), 0, `refused connections: ${load.errors.slice(0, 20).join('; ')}`);
+    // Only requests on connections the killed HAProxy held may fail (reset); nothing else.
+    assert.equal(sum('other'), 0, `failures other than resets: ${load.errors.slice(0, 20).join('; ')}`);
+    await cluster.waitForRotation(['web1', 'web2'], 30_000);
+  });
+
+  it(`a webapp killed with SIGKILL ${KILLS} times inside its node: no connection to it refused, 0 failed through HAProxy`, async () => {
+    const web1 = cluster.nodes.get('web1')!;
+    const load = startLoad(300_000);
+    // Straight to web1's webapp as well (from the balancer's namespace, as HAProxy connects):
+    // what a client of the node itself sees while the webapp restarts.
+    const direct = new Load(cluster.balancer.opts.net.ns, `http://${web1.address}:3000/`, 2, 300_000);
+    loads.push(direct);
+    await eventually('load running', () => load.last.ok > 50 && direct.last.ok > 10, 10_000);
+    const web1Stat = async (): Promise<{ connErrors: number; retries: number; redispatches: number }> => {
+      const row = (await cluster.stat()).find((r) => r.proxy === 'webapps' && r.server === 'web1');
+      if (row === undefined) throw new Error('web1 is not in HAProxy');
+      return row;
+    };
+    const before = await web1Stat();
+    const failedBefore = load.last.failed;
+    const directBefore = direct.last;
+    const readies = (): number => web1.find((e) => e.event === 'ready' && e.service === 'webapp').length;
+    const readyMs: number[] = [];
+    for (let kill = 1; kill <= KILLS; kill++) {
+      const readyBefore = readies();
+      const t0 = performance.now();
+      await web1.warden('signal', 'KILL', 'webapp');
+      await eventually('webapp ready again', () => readies() > readyBefore, 60_000, 20);
+      readyMs.push(Math.round(performance.now() - t0));
+      const servedAt = load.servedBy('web1');
+      await eventually('web1 answering again', () => load.servedBy('web1') > servedAt, 60_000, 20);
+      await sleep(1500);
+    }
+    const after = await web1Stat();
+    const final = await load.stop();
+    const straight = await direct.stop();
+    report('webapp SIGKILL → ready again, ms', readyMs);
+    report('straight to web1: requests / refused / reset in flight / other failures', `${straight.ok + straight.failed - directBefore.ok - directBefore.failed} / ${straight.refused - directBefore.refused} / ${straight.reset - directBefore.reset} / ${straight.failed - directBefore.failed - (straight.refused - directBefore.refused) - (straight.reset - directBefore.reset)}`);
+    report('HAProxy → web1 connection errors / retries / redispatches over the kills', `${after.connErrors - before.connErrors} / ${after.retries - before.retries} / ${after.redispatches - before.redispatches}`);
+    report('requests / failed over the kills', `${final.ok + final.failed} / ${final.failed - failedBefore}`);
+    // Without the held socket each restart refuses every connection until the new webapp listens.
+    assert.equal(straight.refused - directBefore.refused, 0, `refused by web1: ${direct.errors.slice(0, 20).join('; ')}`);
+    assert.equal(straight.failed - directBefore.failed - (straight.refused - directBefore.refused) - (straight.reset - directBefore.reset), 0, `failures straight to web1 other than resets: ${direct.errors.slice(0, 20).join('; ')}`);
+    assert.equal(after.connErrors - before.connErrors, 0, 'HAProxy could not connect to web1');
+    assert.equal(final.failed - failedBefore, 0, `failed requests through HAProxy: ${load.errors.slice(0, 20).join('; ')}`);
   });
 
   it('a node killed with SIGKILL (its whole PID namespace) is taken out; failed requests are counted', async () => {

@@ -2,9 +2,12 @@
 import { join } from 'node:path';
 
 export interface HaproxySettings {
-  /** `bind` of the frontend, e.g. `:80` or `127.0.0.1:8080`. */
+  /**
+   * `bind` of the frontend: `fd@3`, the first socket of the haproxy service's `listen` file,
+   * which warden holds across HAProxy's restarts; or an address, e.g. `127.0.0.1:8080`.
+   */
   readonly httpBind: string;
-  /** `bind` of the stats page. */
+  /** `bind` of the stats page: `fd@4`, the `listen` file's second socket, or an address. */
   readonly statsBind: string;
   /** The backend that holds the webapp servers. */
   readonly backend: string;
@@ -55,8 +58,8 @@ export function handlerTimings(env: Env): HandlerTimings {
 export function haproxySettings(env: Env): HaproxySettings {
   const runDir = env.STACK_RUN_DIR || '/run/stack';
   return {
-    httpBind: env.HAPROXY_HTTP_BIND || ':80',
-    statsBind: env.HAPROXY_STATS_BIND || ':1936',
+    httpBind: env.HAPROXY_HTTP_BIND || 'fd@3',
+    statsBind: env.HAPROXY_STATS_BIND || 'fd@4',
     backend: env.HAPROXY_BACKEND || 'webapps',
     serverPort: int(env, 'WEBAPP_PORT', 3000, 1),
     cookieKey: env.HAPROXY_COOKIE_KEY || 'warden-stack',

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadTemplates, renderHaproxyConfig, renderServerArgs, serverName, TemplateError, type Templates } from '../../../src/stack/haproxy/render.js';
 import { handlerTimings, haproxySettings, StackSettingError } from '../../../src/stack/haproxy/settings.js';
+import { checkableConfig, ConfigRejected, validateConfig } from '../../../src/stack/haproxy/validate.js';
 
 const settings = haproxySettings({ STACK_RUN_DIR: '/run/test-stack', HAPROXY_HTTP_BIND: '127.0.0.1:8080' });
 const web1 = { name: 'web1', address: '10.0.0.11', port: 3000 };
@@ -30,7 +31,7 @@ describe('renderHaproxyConfig (the shipped template)', () => {
     const cfg = renderHaproxyConfig([], settings);
     for (const line of [
       'bind 127.0.0.1:8080',
-      'bind :1936',
+      'bind fd@4',
       'stats socket /run/test-stack/haproxy-admin.sock mode 600 level admin expose-fd listeners',
       'option httpchk GET /',
       'balance roundrobin',
@@ -49,15 +50,56 @@ describe('renderHaproxyConfig (the shipped template)', () => {
     assert.equal(renderServerArgs(web1, settings), 'web1 10.0.0.11:3000 check inter 1000ms fall 2 rise 1 observe layer4 error-limit 1 on-error mark-down pool-max-conn -1 pool-purge-delay 5s');
   });
 
-  test('the rendered file passes haproxy -c', { skip: !hasHaproxy() && 'haproxy is not installed' }, () => {
+  test('by default both binds are the held sockets of the haproxy service: fd@3 and fd@4', () => {
+    const cfg = renderHaproxyConfig([], haproxySettings({}));
+    assert.deepEqual(cfg.split('\n').filter((l) => /^\s+bind /.test(l)).map((l) => l.trim()), ['bind fd@3', 'bind fd@4']);
+  });
+});
+
+describe('validateConfig (haproxy -c on a render)', { skip: !hasHaproxy() && 'haproxy is not installed' }, () => {
+  const withDir = async (run: (dir: string) => Promise<void>): Promise<void> => {
     const dir = mkdtempSync(join(tmpdir(), 'stack-render-'));
     try {
-      const file = join(dir, 'haproxy.cfg');
-      writeFileSync(file, renderHaproxyConfig([web1, web2], haproxySettings({ STACK_RUN_DIR: dir })));
-      execFileSync(haproxyPath(), ['-c', '-f', file], { stdio: 'pipe' });
+      await run(dir);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  };
+
+  test('plain haproxy -c refuses fd@3 where fd 3 is no socket: why the check reads a copy', () =>
+    withDir(async (dir) => {
+      const file = join(dir, 'haproxy.cfg');
+      writeFileSync(file, renderHaproxyConfig([web1], haproxySettings({ STACK_RUN_DIR: dir })));
+      assert.throws(() => execFileSync(haproxyPath(), ['-c', '-f', file], { stdio: 'pipe' }), /cannot use file descriptor '3'/);
+    }));
+
+  test('the shipped render with fd@ binds passes, and the file is left as rendered', () =>
+    withDir(async (dir) => {
+      const file = join(dir, 'haproxy.cfg');
+      const cfg = renderHaproxyConfig([web1, web2], haproxySettings({ STACK_RUN_DIR: dir }));
+      writeFileSync(file, cfg);
+      await validateConfig(file, haproxyPath());
+      assert.equal(readFileSync(file, 'utf8'), cfg);
+      assert.deepEqual(readdirSync(dir), ['haproxy.cfg'], 'the checked copy is removed');
+    }));
+
+  test('a rejected render names the rendered file and its line, not the copy', () =>
+    withDir(async (dir) => {
+      const file = join(dir, 'haproxy.cfg');
+      const cfg = renderHaproxyConfig([web1], haproxySettings({ STACK_RUN_DIR: dir })).replace('    balance roundrobin', '    balance roundrobin\n    no-such-keyword here');
+      writeFileSync(file, cfg);
+      const line = cfg.split('\n').indexOf('    no-such-keyword here') + 1;
+      await assert.rejects(validateConfig(file, haproxyPath()), (err: unknown) => {
+        assert.ok(err instanceof ConfigRejected);
+        assert.match(err.message, new RegExp(`\\[${file.replace(/[.]/g, '\\.')}:${line}\\]`));
+        assert.doesNotMatch(err.message, /\.check/);
+        return true;
+      });
+      assert.deepEqual(readdirSync(dir), ['haproxy.cfg']);
+    }));
+
+  test('checkableConfig rewrites fd@N binds only', () => {
+    assert.equal(checkableConfig('frontend web\n    bind fd@3\n    bind fd@12 # x\n    bind :80\n    server fd@3\n'), 'frontend web\n    bind abns@haproxy-check-fd3\n    bind abns@haproxy-check-fd12 # x\n    bind :80\n    server fd@3\n');
   });
 });
 
