@@ -88,7 +88,7 @@ export async function runCliStartBench(rounds: number): Promise<Row[]> {
     unshare = spawn(
       'unshare',
       ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, WARDEN_MAIN, 'boot', '--services', join(dir, 'services.d'), '--cont-init', join(dir, 'none'), '--cont-finish', join(dir, 'none')],
-      { cwd: dir, env: { ...process.env, WARDEN_SOCKET: socket, WARDEN_LOG_LEVEL: 'warn', WARDEN_LOG_DIR: join(dir, 'log'), WARDEN_RUN_DIR: join(dir, 'run') }, stdio: 'ignore' },
+      { cwd: dir, env: { ...process.env, WARDEN_SOCKET: socket, WARDEN_LOG_LEVEL: 'warn', WARDEN_LOG_DIR: join(dir, 'log'), WARDEN_RUN_DIR: join(dir, 'run'), WARDEN_S6_RUNTIME: '0' }, stdio: 'ignore' },
     );
     const unsharePid = unshare.pid!;
     await until('warden to start', 10_000, 10, () => childrenOf(unsharePid)[0] ?? null);

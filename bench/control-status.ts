@@ -142,7 +142,7 @@ export async function runControlStatusBench(opts: ControlStatusOptions = {}): Pr
     unshare = spawn(
       'unshare',
       ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, WARDEN_MAIN, 'boot', '--services', servicesDir, '--cont-init', join(dir, 'none'), '--cont-finish', join(dir, 'none')],
-      { cwd: dir, env: { ...process.env, WARDEN_SOCKET: socket, WARDEN_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'ignore', 'pipe'] },
+      { cwd: dir, env: { ...process.env, WARDEN_SOCKET: socket, WARDEN_LOG_LEVEL: 'warn', WARDEN_S6_RUNTIME: '0' }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     unshare.stderr!.setEncoding('utf8').on('data', (c: string) => {
       stderrTail.push(c);

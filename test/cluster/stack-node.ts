@@ -67,6 +67,8 @@ export class StackNode {
       WARDEN_SOCKET: join(opts.dir, 'warden.sock'),
       // Its own notify sockets (HAProxy's sd_notify): nodes share the host's /run.
       WARDEN_RUN_DIR: join(opts.dir, 'warden-run'),
+      // s6-overlay's fixed paths (/run/s6, the exitcode file) would be the host's: the stack needs none.
+      WARDEN_S6_RUNTIME: '0',
       WARDEN_LOG_DIR: join(opts.dir, 'log'),
       WARDEN_LOG_FORMAT: 'json',
       WARDEN_SERVICES_GRACETIME: '10000',
