@@ -12,7 +12,7 @@
  * section in docs/benchmarks.md).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ import { median, ms, p95 } from './stats.js';
 
 const WARDEN_MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const YARGS_MAIN = fileURLToPath(new URL('./cli-yargs.js', import.meta.url));
-const SEA = join(repoRoot(), 'release', `.work-${process.arch}`, 'root', 'opt', 'warden', 'bin', 'warden');
+const RELEASE_OPT = join(repoRoot(), 'release', `.work-${process.arch}`, 'root', 'opt', 'warden');
 const SERVICES = 10;
 export const GOALS = { ratio: 1.3, rssMb: 40 } as const;
 
@@ -63,13 +63,18 @@ function rows(): Row[] {
     row('`warden status` through yargs (before)', [node, YARGS_MAIN, 'status'], '`node -e 0`'),
   ];
   const seaNode = join(repoRoot(), 'node_modules', '.cache', 'warden-dist');
-  if (existsSync(SEA)) {
+  if (existsSync(join(RELEASE_OPT, 'bin', 'warden'))) {
+    // It names /opt/warden/lib/… as its ELF interpreter, which this machine need not have: started
+    // through that loader, given by path, as the kernel would (as bench/peers.ts does).
+    const lib = join(RELEASE_OPT, 'lib');
+    const loader = join(lib, readdirSync(lib).find((f) => f.startsWith('ld-linux'))!);
+    const sea = [loader, '--library-path', lib, join(RELEASE_OPT, 'bin', 'warden')];
     // The executable's own Node (the release pins its version): its bare start is the floor.
     const pinned = readFileSync(join(repoRoot(), 'scripts', 'dist.mjs'), 'utf8').match(/NODE_VERSION = '([^']+)'/)?.[1];
     const bare = join(seaNode, `node-${pinned}-${process.arch}`, 'node_modules', `node-linux-${process.arch}`, 'bin', 'node');
     if (existsSync(bare)) out.push(row(`release's Node ${pinned}: \`node -e 0\``, [bare, '-e', '0'], `release's Node ${pinned}: \`node -e 0\``));
     const base = existsSync(bare) ? `release's Node ${pinned}: \`node -e 0\`` : '`node -e 0`';
-    out.push(row('release executable: `warden health`', [SEA, 'health'], base), row('release executable: `warden status`', [SEA, 'status'], base));
+    out.push(row('release executable: `warden health`', [...sea, 'health'], base), row('release executable: `warden status`', [...sea, 'status'], base));
   }
   return out;
 }
