@@ -157,7 +157,7 @@ test('status on a terminal prints a coloured table', { timeout: 40_000, skip: !e
       else reject(new Error(`script exited ${String(code)}: ${text}`));
     });
   });
-  assert.match(out, /SERVICE\s+STATE\s+PID\s+UPTIME\s+READY\s+RESTARTS\s+LAST EXIT/, out);
+  assert.match(out, /SERVICE\s+STATE\s+PID\s+UPTIME\s+MEM\s+CPU\s+READY\s+RESTARTS\s+LAST EXIT/, out);
   assert.match(out, new RegExp(`web\\s+\\x1b\\[32mup\\s*\\x1b\\[0m\\s+${String(pid)}\\s`), 'web up in green with its pid');
 });
 
