@@ -35,24 +35,27 @@ interface Row {
   /** The row whose median this one is divided by. */
   readonly base: string;
   readonly times: number[];
+  /** CPU time (user + system) of the process, ms: what the machine's load does not inflate. */
+  readonly cpu: number[];
   readonly rssMb: number[];
 }
 
-/** One run under /usr/bin/time: wall ms (around the whole spawn) and peak RSS (MB). */
-async function timed(argv: readonly string[], env: NodeJS.ProcessEnv, rssFile: string): Promise<{ ms: number; rssMb: number }> {
+/** One run under /usr/bin/time: wall ms (around the whole spawn), CPU ms and peak RSS (MB). */
+async function timed(argv: readonly string[], env: NodeJS.ProcessEnv, rssFile: string): Promise<{ ms: number; cpuMs: number; rssMb: number }> {
   const started = performance.now();
   const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', rssFile, ...argv], { env, stdio: 'ignore' });
+    const child = spawn('/usr/bin/time', ['-f', '%M %U %S', '-o', rssFile, ...argv], { env, stdio: 'ignore' });
     child.once('error', reject);
     child.once('close', resolve);
   });
   const elapsed = performance.now() - started;
   if (code !== 0) throw new Error(`${argv.join(' ')} exited ${String(code)}`);
-  return { ms: elapsed, rssMb: Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) / 1024 };
+  const [kb, user, system] = readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+  return { ms: elapsed, cpuMs: (user! + system!) * 1000, rssMb: kb! / 1024 };
 }
 
 function rows(): Row[] {
-  const row = (label: string, argv: readonly string[], base: string): Row => ({ label, argv, base, times: [], rssMb: [] });
+  const row = (label: string, argv: readonly string[], base: string): Row => ({ label, argv, base, times: [], cpu: [], rssMb: [] });
   const node = process.execPath;
   const out = [
     row('`node -e 0`', [node, '-e', '0'], '`node -e 0`'),
@@ -112,6 +115,7 @@ export async function runCliStartBench(rounds: number): Promise<Row[]> {
       for (const r of all) {
         const t = await timed(r.argv, env, rssFile);
         r.times.push(t.ms);
+        r.cpu.push(t.cpuMs);
         r.rssMb.push(t.rssMb);
       }
     }
@@ -128,15 +132,15 @@ export async function runCliStartBench(rounds: number): Promise<Row[]> {
 export function formatCliStart(all: readonly Row[], rounds: number): string {
   const byLabel = new Map(all.map((r) => [r.label, r]));
   const lines = [
-    `${rounds} rounds, interleaved; wall time of the whole process (spawned from Node, under /usr/bin/time) and its peak RSS.`,
+    `${rounds} rounds, interleaved; wall time of the whole process (spawned from Node, under /usr/bin/time), its CPU time (user + system, 10 ms resolution) and its peak RSS.`,
     '',
-    '| command | median | p95 | × its bare Node (medians) | peak RSS, median |',
-    '|---|---|---|---|---|',
+    '| command | wall, median | wall, p95 | wall × its bare Node | CPU, median | CPU × its bare Node | peak RSS, median |',
+    '|---|---|---|---|---|---|---|',
   ];
   for (const r of all) {
     const base = byLabel.get(r.base)!;
-    const ratio = median(r.times) / median(base.times);
-    lines.push(`| ${r.label} | ${ms(median(r.times))} ms | ${ms(p95(r.times))} ms | ${r === base ? '1' : `${ratio.toFixed(2)}×`} | ${median(r.rssMb).toFixed(1)} MB |`);
+    const times = (mine: number[], theirs: number[]): string => (r === base ? '1' : `${(median(mine) / median(theirs)).toFixed(2)}×`);
+    lines.push(`| ${r.label} | ${ms(median(r.times))} ms | ${ms(p95(r.times))} ms | ${times(r.times, base.times)} | ${ms(median(r.cpu))} ms | ${times(r.cpu, base.cpu)} | ${median(r.rssMb).toFixed(1)} MB |`);
   }
   return lines.join('\n');
 }
