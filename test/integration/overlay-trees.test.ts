@@ -112,7 +112,11 @@ for (const tree of trees) {
     // Up and ready, in the order the dependencies give.
     await eventually('the control socket', async () => {
       if (warden.exited) throw new Error(`warden exited: ${warden.tail()}`);
-      return (await cli(socket, ['status', '--json'])).code === 0 ? true : null;
+      // Up once it lists the units: before it has read them, `wait NAME` would find no NAME.
+      const r = await cli(socket, ['status', '--json']);
+      if (r.code !== 0) return null;
+      const parsed = JSON.parse(r.stdout) as ServiceStatus[] | { services: ServiceStatus[] };
+      return (Array.isArray(parsed) ? parsed : parsed.services).length > 0 ? true : null;
     }, PATIENCE_MS, 300);
     await waitReady(expect.ready);
     const list = await eventually('every ordered mark', async () => {
