@@ -18,7 +18,7 @@
 // Needs a built dist/ (npm run build), patchelf, strip and xz (scripts/install-dist-deps.sh), and the
 // npm registry (or its cache) for Node's binary and postject.
 //
-// usage: node scripts/dist.mjs [--no-code-cache | --snapshot] [--fast] [--arch x64]
+// usage: node scripts/dist.mjs [--no-code-cache | --snapshot] [--fast] [--arch x64|arm64]
 //   By default the main script comes with V8's code cache for it (SEA's useCodeCache): boot
 //   −8 %, RSS −0.9 MB against the script alone (docs/benchmarks.md, "The release").
 //   --no-code-cache  the main script alone, compiled at each start
@@ -27,8 +27,14 @@
 //                    (src/cli/sea-snapshot.ts): measured, not taken (no faster, 8 MB more RSS)
 //                    (release/warden-linux-ARCH-snapshot.tar.xz)
 //   --fast      xz -0 instead of -6: ~5× less CPU, a third larger (the test suite builds it so)
+//   --arch arm64  on an x64 machine (or x64 on arm64): Node's and koffi's builds for that arch
+//               from the npm registry, the C libraries from Debian's packages for it (`apt-get
+//               download libc6:arm64 …`; scripts/install-dist-deps.sh --arch arm64 adds the
+//               architecture to apt and installs its strip), the blob made by this machine's
+//               Node of the same version. Without a code cache or a snapshot: those are V8's
+//               output for this machine's CPU.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { asciiOnly, standIns } from './lib/stand-ins.mjs';
@@ -42,15 +48,19 @@ const PREFIX = '/opt/warden';
 const SHIMS = ['with-contenv', 's6-svc', 's6-svscanctl', 's6-svwait', 's6-notifyoncheck'];
 // Debian's multiarch dir for each Node arch, where this machine's C libraries are.
 const TRIPLET = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
+// Debian's name for each Node arch, and the packages that hold what Node's and koffi's binaries need.
+const DEBIAN_ARCH = { x64: 'amd64', arm64: 'arm64' };
+const CROSS_PACKAGES = ['libc6', 'libstdc++6', 'libgcc-s1'];
 
 const args = process.argv.slice(2);
 const arch = args.includes('--arch') ? args[args.indexOf('--arch') + 1] : process.arch;
 const snapshot = args.includes('--snapshot');
-// A snapshot holds the compiled code already.
-const codeCache = !snapshot && !args.includes('--no-code-cache');
+const cross = arch !== process.arch;
+// A snapshot holds the compiled code already; another arch's V8 could not use this one's cache.
+const codeCache = !snapshot && !cross && !args.includes('--no-code-cache');
 const xzLevel = args.includes('--fast') ? '-0' : '-6';
 if (!(arch in TRIPLET)) die(`no release for ${arch}: x64 or arm64`);
-if (arch !== process.arch) die(`a ${arch} release is built on a ${arch} machine (the snapshot and the libraries are the machine's)`);
+if (cross && snapshot) die(`--snapshot builds only for this machine (${process.arch}): the snapshot is made by the Node that will run it`);
 
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
 // Each variant stages apart (the bench, bench/peers.ts, measures them side by side), and only
@@ -70,21 +80,16 @@ for (const tool of ['patchelf', 'strip', 'xz']) {
 }
 if (!existsSync(join(REPO, 'dist/src/cli/sea-start.js'))) die('dist/ is not built: run `npm run build` first');
 
-step(`Node ${NODE_VERSION} (npm package node-linux-${arch}) and postject`);
-const tools = join(REPO, 'node_modules', '.cache', 'warden-dist', `node-${NODE_VERSION}-${arch}`);
-const nodeBin = join(tools, 'node_modules', `node-linux-${arch}`, 'bin', 'node');
-const postject = join(tools, 'node_modules', 'postject', 'dist', 'cli.js');
-if (!existsSync(nodeBin) || !existsSync(postject)) {
-  mkdirSync(tools, { recursive: true });
-  run('npm', ['install', '--prefix', tools, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--ignore-scripts',
-    '--loglevel=error', `node-linux-${arch}@${NODE_VERSION}`, `postject@${POSTJECT_VERSION}`]);
-}
-const koffiNode = join(REPO, 'node_modules', '@koromix', `koffi-linux-${arch}`, `linux_${arch}`, 'koffi.node');
-if (!existsSync(koffiNode)) die(`${relative(REPO, koffiNode)} is missing: npm ci on a linux-${arch} machine`);
+const { tools, nodeBin } = nodeTools(arch);
+// This machine's Node of the same version makes the blob and runs postject, whatever the arch.
+const { nodeBin: hostNode, postject } = nodeTools(process.arch);
+const koffiVersion = JSON.parse(readFileSync(join(REPO, 'node_modules', 'koffi', 'package.json'), 'utf8')).version;
+const koffiNode = koffiBinary(arch);
 
 rmSync(work, { recursive: true, force: true });
 mkdirSync(join(stage, PREFIX, 'bin'), { recursive: true });
 mkdirSync(join(stage, PREFIX, 'lib'));
+const libraries = librarySources(arch, work);
 
 const entry = snapshot ? 'sea-snapshot' : 'sea-start';
 step(`main script: dist/src/cli/${entry}.js and everything it imports, one CommonJS file`);
@@ -139,14 +144,21 @@ step(`blob: ${snapshot ? 'a V8 startup snapshot of warden loaded (useSnapshot)' 
 const blob = join(work, 'sea.blob');
 const seaConfig = join(work, 'sea-config.json');
 writeFileSync(seaConfig, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: snapshot, useCodeCache: codeCache }));
-run(nodeBin, ['--experimental-sea-config', seaConfig], { cwd: work });
+run(hostNode, ['--experimental-sea-config', seaConfig], { cwd: work });
 
 step('executable: Node without its symbols (strip), + blob (postject), then its own loader and rpath (patchelf)');
 const exe = join(stage, PREFIX, 'bin', 'warden');
 copyFileSync(nodeBin, exe);
 chmodSync(exe, 0o755);
 // Node's release binary carries its symbol tables and debug info: 18 MB nothing reads at run time.
-run('strip', ['--strip-all', exe]);
+// Another arch's ELF needs the binutils for it (binutils-aarch64-linux-gnu).
+const strip = cross ? `${TRIPLET[arch]}-strip` : 'strip';
+try {
+  execFileSync(strip, ['--version'], { stdio: 'ignore' });
+} catch {
+  die(`${strip} is missing: run scripts/install-dist-deps.sh --arch ${arch} (as root)`);
+}
+run(strip, ['--strip-all', exe]);
 // postject first: patchelf moves the headers, and postject on a patched binary writes a broken one.
 run(process.execPath, [postject, exe, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2'], { quiet: true });
 const interpreter = basename(capture('patchelf', ['--print-interpreter', nodeBin]).trim());
@@ -154,30 +166,30 @@ const interpreter = basename(capture('patchelf', ['--print-interpreter', nodeBin
 // up in the image's /lib (where a musl image may have a libc.so of its own).
 run('patchelf', ['--set-interpreter', `${PREFIX}/lib/${interpreter}`, '--force-rpath', '--set-rpath', `${PREFIX}/lib`, exe]);
 
-step("C libraries: what Node's binary and koffi's need, with their loader, from this machine");
+step(`C libraries: what Node's binary and koffi's need, with their loader, ${cross ? `Debian's ${DEBIAN_ARCH[arch]}` : "this machine's"}`);
 const libDir = join(stage, PREFIX, 'lib');
 copyFileSync(koffiNode, join(libDir, 'koffi.node'));
-const shipped = new Map(); // soname -> host path
+const shipped = new Map(); // soname -> { path, deb }
 const pending = [nodeBin, koffiNode];
 while (pending.length > 0) {
   const object = pending.pop();
   for (const soname of capture('patchelf', ['--print-needed', object]).split('\n').filter(Boolean)) {
     if (shipped.has(soname)) continue;
-    const host = hostLibrary(soname);
-    shipped.set(soname, host);
-    pending.push(host);
+    const found = findLibrary(libraries.dirs, soname);
+    shipped.set(soname, found);
+    pending.push(found.path);
   }
 }
-shipped.set(interpreter, hostLibrary(interpreter));
-for (const [soname, host] of shipped) {
-  copyFileSync(host, join(libDir, soname));
+shipped.set(interpreter, findLibrary(libraries.dirs, interpreter));
+for (const [soname, { path }] of shipped) {
+  copyFileSync(path, join(libDir, soname));
   chmodSync(join(libDir, soname), 0o755);
-  if (soname !== interpreter && capture('patchelf', ['--print-needed', host]).trim() !== '') {
+  if (soname !== interpreter && capture('patchelf', ['--print-needed', path]).trim() !== '') {
     run('patchelf', ['--force-rpath', '--set-rpath', '$ORIGIN', join(libDir, soname)]);
   }
 }
 run('patchelf', ['--force-rpath', '--set-rpath', '$ORIGIN', join(libDir, 'koffi.node')]);
-const packages = debianPackages([...shipped.values()]);
+const packages = cross ? crossPackages(shipped, libraries.debs) : debianPackages([...shipped.values()].map((l) => l.path));
 info(`${[...shipped.keys()].sort().join(' ')} (${packages.map((p) => `${p.name} ${p.version}`).join(', ')})`);
 
 step('shims, links, licenses');
@@ -201,14 +213,14 @@ mkdirSync(join(share, 'licenses'), { recursive: true });
 copyFileSync(join(REPO, 'LICENSE'), join(share, 'licenses', 'warden'));
 copyFileSync(join(tools, 'node_modules', `node-linux-${arch}`, 'LICENSE'), join(share, 'licenses', 'node'));
 copyFileSync(join(REPO, 'node_modules', 'koffi', 'LICENSE.txt'), join(share, 'licenses', 'koffi'));
-for (const p of packages) copyFileSync(`/usr/share/doc/${p.name}/copyright`, join(share, 'licenses', p.name));
+for (const p of packages) copyFileSync(p.copyright, join(share, 'licenses', p.name));
 writeFileSync(
   join(share, 'SOURCES'),
   [
     `warden ${pkg.version}`,
     `node ${NODE_VERSION} (npm package node-linux-${arch}), single executable application${snapshot ? ' with a startup snapshot' : codeCache ? ' with a code cache' : ''}`,
-    `koffi ${JSON.parse(readFileSync(join(REPO, 'node_modules', 'koffi', 'package.json'), 'utf8')).version} (npm package @koromix/koffi-linux-${arch})`,
-    ...packages.map((p) => `${p.name} ${p.version} (Debian): ${p.files.join(' ')}`),
+    `koffi ${koffiVersion} (npm package @koromix/koffi-linux-${arch})`,
+    ...packages.map((p) => `${p.name} ${p.version} (Debian${cross ? `, ${DEBIAN_ARCH[arch]}` : ''}): ${p.files.join(' ')}`),
     '',
   ].join('\n'),
 );
@@ -222,11 +234,97 @@ const tar = execFileSync('tar', tarArgs, { maxBuffer: 1 << 30 });
 writeFileSync(out, execFileSync('xz', [xzLevel, '-T0', '-c'], { input: tar, maxBuffer: 1 << 30 }));
 info(`${(statSync(out).size / 1e6).toFixed(1)} MB (${(tar.length / 1e6).toFixed(1)} MB unpacked) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 
-function hostLibrary(soname) {
-  for (const dir of [`/lib/${TRIPLET[arch]}`, `/usr/lib/${TRIPLET[arch]}`, '/lib64', '/lib']) {
-    if (existsSync(join(dir, soname))) return join(dir, soname);
+/** Node's binary for `arch` (npm package node-linux-ARCH) and postject, fetched once into node_modules/.cache. */
+function nodeTools(arch) {
+  const tools = join(REPO, 'node_modules', '.cache', 'warden-dist', `node-${NODE_VERSION}-${arch}`);
+  const nodeBin = join(tools, 'node_modules', `node-linux-${arch}`, 'bin', 'node');
+  const postject = join(tools, 'node_modules', 'postject', 'dist', 'cli.js');
+  if (!existsSync(nodeBin) || !existsSync(postject)) {
+    step(`Node ${NODE_VERSION} (npm package node-linux-${arch}) and postject`);
+    mkdirSync(tools, { recursive: true });
+    // --force: npm refuses a package for another cpu than this machine's without it.
+    run('npm', ['install', '--prefix', tools, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--ignore-scripts',
+      '--loglevel=error', ...(arch === process.arch ? [] : ['--force']), `node-linux-${arch}@${NODE_VERSION}`, `postject@${POSTJECT_VERSION}`]);
+  }
+  return { tools, nodeBin, postject };
+}
+
+/** koffi's binary for `arch`: npm ci's for this machine, else the npm package of the same version. */
+function koffiBinary(arch) {
+  const installed = join(REPO, 'node_modules', '@koromix', `koffi-linux-${arch}`, `linux_${arch}`, 'koffi.node');
+  if (existsSync(installed)) return installed;
+  const dir = join(REPO, 'node_modules', '.cache', 'warden-dist', `koffi-${koffiVersion}-${arch}`);
+  const binary = join(dir, 'package', `linux_${arch}`, 'koffi.node');
+  if (!existsSync(binary)) {
+    step(`koffi ${koffiVersion}'s binary for ${arch} (npm package @koromix/koffi-linux-${arch})`);
+    mkdirSync(dir, { recursive: true });
+    const tgz = capture('npm', ['pack', '--silent', '--pack-destination', dir, `@koromix/koffi-linux-${arch}@${koffiVersion}`]).trim().split('\n').pop();
+    run('tar', ['-xzf', join(dir, tgz), '-C', dir]);
+  }
+  if (!existsSync(binary)) die(`${relative(REPO, binary)} is missing from @koromix/koffi-linux-${arch}@${koffiVersion}`);
+  return binary;
+}
+
+/**
+ * Where the C libraries for `arch` are: this machine's dirs, or for another arch Debian's
+ * packages for it, downloaded (apt-get download) and unpacked each into a dir of its own.
+ * Returns [dir, package | null] pairs to search in order, and the packages' versions.
+ */
+function librarySources(arch, work) {
+  const triplet = TRIPLET[arch];
+  if (arch === process.arch) {
+    return { dirs: [`/lib/${triplet}`, `/usr/lib/${triplet}`, '/lib64', '/lib'].map((dir) => [dir, null]), debs: new Map() };
+  }
+  const debArch = DEBIAN_ARCH[arch];
+  step(`C libraries for ${arch}: Debian's ${CROSS_PACKAGES.map((p) => `${p}:${debArch}`).join(' ')} (apt-get download)`);
+  const debDir = join(work, 'debs');
+  mkdirSync(debDir, { recursive: true });
+  try {
+    execFileSync('apt-get', ['download', ...CROSS_PACKAGES.map((p) => `${p}:${debArch}`)], { cwd: debDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (err) {
+    die(`apt-get download of ${debArch} packages failed (run scripts/install-dist-deps.sh --arch ${arch} as root: it adds the architecture to apt):\n${err.stderr ?? ''}`);
+  }
+  const dirs = [];
+  const debs = new Map();
+  for (const name of CROSS_PACKAGES) {
+    const file = readdirSync(debDir).find((f) => f.startsWith(`${name}_`) && f.endsWith(`_${debArch}.deb`));
+    if (file === undefined) die(`apt-get download left no ${name}_*_${debArch}.deb`);
+    const root = join(work, 'sysroot', name);
+    mkdirSync(root, { recursive: true });
+    run('dpkg-deb', ['-x', join(debDir, file), root]);
+    debs.set(name, { version: capture('dpkg-deb', ['-f', join(debDir, file), 'Version']).trim(), root });
+    for (const dir of [`lib/${triplet}`, `usr/lib/${triplet}`, 'lib', 'usr/lib']) dirs.push([join(root, dir), name]);
+    // libgcc-s1's and libstdc++6's doc dir is a link to their source's base package
+    // (gcc-12-base), which holds the copyright: fetch that package too, into the same dir.
+    const doc = join(root, 'usr/share/doc', name);
+    if (!existsSync(join(doc, 'copyright')) && lstatSync(doc, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      const base = basename(readlinkSync(doc));
+      execFileSync('apt-get', ['download', `${base}:${debArch}`], { cwd: debDir, stdio: ['ignore', 'pipe', 'pipe'] });
+      const baseFile = readdirSync(debDir).find((f) => f.startsWith(`${base}_`) && f.endsWith(`_${debArch}.deb`));
+      if (baseFile === undefined) die(`apt-get download left no ${base}_*_${debArch}.deb (${name}'s copyright)`);
+      run('dpkg-deb', ['-x', join(debDir, baseFile), root]);
+    }
+  }
+  return { dirs, debs };
+}
+
+function findLibrary(dirs, soname) {
+  for (const [dir, deb] of dirs) {
+    if (existsSync(join(dir, soname))) return { path: join(dir, soname), deb };
   }
   die(`${soname} is not on this machine (libc6, libstdc++6, libgcc-s1 for ${arch})`);
+}
+
+/** The downloaded packages that hold the shipped libraries, as debianPackages gives them. */
+function crossPackages(shipped, debs) {
+  const byName = new Map();
+  for (const { path, deb } of shipped.values()) {
+    const { version, root } = debs.get(deb);
+    const entry = byName.get(deb) ?? { name: deb, version, files: [], copyright: join(root, 'usr/share/doc', deb, 'copyright') };
+    entry.files.push(basename(path));
+    byName.set(deb, entry);
+  }
+  return [...byName.values()].sort((a, b) => a.name.localeCompare(b.name));
 }
 
 /** The Debian packages that hold `paths` (dpkg -S), with their versions. */
@@ -245,7 +343,7 @@ function debianPackages(paths) {
       }
     }
     if (owner === undefined) die(`${path}: no Debian package holds it (dpkg -S)`);
-    const entry = byName.get(owner) ?? { name: owner, version: capture('dpkg-query', ['-W', '-f', '${Version}', owner]), files: [] };
+    const entry = byName.get(owner) ?? { name: owner, version: capture('dpkg-query', ['-W', '-f', '${Version}', owner]), files: [], copyright: `/usr/share/doc/${owner}/copyright` };
     entry.files.push(basename(path));
     byName.set(owner, entry);
   }
