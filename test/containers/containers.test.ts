@@ -5,12 +5,18 @@
  *
  *   - nodes started before the balancer still join it (Serf retry-join);
  *   - `podman run` of a node → its first request served through the balancer (measured);
- *   - `podman stop` (SIGTERM) of a node under load: out of rotation (measured), every service
- *     stops, Serf leaves, exit 0 within the deadline, no failed request;
+ *   - `podman stop` (SIGTERM) of a node under load: out of rotation before its container is
+ *     gone (measured), every service stops on its own signal, Serf leaves, exit 0, no failed
+ *     request;
  *   - `kill -9` of the webapp / Serf inside a node and of HAProxy / Serf / the membership handler
  *     inside the balancer:
  *     warden restarts it and the cluster heals (failed requests counted and shown);
- *   - `podman stop` of every remaining container: exit 0 within the deadline.
+ *   - `podman stop` of every remaining container: every service stops on its own signal, exit 0.
+ *
+ * No wall-clock bound a correct stack can miss on a busy machine: a graceful stop is one where
+ * warden SIGKILLed no service (its own `timeout-kill` bounds) and podman none (`-t`, else exit
+ * 137); out of rotation is checked against the node's own end, not a number of seconds (podman
+ * itself may take seconds to deliver the signal when other podman commands hold its locks).
  *
  * Skipped (with the reason) only when podman cannot run here. The images are built (or found up
  * to date) by scripts/build-images.sh first. Needs root. Containers and the network are removed
@@ -28,10 +34,8 @@ const NET = `${RUN}-net`;
 const LABEL = 'warden-test';
 const BALANCER = `${RUN}-balancer`;
 const IMAGES = { balancer: 'localhost/warden-haproxy:latest', webapp: 'localhost/warden-webapp:latest' };
-/** `podman stop -t`: SIGKILL after this; a container must be gone well before. */
+/** `podman stop -t`: SIGKILL after this (exit 137, not 0). */
 const STOP_TIMEOUT_S = 30;
-/** What "within the deadline" means for a graceful stop. */
-const STOP_DEADLINE_MS = 15_000;
 
 const unusable = await podmanUnusable();
 if (unusable !== null) console.log(`containers test skipped: ${unusable}`);
@@ -80,21 +84,54 @@ async function withLogs(err: unknown, ...containers: string[]): Promise<never> {
   throw new Error(`${(err as Error).message}\n${tails.join('\n')}`);
 }
 
-/** `podman stop` under the given deadline; returns ms taken, checks exit 0 and the services' stops. */
-async function stopGracefully(container: string, services: readonly string[]): Promise<number> {
+/** What a graceful stop took: podman stop's whole command, and warden's own shutdown → exit (its log's stamps). */
+interface StopTimes {
+  readonly podmanMs: number;
+  readonly wardenMs: number;
+}
+
+/**
+ * `podman stop`; checks exit 0 (podman did not SIGKILL), that warden SIGKILLed no service (each
+ * stopped on its own down signal within its timeout-kill) and each one's "exited" line.
+ */
+async function stopGracefully(container: string, services: readonly string[]): Promise<StopTimes> {
   const t0 = performance.now();
-  const r = await podman(['stop', '-t', String(STOP_TIMEOUT_S), container], (STOP_TIMEOUT_S + 15) * 1000);
-  const ms = performance.now() - t0;
+  const r = await podman(['stop', '-t', String(STOP_TIMEOUT_S), container], (STOP_TIMEOUT_S + 60) * 1000);
+  const podmanMs = performance.now() - t0;
   assert.equal(r.code, 0, `podman stop ${container}: ${r.stderr}`);
   const state = await containerState(container);
   const log = await logs(container, 400);
-  assert.equal(state.exitCode, 0, `${container} exited ${state.exitCode}, not 0\n${log.split('\n').slice(-30).join('\n')}`);
-  assert.ok(ms < STOP_DEADLINE_MS, `${container} took ${Math.round(ms)} ms to stop (deadline ${STOP_DEADLINE_MS} ms)`);
+  const tail = log.split('\n').slice(-30).join('\n');
+  assert.equal(state.exitCode, 0, `${container} exited ${state.exitCode}, not 0\n${tail}`);
+  assert.doesNotMatch(log, /"event":"(retire-kill|stop-timeout)"/, `${container}: warden had to SIGKILL a service\n${tail}`);
   for (const s of services) {
-    assert.match(log, new RegExp(`"service":"${s}","event":"exited"`), `${container}: no "exited" line for ${s}\n${log.split('\n').slice(-30).join('\n')}`);
+    assert.match(log, new RegExp(`"service":"${s}","event":"exited"`), `${container}: no "exited" line for ${s}\n${tail}`);
   }
+  const stamp = (event: string): number => Number(new RegExp(`"time":(\\d+),"event":"${event}"`).exec(log)?.[1] ?? NaN);
   assert.match(log, /"event":"exit","code":0/, `${container}: warden's exit line missing`);
-  return ms;
+  return { podmanMs, wardenMs: stamp('exit') - stamp('shutdown') };
+}
+
+/**
+ * Polls `check` until it holds, for as long as `end` (the node's stop) has not settled, then once
+ * more: what must happen before a node is gone is bounded by the node's going, not by a clock.
+ */
+async function ahead(what: string, check: () => Promise<boolean>, end: Promise<unknown>, everyMs: number): Promise<number> {
+  const t0 = performance.now();
+  let ended = false;
+  void end.then(() => (ended = true), () => (ended = true));
+  let last = '';
+  for (;;) {
+    const done = ended;
+    try {
+      if (await check()) return performance.now() - t0;
+      last = '';
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    if (done) throw new Error(`${what}: not yet when the node was gone${last ? ` (last error: ${last})` : ''}`);
+    await sleep(everyMs);
+  }
 }
 
 describe('the stack in containers (podman)', { skip: unusable ?? false, timeout: 20 * 60_000 }, () => {
@@ -145,18 +182,20 @@ describe('the stack in containers (podman)', { skip: unusable ?? false, timeout:
     assert.equal(load.failed, 0, `failed requests while adding nodes: ${load.errors.slice(0, 10).join('; ')}`);
   });
 
-  it('podman stop of a node under load: services stop, Serf leaves, exit 0 within the deadline, no failed request', { timeout: 90_000 }, async () => {
+  it('podman stop of a node under load: out of rotation before it is gone, services stop, Serf leaves, exit 0, no failed request', { timeout: 180_000 }, async () => {
     const load = loads[0]!;
     const failedBefore = load.failed;
-    const t0 = performance.now();
     const stopped = stopGracefully(node(5), ['serf', 'webapp']);
-    // Out of rotation: in maintenance (being drained) or already deleted.
-    await eventually('web-5 out of rotation', async () => !(await serverTable(statsUrl())).some((r) => r.name === host(5) && r.status !== 'MAINT'), 15_000, 20);
-    report('podman stop of a node → out of HAProxy rotation (ms; goal ≤ 1000)', Math.round(performance.now() - t0));
-    const ms = await stopped;
-    report('podman stop of a node → exited 0 (ms)', Math.round(ms));
-    await eventually('web-5 left in Serf', async () => (await serfMembers(BALANCER)).get(host(5)) === 'left', 10_000);
-    await eventually('web-5 out of HAProxy', async () => !(await serverTable(statsUrl())).some((r) => r.name === host(5)), 15_000);
+    // Out of rotation (in maintenance, being drained, or already deleted) while the node still
+    // serves: its webapp waits for the requests to stop coming before it closes.
+    const outMs = await ahead('web-5 out of rotation', async () => !(await serverTable(statsUrl())).some((r) => r.name === host(5) && r.status !== 'MAINT'), stopped, 20);
+    report('podman stop of a node → out of HAProxy rotation (ms; goal ≤ 1000)', Math.round(outMs));
+    const times = await stopped;
+    report('podman stop of a node → exited 0 (ms: podman stop, warden shutdown → exit)', [Math.round(times.podmanMs), times.wardenMs]);
+    // Serf's leave is done before the agent exits, and the handler deletes a drained server at
+    // its next pass (a drain poll, else the resync: STACK_RESYNC_MS, 30 s).
+    await eventually('web-5 left in Serf', async () => (await serfMembers(BALANCER)).get(host(5)) === 'left', 30_000);
+    await eventually('web-5 out of HAProxy', async () => !(await serverTable(statsUrl())).some((r) => r.name === host(5)), 60_000);
     await sleep(1000);
     assert.equal(load.failed - failedBefore, 0, `failed requests during the graceful stop: ${load.errors.slice(0, 10).join('; ')}`);
   });
@@ -194,13 +233,13 @@ describe('the stack in containers (podman)', { skip: unusable ?? false, timeout:
     });
   }
 
-  it('podman stop of every remaining container: exit 0 within the deadline', { timeout: 120_000 }, async () => {
+  it('podman stop of every remaining container: services stop on their own signals, exit 0', { timeout: 240_000 }, async () => {
     const summary = await loads[0]!.stop();
     report('load over the whole test', { ok: summary.ok, failed: summary.failed, errors: summary.errors.slice(0, 10) });
     const nodes = [1, 2, 3, 4].map(node);
     const times = await Promise.all(nodes.map((c) => stopGracefully(c, ['serf', 'webapp'])));
-    report('podman stop of 4 nodes at once → each exited 0 (ms)', times.map(Math.round));
-    const ms = await stopGracefully(BALANCER, ['serf-handler', 'serf', 'haproxy']);
-    report('podman stop of the balancer → exited 0 (ms)', Math.round(ms));
+    report('podman stop of 4 nodes at once → each exited 0 (ms: podman stop, warden shutdown → exit)', times.map((t) => [Math.round(t.podmanMs), t.wardenMs]));
+    const balancer = await stopGracefully(BALANCER, ['serf-handler', 'serf', 'haproxy']);
+    report('podman stop of the balancer → exited 0 (ms: podman stop, warden shutdown → exit)', [Math.round(balancer.podmanMs), balancer.wardenMs]);
   });
 });
