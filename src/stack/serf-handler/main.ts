@@ -26,6 +26,9 @@ import { followMonitor } from './monitor.js';
 import { reconcile, ReconcileError, type ReconcileDeps } from './reconcile.js';
 import { applyMode, reloadSfSettings } from './reload-sf.js';
 
+/** How soon a failed pass is tried again the first time; each failure after doubles it, up to the resync. */
+const RETRY_FIRST_MS = 500;
+
 function deps(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger, timings: HandlerTimings, draining = new Map<string, number>()): ReconcileDeps {
   const rpcAddr = env.SERF_RPC_ADDR || '127.0.0.1:7373';
   return {
@@ -66,6 +69,12 @@ async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings:
   const files = coalesceFiles(settings.runDir);
   const draining = new Map<string, number>();
   let drainTimer: NodeJS.Timeout | null = null;
+  // A pass that failed (serf members or HAProxy's check slow on a loaded machine, HAProxy
+  // restarting) is tried again soon, with backoff: the feed may say nothing more for a long time
+  // (a leave's lines all come at once), and the resync alone would leave the change undone for
+  // up to STACK_RESYNC_MS.
+  let retryTimer: NodeJS.Timeout | null = null;
+  let retryMs = 0;
   // What arrived since the last pass began, and when the first of it did (for the log's `ms`).
   let changes: string[] = [];
   let since = performance.now();
@@ -79,10 +88,18 @@ async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings:
       // A pass that changed nothing (a repeated line, a resync, a drain poll) is not news.
       log[quiet ? 'debug' : 'info']({ event: 'reconciled', changes: cause, ...outcome, ms: Math.round(performance.now() - started) }, 'reconciled');
       if (outcome.kind === 'applied' && outcome.draining.length > 0) pollDrain();
+      retryMs = 0;
     } catch (err) {
       const step = err instanceof ReconcileError ? err.step : 'internal';
+      retryMs = Math.min(retryMs === 0 ? RETRY_FIRST_MS : retryMs * 2, timings.resyncMs);
       // The old config keeps serving: nothing was installed or applied.
-      log.error({ event: `${step}-failed`, changes: cause, error: (err as Error).message }, `${step}-failed: the running config is unchanged`);
+      log.error({ event: `${step}-failed`, changes: cause, error: (err as Error).message, retryInMs: retryMs }, `${step}-failed: the running config is unchanged`);
+      if (retryTimer === null) {
+        retryTimer = setTimeout(() => {
+          retryTimer = null;
+          note('retry');
+        }, retryMs);
+      }
     }
   };
   const passes = serially(async () => {
@@ -122,6 +139,7 @@ async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings:
   });
   clearInterval(resync);
   if (drainTimer !== null) clearTimeout(drainTimer);
+  if (retryTimer !== null) clearTimeout(retryTimer);
   stop();
   // A pass that has begun finishes (a drain in progress completes), then the process exits.
   await passes.idle();
