@@ -65,7 +65,8 @@ if (cross && snapshot) die(`--snapshot builds only for this machine (${process.a
 const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
 // Each variant stages apart (the bench, bench/peers.ts, measures them side by side), and only
 // the default one is the release's tarball: the others are named for what they are.
-const variant = snapshot ? '-snapshot' : codeCache ? '' : '-no-code-cache';
+// (Another arch's release has no code cache and is still the release.)
+const variant = snapshot ? '-snapshot' : args.includes('--no-code-cache') ? '-no-code-cache' : '';
 const work = join(REPO, 'release', `.work-${arch}${variant}`);
 const stage = join(work, 'root');
 const out = join(REPO, 'release', `warden-linux-${arch}${variant}.tar.xz`);
