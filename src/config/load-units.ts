@@ -30,7 +30,7 @@ export interface UnitLayout {
 export interface LoadedUnits {
   /** Every longrun that can start; those boot does not bring up are installed down. */
   readonly services: ServiceSpec[];
-  /** The oneshots boot runs. */
+  /** Every oneshot that can run; those boot does not bring up run when asked (s6-rc -u change). */
   readonly oneshots: OneshotSpec[];
   readonly set: UnitSet;
   readonly problems: ConfigProblem[];
@@ -171,7 +171,8 @@ export async function loadUnits(layout: UnitLayout, defaults: ServiceDefaults): 
     defs.set(f.name, extendUnit(def, f));
   }
 
-  const set = resolveUnits([...defs.values()], [TOP], invalid);
+  // The legacy services are wanted with top: s6-overlay's legacy-services oneshot starts them all.
+  const set = resolveUnits([...defs.values()], [TOP, ...[...legacyNames].sort()], invalid);
   problems.push(...set.problems.map((p) => problem(p.file, p.message)));
   const invalidUnits: InvalidUnit[] = [];
   for (const [name, reason] of set.blocked) {
@@ -188,7 +189,7 @@ export async function loadUnits(layout: UnitLayout, defaults: ServiceDefaults): 
       // A services.d service keeps its down file; an s6-rc longrun is up when boot brings it up.
       const downAtBoot = legacyNames.has(atom.name) ? spec.downAtBoot : !wanted.has(atom.name);
       services.push({ ...spec, dependencies: atom.deps, downAtBoot });
-    } else if (wanted.has(atom.name)) {
+    } else {
       const own = oneshotSpecs.get(atom.name);
       const action = BUILTIN_ACTIONS[atom.name];
       const spec: OneshotSpec = own ?? { name: atom.name, dir: `s6-overlay/${atom.name}`, action: action!, timeoutUpMs: 0, timeoutDownMs: 0, dependencies: [] };

@@ -17,12 +17,13 @@ import { Reaper } from '../adapters/reaper.js';
 import { notifyDir } from '../adapters/notify-socket.js';
 import { ServiceLogs } from '../adapters/service-logs.js';
 import type { BootSettings } from '../config/boot-settings.js';
-import { formatProblem, problemsUnder } from '../config/config-problem.js';
+import { formatProblem, problem, problemsUnder } from '../config/config-problem.js';
 import { unitLayout } from '../config/boot-settings.js';
 import { loadUnits, overlaySourcesDirs } from '../config/load-units.js';
 import type { OneshotSpec } from '../config/s6-rc-source.js';
 import { exitCodeOf, type ExitStatus } from '../core/exit-status.js';
 import type { ServiceSpec } from '../core/service-spec.js';
+import { withoutAtoms } from '../core/unit-machine.js';
 import { Command } from './command.js';
 import { fixAttrs } from './fix-attrs.js';
 import type { OneshotOutcome } from './oneshot-runner.js';
@@ -106,7 +107,6 @@ export class Init {
       () => this.loadServices(),
       (spec) => stopBudgetMs(spec, settings.servicesGraceMs),
       (spec, phase) => this.runUnit(spec, phase),
-      (name, reason) => this.stage2Failed(`oneshot ${name} failed: ${reason}`),
     );
     this.reaper = new Reaper({
       isManaged: this.launcher.isManaged,
@@ -226,10 +226,14 @@ export class Init {
       .then(() => this.services.rescan())
       .then(() => logger.info({ event: 'watching', dirs: this.watchedDirs.join(',') }, 'watching'))
       .catch((err: unknown) => logger.warn({ event: 'watch-unavailable', err }, 'watch-unavailable'));
+    // As s6-overlay's rc.init: the bring-up as a whole (s6-rc -u change top) ends first; a failed
+    // unit, or one not up within S6_CMD_WAIT_FOR_SERVICES_MAXTIME, is a stage 2 failure.
+    const brought = await this.services.whenBroughtUp(settings.cmdWaitMs);
+    if (this.stopping) return;
+    if (brought.failed.length > 0 || brought.timedOut.length > 0) await this.bringUpFailed(brought);
+    if (this.stopping) return;
     if (settings.command.length > 0) {
-      const ready = await this.services.whenAllReady(settings.cmdWaitMs);
-      if (!ready) logger.warn({ event: 'cmd-wait-timeout', afterMs: settings.cmdWaitMs }, 'starting CMD before every service is ready');
-      if (this.stopping) return;
+      if (brought.timedOut.length > 0) logger.warn({ event: 'cmd-wait-timeout', afterMs: settings.cmdWaitMs, waiting: brought.timedOut.join(',') }, 'starting CMD before every service is ready');
       // As PID 1 koffi loads only now (CMD's spawn needs it): fault signals get their handlers here.
       armNativeSignals(this.signalRoutes);
       this.command.start(settings.command, currentEnv());
@@ -251,20 +255,37 @@ export class Init {
   }
 
   /**
-   * A cont-init.d script or a oneshot failed: S6_BEHAVIOUR_IF_STAGE2_FAILS decides (warden's
-   * default: stop, exit 111). The failure itself is logged where it happened.
+   * The bring-up did not bring everything up: S6_BEHAVIOUR_IF_STAGE2_FAILS decides, as in
+   * s6-overlay's rc.init (0: go on; 1: go on with a warning; 2: stop the container with s6-rc's
+   * code, 1 for a failed unit, 2 for a timeout). Without s6-overlay's runtime, warden's own
+   * default (stop) exits 111 on a failed unit and only warns on a timeout, as it always did.
    */
-  private stage2Failed(reason: string): void {
-    switch (this.settings.stage2Failure) {
-      case 'stop':
-        void this.stop({ kind: 'boot-failed', message: reason });
-        return;
-      case 'continue':
-        this.logger.warn({ event: 'boot-continues', reason }, 'continuing after a failed boot step (S6_BEHAVIOUR_IF_STAGE2_FAILS=1)');
-        return;
-      case 'continue-silently':
-        return;
+  private async bringUpFailed(outcome: { failed: readonly string[]; timedOut: readonly string[] }): Promise<void> {
+    const { settings, logger } = this;
+    const code = outcome.failed.length > 0 ? 1 : 2;
+    const what = outcome.failed.length > 0 ? `failed: ${outcome.failed.join(', ')}` : `not up after ${settings.cmdWaitMs} ms: ${outcome.timedOut.join(', ')}`;
+    const reason = `the services did not all come up (${what})`;
+    if (settings.stage2Failure === 'continue-silently' || (settings.stage2Failure === 'stop' && !settings.s6Runtime && outcome.failed.length === 0)) return;
+    if (settings.stage2Failure === 'continue') {
+      logger.warn({ event: 'boot-continues', reason }, `${reason}; continuing (S6_BEHAVIOUR_IF_STAGE2_FAILS=1)`);
+      return;
     }
+    logger.error({ event: 'stage2-failed', reason, code }, `${reason}: stopping the container`);
+    await this.haltWith(code, reason);
+  }
+
+  /**
+   * Stops the container for a stage 2 failure. Under s6-overlay's runtime as its rc.init does:
+   * the code goes to the exitcode file (cont-finish.d may change it) and the container halts;
+   * else warden's own "cannot start" (111).
+   */
+  private async haltWith(code: number, reason: string): Promise<void> {
+    if (!this.settings.s6Runtime) {
+      void this.stop({ kind: 'boot-failed', message: reason });
+      return;
+    }
+    await writeExitCodeFile(code);
+    void this.stop({ kind: 'halt', code, by: 'S6_BEHAVIOUR_IF_STAGE2_FAILS=2' });
   }
 
   private async loadServices(): Promise<LoadedUnits> {
@@ -276,12 +297,22 @@ export class Init {
     // is left out like a service with a bad file, and the next rescan tries it again.
     const held = this.sockets.sync(loaded.services);
     for (const p of held.problems) logger.error({ event: 'listen-failed', file: p.file, line: p.line }, formatProblem(p));
+    const runnable = new Set(held.runnable.map((s) => s.name));
+    const unbound = loaded.services.filter((s) => !runnable.has(s.name));
+    const set = withoutAtoms(loaded.set, new Map(unbound.map((s) => [s.name, 'its socket cannot be bound'])));
+    // What depends on a service left out here cannot start either: each says why.
+    const dirOf = new Map([...loaded.services, ...loaded.oneshots].map((u) => [u.name, u.dir]));
+    const blockedNow = [...set.blocked].filter(([name]) => !loaded.set.blocked.has(name) && !unbound.some((s) => s.name === name));
+    for (const [name, why] of blockedNow) logger.error({ event: 'dependency-problem', service: name }, why);
     if (settings.s6Runtime) await makeServicePaths(held.runnable.map((s) => s.name), logger);
-    await writeUnitsFile(settings.runDir, loaded.set, logger);
-    for (const error of this.pipes.sync(loaded.set.pipes)) logger.error({ event: 'pipe-failed' }, error);
-    const runnable = new Set(held.runnable);
-    const unbound = loaded.services.filter((s) => !runnable.has(s)).map((s) => ({ name: s.name, dir: s.dir, problems: problemsUnder(held.problems, s.dir) }));
-    return { services: held.runnable, oneshots: loaded.oneshots, invalid: [...loaded.invalid, ...unbound] };
+    await writeUnitsFile(settings.runDir, set, logger);
+    for (const error of this.pipes.sync(set.pipes)) logger.error({ event: 'pipe-failed' }, error);
+    const invalid = [
+      ...loaded.invalid,
+      ...unbound.map((s) => ({ name: s.name, dir: s.dir, problems: problemsUnder(held.problems, s.dir) })),
+      ...blockedNow.map(([name, why]) => ({ name, dir: dirOf.get(name) ?? name, problems: [problem(dirOf.get(name) ?? name, why)] })),
+    ];
+    return { set, services: held.runnable.filter((s) => set.atoms.has(s.name)), oneshots: loaded.oneshots.filter((o) => set.atoms.has(o.name)), invalid };
   }
 
   /**
@@ -331,25 +362,32 @@ export class Init {
     return { ok: false, reason: failure };
   }
 
-  /** S6_STAGE2_HOOK: run before any unit; a failure is a stage 2 failure. */
-  private runStage2Hook(): Promise<void> {
+  /**
+   * S6_STAGE2_HOOK: run before any unit. As s6-overlay's rc.init: a failure is logged; under
+   * S6_BEHAVIOUR_IF_STAGE2_FAILS=2 it stops the container with the hook's code.
+   */
+  private async runStage2Hook(): Promise<void> {
     const [file, ...args] = this.settings.stage2Hook;
-    return new Promise((resolve) => {
+    const failure = await new Promise<{ code: number; reason: string } | null>((resolve) => {
       const launched = this.launcher.launch({
         file: file!,
         args,
         env: currentEnv(),
         detached: false,
         onExit: (status) => {
-          if (status.kind !== 'exited' || status.code !== 0) this.stage2Failed(`S6_STAGE2_HOOK ${file} ${status.kind === 'exited' ? `exited ${status.code}` : `was killed by signal ${status.signal}`}`);
-          resolve();
+          if (status.kind === 'exited' && status.code === 0) resolve(null);
+          else resolve({ code: exitCodeOf(status), reason: `S6_STAGE2_HOOK ${file} ${status.kind === 'exited' ? `exited ${status.code}` : `was killed by signal ${status.signal}`}` });
         },
       });
-      if (!launched.ok) {
-        this.stage2Failed(`S6_STAGE2_HOOK: ${launched.error}`);
-        resolve();
-      }
+      if (!launched.ok) resolve({ code: EXIT_CANNOT_START, reason: `S6_STAGE2_HOOK: ${launched.error}` });
     });
+    if (failure === null) return;
+    if (this.settings.stage2Failure !== 'stop') {
+      this.logger.warn({ event: 'stage2-hook-failed', reason: failure.reason }, failure.reason);
+      return;
+    }
+    this.logger.error({ event: 'stage2-failed', reason: failure.reason, code: failure.code }, `${failure.reason}: stopping the container`);
+    await this.haltWith(failure.code, failure.reason);
   }
 
   /** The first call decides the reason; later calls wait for the same shutdown. */

@@ -1,24 +1,38 @@
 /**
- * The set of services warden knows from their dirs: which wait for dependencies, which run,
- * and how a rescan changes them (added ones start, removed ones stop, changed ones restart,
- * the rest are left alone). Shutdown stops them in reverse dependency order.
- *
- * s6-rc oneshots live here too: one runs its `up` once its dependencies are up, and counts as
- * up when that succeeded; at shutdown its `down` runs in its place in the reverse order.
+ * Drives the unit set (core/unit-machine) with the real supervisor and oneshot runner: every
+ * decision (what starts when, what goes down with what, stop layers, oneshot states) is the
+ * model's; this carries out its effects and feeds it what happened. A rescan applies the
+ * difference: added units start, removed ones stop, changed longruns restart, the rest stay.
  */
 import type { Logger } from '../adapters/logger.js';
-import { problem, type InvalidUnit } from '../config/config-problem.js';
+import type { InvalidUnit } from '../config/config-problem.js';
 import { hasDown, type OneshotSpec } from '../config/s6-rc-source.js';
-import { dependencyOrder } from '../core/dependency-order.js';
 import type { ServiceSpec } from '../core/service-spec.js';
 import { diffSpecs } from '../core/spec-diff.js';
+import {
+  bringUpOutcome,
+  dependenciesOf,
+  dependentsOf,
+  initialUnits,
+  step,
+  stopLayers,
+  waitingAtoms,
+  type LongrunView,
+  type UnitEffect,
+  type UnitEvent,
+  type Units,
+} from '../core/unit-machine.js';
+import { resolveUnits, type UnitSet } from '../core/unit-set.js';
 import type { OneshotOutcome } from './oneshot-runner.js';
 import type { Supervisor } from './supervisor.js';
-import { waitUntil } from './wait-until.js';
+import { waitUntil, type Subscribe } from './wait-until.js';
 
 /** What one scan of the dirs found. */
 export interface LoadedUnits {
+  readonly set: UnitSet;
+  /** A spec for every longrun atom of `set`. */
   readonly services: readonly ServiceSpec[];
+  /** A spec for every oneshot atom of `set`. */
   readonly oneshots: readonly OneshotSpec[];
   /** The units that cannot start, with why: `warden status` shows them. */
   readonly invalid: readonly InvalidUnit[];
@@ -27,28 +41,38 @@ export interface LoadedUnits {
 /** Runs a oneshot's up or down script to its end. */
 export type OneshotRun = (spec: OneshotSpec, phase: 'up' | 'down') => Promise<OneshotOutcome>;
 
-type OneshotState = 'waiting' | 'running' | 'done' | 'failed';
-
-interface Oneshot {
-  spec: OneshotSpec;
-  state: OneshotState;
-}
-
 export interface RescanResult {
   readonly added: readonly string[];
   readonly removed: readonly string[];
   readonly changed: readonly string[];
 }
 
+/** One atom as `change` and `units` report it. */
+export interface AtomState {
+  readonly name: string;
+  readonly kind: 'longrun' | 'oneshot';
+  readonly state: 'up' | 'down' | 'starting' | 'stopping' | 'failed';
+}
+
 export class ServiceSet {
-  private readonly specs = new Map<string, ServiceSpec>();
-  private readonly pending = new Set<string>();
-  private readonly oneshots = new Map<string, Oneshot>();
-  private invalidUnits = new Map<string, InvalidUnit>();
+  private specs = new Map<string, ServiceSpec>();
+  private oneshotSpecs = new Map<string, OneshotSpec>();
+  /** Specs of longruns a rescan removed, until they are retired. */
+  private readonly leaving = new Map<string, ServiceSpec>();
+  private units: Units = initialUnits(resolveUnits([], []));
+  private invalidUnits: ReadonlyMap<string, InvalidUnit> = new Map();
+  private readonly queue: UnitEvent[] = [];
+  private dispatching = false;
+  /** Work an effect started that a rescan waits for (retiring a removed longrun). */
+  private work: Promise<void>[] = [];
   private closed = false;
   private rescans: Promise<unknown> = Promise.resolve();
-  /** Told when a oneshot finishes: a change the supervisor does not see. */
-  private readonly oneshotListeners = new Set<() => void>();
+  /** Told after each step of the model: a change the supervisor does not see (a oneshot's state). */
+  private readonly listeners = new Set<() => void>();
+  private readonly view: LongrunView = (name) => {
+    const kind = this.supervisor.get(name)?.state.kind ?? 'down';
+    return kind === 'up' ? 'up' : kind === 'down' ? 'down' : 'between';
+  };
 
   constructor(
     private readonly supervisor: Supervisor,
@@ -58,10 +82,8 @@ export class ServiceSet {
     /** How long a service may take to stop. */
     private readonly stopBudgetMs: (spec: ServiceSpec) => number,
     private readonly runOneshot: OneshotRun = () => Promise.resolve({ ok: true }),
-    /** A oneshot's up failed: its dependents will not start. */
-    private readonly onOneshotFailed: (name: string, reason: string) => void = () => undefined,
   ) {
-    supervisor.onChange(() => this.startReady());
+    supervisor.onChange(() => this.dispatch({ type: 'longrun-changed' }));
   }
 
   /** Reads the dirs again and applies the difference; rescans run one at a time. */
@@ -71,188 +93,186 @@ export class ServiceSet {
     return next;
   }
 
-  /** Services known but not started yet: they wait for their dependencies (oneshots: until done). */
-  waiting(): string[] {
-    return [...this.pending, ...[...this.oneshots.values()].filter((o) => o.state !== 'done').map((o) => o.spec.name)];
-  }
-
   /** The units of the last scan that cannot start, by name. */
   invalid(): ReadonlyMap<string, InvalidUnit> {
     return this.invalidUnits;
   }
 
-  /** Every service started, every one wanted up is ready, and every oneshot is done. */
-  allReady(): boolean {
-    if (this.pending.size > 0) return false;
-    if ([...this.oneshots.values()].some((o) => o.state !== 'done')) return false;
-    return [...this.specs.keys()].every((name) => {
-      const s = this.supervisor.get(name);
-      return s !== undefined && (s.goal === 'down' || s.state.kind === 'up');
-    });
+  /** Units wanted up and not up yet: longruns waiting for dependencies, oneshots not done. */
+  waiting(): string[] {
+    return waitingAtoms(this.units, this.view);
   }
 
-  /** Resolves true once `allReady()` holds, false after `timeoutMs`. */
-  whenAllReady(timeoutMs: number): Promise<boolean> {
-    const subscribe = (listener: () => void): (() => void) => {
-      const fromSupervisor = this.supervisor.onChange(listener);
-      this.oneshotListeners.add(listener);
-      return () => (fromSupervisor(), this.oneshotListeners.delete(listener));
+  /**
+   * Resolves once the boot's bring-up is over (every wanted unit up and ready, or unable to come
+   * up: a oneshot failed, or what it needs did), or after `timeoutMs`: which failed, and whether
+   * some were still on their way.
+   */
+  async whenBroughtUp(timeoutMs: number): Promise<{ failed: readonly string[]; timedOut: readonly string[] }> {
+    await waitUntil(this.subscribe, () => bringUpOutcome(this.units, this.view).done, timeoutMs);
+    const outcome = bringUpOutcome(this.units, this.view);
+    return { failed: outcome.failed, timedOut: outcome.pending };
+  }
+
+  /** Each atom (a bundle's members for a bundle name), or null naming one that is not defined. */
+  atomsOf(names: readonly string[]): { ok: true; atoms: string[] } | { ok: false; unknown: string } {
+    const atoms = new Set<string>();
+    for (const name of names) {
+      const members = this.units.set.bundles.get(name) ?? (this.units.set.atoms.has(name) ? [name] : null);
+      if (members === null) return { ok: false, unknown: name };
+      for (const m of members) atoms.add(m);
+    }
+    return { ok: true, atoms: [...atoms].sort() };
+  }
+
+  /** Every atom with its state, sorted. */
+  atomStates(): AtomState[] {
+    return [...this.units.set.atoms.values()]
+      .map((atom) => ({ name: atom.name, kind: atom.kind, state: this.stateOf(atom.name) }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /**
+   * s6-rc's `change`: brings `atoms` up with what they need (or down with what needs them) and
+   * resolves with the atoms that did not get there within `timeoutMs` (a failed oneshot fails
+   * at once), empty when all did.
+   */
+  async change(direction: 'up' | 'down', atoms: readonly string[], timeoutMs: number): Promise<AtomState[]> {
+    this.dispatch({ type: 'change', direction, atoms });
+    const moved = direction === 'up' ? dependenciesOf(this.units.set, atoms) : dependentsOf(this.units.set, atoms);
+    const there = (name: string): boolean => {
+      const state = this.stateOf(name);
+      return direction === 'up' ? state === 'up' : state === 'down' || state === 'failed';
     };
-    return waitUntil(subscribe, () => this.allReady(), timeoutMs);
+    const failed = (): boolean => direction === 'up' && moved.some((n) => this.stateOf(n) === 'failed');
+    await waitUntil(this.subscribe, () => failed() || moved.every(there), timeoutMs);
+    return this.atomStates().filter((a) => moved.includes(a.name) && !there(a.name));
   }
 
   /** Stops everything, dependents before their dependencies; no service starts after this. */
   async stopAll(): Promise<void> {
     this.closed = true;
-    this.pending.clear();
+    this.dispatch({ type: 'close' });
     // A rescan still stopping a changed service finishes first, so it cannot start it again.
     await this.rescans;
-    for (const layer of [...this.order().layers].reverse()) await this.stopLayer(layer);
+    for (const layer of stopLayers(this.units, this.view)) await this.stopLayer(layer);
   }
 
-  private order() {
-    return dependencyOrder(
-      new Map([...[...this.specs.values()], ...[...this.oneshots.values()].map((o) => o.spec)].map((s) => [s.name, s.dependencies])),
-    );
+  private readonly subscribe: Subscribe = (listener) => {
+    const fromSupervisor = this.supervisor.onChange(listener);
+    this.listeners.add(listener);
+    return () => (fromSupervisor(), this.listeners.delete(listener));
+  };
+
+  private stateOf(name: string): AtomState['state'] {
+    const atom = this.units.set.atoms.get(name);
+    if (atom?.kind === 'oneshot') return this.units.oneshots.get(name)?.kind ?? 'down';
+    const service = this.supervisor.get(name);
+    if (service === undefined) return 'down';
+    if (service.state.kind === 'up' || service.state.kind === 'down') return service.state.kind;
+    return service.goal === 'down' ? 'stopping' : 'starting';
+  }
+
+  /** Steps the model with `event` (and whatever its effects cause), then tells the listeners. */
+  private dispatch(event: UnitEvent): void {
+    this.queue.push(event);
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      for (let next = this.queue.shift(); next !== undefined; next = this.queue.shift()) {
+        const result = step(this.units, next, this.view);
+        this.units = result.units;
+        for (const effect of result.effects) this.carryOut(effect);
+      }
+    } finally {
+      this.dispatching = false;
+    }
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  private carryOut(effect: UnitEffect): void {
+    const { name } = effect;
+    switch (effect.type) {
+      case 'install':
+      case 'start': {
+        const goal = effect.type === 'install' ? 'down' : 'up';
+        if (this.supervisor.get(name) !== undefined) this.supervisor.send(name, { type: goal });
+        else this.supervisor.add(this.specs.get(name)!, goal);
+        return;
+      }
+      case 'stop':
+        this.supervisor.send(name, { type: 'down' });
+        return;
+      case 'retire': {
+        const spec = this.leaving.get(name);
+        this.leaving.delete(name);
+        if (spec !== undefined) this.work.push(this.supervisor.retire(name, this.stopBudgetMs(spec)));
+        return;
+      }
+      case 'run': {
+        const spec = this.oneshotSpecs.get(name)!;
+        const finished = (outcome: OneshotOutcome): void =>
+          this.dispatch({ type: 'oneshot-finished', name, phase: effect.phase, ok: outcome.ok, reason: outcome.ok ? '' : outcome.reason });
+        // A oneshot without a down script is down at once.
+        if (effect.phase === 'down' && !hasDown(spec)) queueMicrotask(() => finished({ ok: true }));
+        else void this.runOneshot(spec, effect.phase).then(finished);
+        return;
+      }
+      case 'oneshot-up':
+        this.logger.info({ event: 'oneshot-done', service: name }, 'oneshot-done');
+        return;
+      case 'oneshot-failed':
+        this.logger.error({ event: 'oneshot-failed', service: name, reason: effect.reason, blocked: effect.blocked.join(',') }, 'oneshot-failed');
+        return;
+      case 'oneshot-down-failed':
+        this.logger.error({ event: 'oneshot-down-failed', service: name, reason: effect.reason }, 'oneshot-down-failed');
+        return;
+    }
   }
 
   private async apply(): Promise<RescanResult> {
     const loaded = await this.load();
-    const order = dependencyOrder(new Map([...loaded.services, ...loaded.oneshots].map((s) => [s.name, s.dependencies])));
-    for (const p of order.problems) this.logger.error({ event: 'dependency-problem', service: p.service }, p.message);
-    const startable = new Set(order.layers.flat());
-    const dirs = new Map([...loaded.services, ...loaded.oneshots].map((s) => [s.name, s.dir]));
-    this.invalidUnits = new Map([
-      ...loaded.invalid.map((u): [string, InvalidUnit] => [u.name, u]),
-      ...order.problems.map((p): [string, InvalidUnit] => {
-        const dir = dirs.get(p.service) ?? p.service;
-        return [p.service, { name: p.service, dir, problems: [problem(dir, p.message)] }];
-      }),
-    ]);
-    const diff = diffSpecs(this.specs, loaded.services.filter((s) => startable.has(s.name)));
     if (this.closed) return { added: [], removed: [], changed: [] };
-    const oneshotsAdded = this.applyOneshots(loaded.oneshots.filter((o) => startable.has(o.name)));
+    this.invalidUnits = new Map(loaded.invalid.map((u) => [u.name, u]));
+    const before = new Set(this.units.set.atoms.keys());
+    const diff = diffSpecs(this.specs, loaded.services);
+    for (const name of diff.removed) this.leaving.set(name, this.specs.get(name)!);
+    this.specs = new Map(loaded.services.map((s) => [s.name, s]));
+    this.oneshotSpecs = new Map(loaded.oneshots.map((o) => [o.name, o]));
+    // A services.d service with a `down` file: supervised, and started only when asked.
+    const wanted = new Set(loaded.set.wanted);
+    const heldDown = new Set(loaded.services.filter((s) => s.downAtBoot && wanted.has(s.name)).map((s) => s.name));
 
-    await Promise.all([
-      ...diff.removed.map(async (name) => {
-        const spec = this.specs.get(name)!;
-        this.specs.delete(name);
-        if (!this.pending.delete(name)) await this.supervisor.retire(name, this.stopBudgetMs(spec));
-      }),
-      ...diff.changed.map(async (spec) => {
-        this.specs.set(spec.name, spec);
-        if (!this.pending.has(spec.name)) await this.supervisor.replace(spec, this.stopBudgetMs(spec), () => !this.closed);
-      }),
-    ]);
-    for (const spec of diff.added) {
-      this.specs.set(spec.name, spec);
-      this.pending.add(spec.name);
-    }
+    this.work = [];
+    // Changed longruns restart with their new spec (one not handed to the supervisor yet just waits).
+    const replacing = diff.changed
+      .filter((spec) => this.units.longruns.has(spec.name))
+      .map((spec) => this.supervisor.replace(spec, this.stopBudgetMs(spec), () => !this.closed));
+    this.dispatch({ type: 'loaded', set: loaded.set, heldDown });
+    await Promise.all([...replacing, ...this.work]);
+
+    const after = new Set(loaded.set.atoms.keys());
     const result = {
-      added: [...diff.added.map((s) => s.name), ...oneshotsAdded.added],
-      removed: [...diff.removed, ...oneshotsAdded.removed],
+      added: [...after].filter((n) => !before.has(n)).sort(),
+      removed: [...before].filter((n) => !after.has(n)).sort(),
       changed: diff.changed.map((s) => s.name),
     };
     if (result.added.length + result.removed.length + result.changed.length > 0) {
       this.logger.info({ event: 'services-changed', ...joinAll(result) }, 'services-changed');
     }
-    this.startReady();
+    // The replaced longruns are supervised anew: what waits for them looks again.
+    this.dispatch({ type: 'longrun-changed' });
     return result;
-  }
-
-  /**
-   * New oneshots wait to run; a removed one is forgotten (its down is not run: it may be
-   * re-added). A changed one keeps its state: as with s6-rc, a oneshot that is up is not re-run.
-   */
-  private applyOneshots(loaded: readonly OneshotSpec[]): { added: string[]; removed: string[] } {
-    const added: string[] = [];
-    const removed: string[] = [];
-    const next = new Map(loaded.map((o) => [o.name, o]));
-    for (const name of [...this.oneshots.keys()]) {
-      if (next.has(name)) continue;
-      this.oneshots.delete(name);
-      removed.push(name);
-    }
-    for (const spec of loaded) {
-      const known = this.oneshots.get(spec.name);
-      if (known) known.spec = spec;
-      else {
-        this.oneshots.set(spec.name, { spec, state: 'waiting' });
-        added.push(spec.name);
-      }
-    }
-    return { added, removed };
-  }
-
-  /** Up for its dependents: a longrun running and ready, or a oneshot whose up succeeded. */
-  private isUp(name: string): boolean {
-    const oneshot = this.oneshots.get(name);
-    if (oneshot) return oneshot.state === 'done';
-    return this.supervisor.get(name)?.state.kind === 'up';
-  }
-
-  /** Starts each pending service, and runs each waiting oneshot, whose dependencies are all up and ready. */
-  private startReady(): void {
-    if (this.closed) return;
-    for (const name of this.pending) {
-      const spec = this.specs.get(name)!;
-      const ready = spec.dependencies.every((d) => this.isUp(d));
-      if (!spec.downAtBoot && !ready) continue;
-      this.pending.delete(name);
-      this.supervisor.add(spec);
-    }
-    for (const oneshot of this.oneshots.values()) {
-      if (oneshot.state !== 'waiting' || !oneshot.spec.dependencies.every((d) => this.isUp(d))) continue;
-      oneshot.state = 'running';
-      void this.runOneshot(oneshot.spec, 'up').then((outcome) => {
-        // Forgotten (removed) meanwhile, or shut down: nothing depends on the outcome any more.
-        if (this.oneshots.get(oneshot.spec.name) !== oneshot) return;
-        oneshot.state = outcome.ok ? 'done' : 'failed';
-        for (const listener of [...this.oneshotListeners]) listener();
-        if (this.closed) return;
-        if (outcome.ok) {
-          this.logger.info({ event: 'oneshot-done', service: oneshot.spec.name }, 'oneshot-done');
-          this.startReady();
-        } else {
-          this.logger.error({ event: 'oneshot-failed', service: oneshot.spec.name, reason: outcome.reason, blocked: this.dependentsOf(oneshot.spec.name).join(',') }, 'oneshot-failed');
-          this.onOneshotFailed(oneshot.spec.name, outcome.reason);
-        }
-      });
-    }
-  }
-
-  /** Every known service or oneshot that depends on `name`, directly or not. */
-  private dependentsOf(name: string): string[] {
-    const all = [...[...this.specs.values()], ...[...this.oneshots.values()].map((o) => o.spec)];
-    const found = new Set<string>();
-    let grew = true;
-    while (grew) {
-      grew = false;
-      for (const s of all) {
-        if (!found.has(s.name) && s.dependencies.some((d) => d === name || found.has(d))) {
-          found.add(s.name);
-          grew = true;
-        }
-      }
-    }
-    return [...found].sort();
   }
 
   private async stopLayer(layer: readonly string[]): Promise<void> {
     const running = layer.filter((name) => this.supervisor.get(name) !== undefined);
-    for (const name of running) this.supervisor.send(name, { type: 'down' });
-    const budget = Math.max(0, ...running.map((n) => this.stopBudgetMs(this.specs.get(n)!)));
+    this.dispatch({ type: 'bring-down', atoms: layer });
+    const budget = Math.max(0, ...running.map((n) => this.stopBudgetMs(this.specs.get(n) ?? this.leaving.get(n)!)));
     const down = (): boolean => running.every((n) => this.supervisor.get(n)?.state.kind === 'down');
-    // A oneshot that came up goes down with its layer: its `down` script, if it has one.
-    const downs = layer
-      .map((name) => this.oneshots.get(name))
-      .filter((o): o is Oneshot => o !== undefined && o.state === 'done' && hasDown(o.spec))
-      .map(async (o) => {
-        const outcome = await this.runOneshot(o.spec, 'down');
-        o.state = 'waiting';
-        if (!outcome.ok) this.logger.error({ event: 'oneshot-down-failed', service: o.spec.name, reason: outcome.reason }, 'oneshot-down-failed');
-      });
-    const [stopped] = await Promise.all([this.supervisor.waitUntil(down, budget), ...downs]);
+    // A oneshot that came up goes down with its layer: its `down` script (capped by the runner).
+    const oneshotsDown = (): boolean => layer.every((n) => this.units.oneshots.get(n)?.kind !== 'stopping');
+    const [stopped] = await Promise.all([this.supervisor.waitUntil(down, budget), waitUntil(this.subscribe, oneshotsDown, Infinity)]);
     if (!stopped) {
       this.logger.error({ event: 'stop-timeout', services: running.join(',') }, 'services still running after their stop budget');
     }
