@@ -30,7 +30,14 @@ export type Request =
       readonly any: boolean;
     }
   | { readonly cmd: 'halt'; readonly code: number }
-  | { readonly cmd: 'reload' };
+  | { readonly cmd: 'reload' }
+  /** Every atom of the unit set (longruns and oneshots) with its state: s6-rc's view. */
+  | { readonly cmd: 'units' }
+  /**
+   * s6-rc's `change`: the named units (bundles stand for their members) up with everything they
+   * depend on, or down with everything that depends on them; replies once done or past timeoutMs.
+   */
+  | { readonly cmd: 'change'; readonly direction: 'up' | 'down'; readonly timeoutMs: number; readonly services: readonly string[] };
 
 export type RequestLine = Request & { readonly v: number; readonly id?: number | string };
 
@@ -96,8 +103,19 @@ export interface ServiceStatus {
   readonly problems: readonly { readonly file: string; readonly line: number | null; readonly message: string }[];
 }
 
-const SERVICE_COMMANDS = new Set(['status', 'up', 'down', 'restart', 'once', 'signal', 'wait']);
+const SERVICE_COMMANDS = new Set(['status', 'up', 'down', 'restart', 'once', 'signal', 'wait', 'change']);
 const CONDITIONS = new Set<WaitCondition>(['up', 'ready', 'down']);
+
+const TIMEOUT_RANGE = `"timeoutMs" must be a whole number from 0 (no limit) to ${MAX_TIMER_MS}`;
+
+/**
+ * A request's timeoutMs: absent means 0 (no limit); null is not absent: the CLI's NaN arrives as
+ * null, and must not turn a typo into "wait for ever". Null when it is not valid.
+ */
+function parseTimeout(raw: unknown): number | null {
+  const timeoutMs = raw === undefined ? 0 : raw;
+  return typeof timeoutMs === 'number' && Number.isInteger(timeoutMs) && timeoutMs >= 0 && timeoutMs <= MAX_TIMER_MS ? timeoutMs : null;
+}
 
 function fail(code: ErrorCode, message: string): { ok: false; error: ProtocolError } {
   return { ok: false, error: { code, message } };
@@ -144,15 +162,11 @@ export function parseRequest(
       return { ok: true, request: { ...base, cmd, services, signal: obj.signal } };
     case 'wait': {
       const condition = obj.condition ?? 'up';
-      // Absent means the default; null is not absent: the CLI's NaN arrives as null, and must
-      // not turn a typo into "wait for ever".
-      const timeoutMs = obj.timeoutMs === undefined ? 0 : obj.timeoutMs;
       if (typeof condition !== 'string' || !CONDITIONS.has(condition as WaitCondition)) {
         return withId(fail('bad-request', '"condition" must be up, ready or down'));
       }
-      if (typeof timeoutMs !== 'number' || !Number.isInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMER_MS) {
-        return withId(fail('bad-request', `"timeoutMs" must be a whole number from 0 (no limit) to ${MAX_TIMER_MS}`));
-      }
+      const timeoutMs = parseTimeout(obj.timeoutMs);
+      if (timeoutMs === null) return withId(fail('bad-request', TIMEOUT_RANGE));
       const any = obj.any ?? false;
       if (typeof any !== 'boolean') return withId(fail('bad-request', '"any" must be true or false'));
       return { ok: true, request: { ...base, cmd, services, condition: condition as WaitCondition, timeoutMs, any } };
@@ -166,7 +180,15 @@ export function parseRequest(
       return { ok: true, request: { ...base, cmd, code } };
     }
     case 'reload':
+    case 'units':
       return { ok: true, request: { ...base, cmd } };
+    case 'change': {
+      const direction = obj.direction;
+      if (direction !== 'up' && direction !== 'down') return withId(fail('bad-request', '"direction" must be up or down'));
+      const timeoutMs = parseTimeout(obj.timeoutMs);
+      if (timeoutMs === null) return withId(fail('bad-request', TIMEOUT_RANGE));
+      return { ok: true, request: { ...base, cmd, services, direction, timeoutMs } };
+    }
     default:
       return withId(fail('unknown-command', `unknown command "${cmd}"`));
   }

@@ -5,6 +5,7 @@ import type { RequestLine, ServiceStatus, WaitCondition } from '../adapters/cont
 import type { HandlerResult, RequestHandler } from '../adapters/control-server.js';
 import type { InvalidUnit } from '../config/config-problem.js';
 import type { Service } from '../core/service-machine.js';
+import type { AtomState } from './service-set.js';
 import { invalidStatus, serviceStatus, waitingStatus } from './service-status.js';
 import type { UsageSampler } from './usage-sampler.js';
 import type { Supervisor } from './supervisor.js';
@@ -21,6 +22,12 @@ export interface ControlContext {
   readonly halt: (code: number) => void;
   readonly reload: () => Promise<unknown>;
   readonly stopping: () => boolean;
+  /** The unit set's atoms and their states (s6-rc's view). */
+  readonly units: () => readonly AtomState[];
+  /** Names (bundles stand for their members) as atoms, or the first name that is not defined. */
+  readonly atomsOf: (names: readonly string[]) => { ok: true; atoms: string[] } | { ok: false; unknown: string };
+  /** s6-rc's change; resolves with the atoms that did not get there. */
+  readonly change: (direction: 'up' | 'down', atoms: readonly string[], timeoutMs: number) => Promise<readonly AtomState[]>;
 }
 
 const satisfied: Record<WaitCondition, (s: Service) => boolean> = {
@@ -134,6 +141,15 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
         return { ok: true, result: { halting: true, code: request.code } };
       case 'reload':
         return { ok: true, result: await ctx.reload() };
+      case 'units':
+        return { ok: true, result: ctx.units() };
+      case 'change': {
+        if (ctx.stopping()) return { ok: false, error: { code: 'shutting-down', message: 'warden is shutting down' } };
+        const found = ctx.atomsOf(request.services);
+        if (!found.ok) return { ok: false, error: { code: 'unknown-service', message: `no unit named ${found.unknown}`, known: ctx.units().map((a) => a.name) } };
+        const failed = await ctx.change(request.direction, found.atoms, request.timeoutMs === 0 ? Infinity : request.timeoutMs);
+        return { ok: true, result: { atoms: found.atoms, failed } };
+      }
       default: {
         const unreachable: never = request;
         return unreachable;

@@ -125,6 +125,9 @@ export class Init {
       halt: (code) => void this.stop({ kind: 'halt', code, by: 'warden halt' }),
       reload: () => this.services.rescan(),
       stopping: () => this.stopping !== null,
+      units: () => this.services.atomStates(),
+      atomsOf: (names) => this.services.atomsOf(names),
+      change: (direction, atoms, timeoutMs) => this.services.change(direction, atoms, timeoutMs),
     });
     // Only dirs that exist (they come with the image): chokidar watching a path that is not
     // there watches its parents instead (all of /etc), which makes rescans from unrelated changes.
