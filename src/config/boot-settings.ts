@@ -44,6 +44,10 @@ export interface BootSettings {
   readonly serviceDefaults: ServiceDefaults;
   /** s6-rc source dirs (`--s6-rc`, default /etc/s6-overlay/s6-rc.d): their `user` bundle starts. */
   readonly s6RcDirs: readonly string[];
+  /** S6_CMD_RECEIVE_SIGNALS: while CMD runs, the signals that would stop the container go to CMD. */
+  readonly cmdReceivesSignals: boolean;
+  /** S6_WAIT_FOR_CLOSING_FD: boot waits for EOF on this fd before stage 2; null: no wait. */
+  readonly waitForClosingFd: number | null;
   /** What a failing cont-init.d script or oneshot does (S6_BEHAVIOUR_IF_STAGE2_FAILS; default: 0 under an s6-overlay layout, else stop). */
   readonly stage2Failure: Stage2Failure;
   /** warden's runtime dir (`WARDEN_RUN_DIR`): `container_environment/` is written there. */
@@ -184,6 +188,8 @@ export function bootSettings(
     overlayLayout,
     fixAttrsHidden: overlay.fixAttrsHidden,
     stage2Hook: overlay.stage2Hook,
+    cmdReceivesSignals: overlay.cmdReceivesSignals,
+    waitForClosingFd: overlay.waitForClosingFd,
     // S6_CMD_ARG0 goes before CMD only: without CMD there is nothing to prefix.
     command: flags.command.length > 0 ? [...overlay.cmdArg0, ...flags.command] : [],
     servicesGraceMs: envMs(env, 'WARDEN_SERVICES_GRACETIME', overlay.servicesGraceMs ?? 3000),

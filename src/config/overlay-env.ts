@@ -38,6 +38,10 @@ export interface OverlaySettings {
   readonly fixAttrsHidden: boolean;
   /** S6_STAGE2_HOOK: a command run before the services (split on blanks, as rc.init does). */
   readonly stage2Hook: readonly string[];
+  /** S6_CMD_RECEIVE_SIGNALS: while CMD runs, the signals that would stop the container go to CMD instead. */
+  readonly cmdReceivesSignals: boolean;
+  /** S6_WAIT_FOR_CLOSING_FD: boot waits for EOF on this fd (3 or more) before stage 2; null: it does not wait. */
+  readonly waitForClosingFd: number | null;
   readonly notes: readonly OverlayNote[];
 }
 
@@ -54,10 +58,8 @@ const MS_VARIABLES = {
 /** Variables warden knows and does not honour, with why (anything else S6_* gets a generic line). */
 const IGNORED: Readonly<Record<string, string>> = {
   S6_CMD_USE_TERMINAL: 'CMD always shares the container\'s stdout and stderr',
-  S6_CMD_RECEIVE_SIGNALS: 'SIGTERM/SIGINT always shut the container down (CMD gets SIGTERM); USR1, USR2, WINCH … are forwarded to CMD',
   S6_CATCHALL_USER: 'warden has no catch-all logger process: services\' output goes to WARDEN_LOG_DIR, written by warden',
   S6_SERVICES_READYTIME: 'not needed: warden knows when a services.d service has started, there is no race to sleep over',
-  S6_WAIT_FOR_CLOSING_FD: 'warden boots at once; it does not wait for the container manager on a file descriptor',
   S6_LOGGING_SCRIPT: 'services\' logs rotate by WARDEN_LOG_MAX_BYTES and WARDEN_LOG_KEEP (or log-max-bytes / log-keep files)',
   S6_YES_I_WANT_A_WORLD_WRITABLE_RUN_BECAUSE_KUBERNETES: 'warden does not change the mode of /run',
   S6_CMD_WAIT_FOR_SERVICES: 'CMD always waits for every service to be up and ready, services.d ones included (up to S6_CMD_WAIT_FOR_SERVICES_MAXTIME)',
@@ -76,6 +78,8 @@ const HANDLED = new Set([
   'S6_RUNTIME_BUNDLEDIR',
   'S6_FIX_ATTRS_HIDDEN',
   'S6_STAGE2_HOOK',
+  'S6_CMD_RECEIVE_SIGNALS',
+  'S6_WAIT_FOR_CLOSING_FD',
 ]);
 
 /** Reads the S6_* variables of `env`; never throws: a bad value is ignored with a note. */
@@ -87,7 +91,7 @@ export function overlaySettings(env: Env): OverlaySettings {
     const v = env[name]?.trim();
     return v === undefined || v === '' ? undefined : v;
   };
-  const out: { -readonly [K in keyof OverlaySettings]: OverlaySettings[K] } = { syncDisks: false, cmdArg0: [], notes, fixAttrsHidden: false, stage2Hook: [] };
+  const out: { -readonly [K in keyof OverlaySettings]: OverlaySettings[K] } = { syncDisks: false, cmdArg0: [], notes, fixAttrsHidden: false, stage2Hook: [], cmdReceivesSignals: false, waitForClosingFd: null };
 
   for (const [variable, [field, warden]] of Object.entries(MS_VARIABLES)) {
     const raw = set(variable);
@@ -184,6 +188,25 @@ export function overlaySettings(env: Env): OverlaySettings {
   if (hook !== undefined) {
     out.stage2Hook = hook.split(/\s+/);
     note('S6_STAGE2_HOOK', true, 'run before the services; a failure counts as a stage 2 failure (S6_BEHAVIOUR_IF_STAGE2_FAILS)');
+  }
+
+  const receive = set('S6_CMD_RECEIVE_SIGNALS');
+  if (receive !== undefined) {
+    if (!/^\d+$/.test(receive)) note('S6_CMD_RECEIVE_SIGNALS', false, 'ignored: expected a whole number');
+    else {
+      out.cmdReceivesSignals = Number(receive) > 0;
+      note('S6_CMD_RECEIVE_SIGNALS', true, out.cmdReceivesSignals ? 'while CMD runs, SIGTERM, SIGQUIT, SIGINT, SIGUSR1, SIGUSR2, SIGPWR and SIGWINCH go to CMD instead; the container stops when CMD exits' : 'signals to the container stop it (CMD last)');
+    }
+  }
+
+  const closing = set('S6_WAIT_FOR_CLOSING_FD');
+  if (closing !== undefined) {
+    if (!/^\d+$/.test(closing)) note('S6_WAIT_FOR_CLOSING_FD', false, 'ignored: expected a whole number');
+    else if (Number(closing) < 3) note('S6_WAIT_FOR_CLOSING_FD', true, 'below 3: boot does not wait (as s6-overlay)');
+    else {
+      out.waitForClosingFd = Number(closing);
+      note('S6_WAIT_FOR_CLOSING_FD', true, `boot waits until fd ${closing} reads end of file before running stage 2`);
+    }
   }
 
   for (const variable of Object.keys(env).sort()) {

@@ -4,8 +4,10 @@
  * and return the exit code. Nothing here throws out: PID 1 must never die of its own error.
  */
 import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { systemClock } from '../adapters/clock.js';
+import { waitForClosingFd } from '../adapters/closing-fd.js';
 import { consoleStream } from '../adapters/console-stream.js';
 import { ControlServer } from '../adapters/control-server.js';
 import { DirWatcher } from '../adapters/dir-watcher.js';
@@ -46,6 +48,9 @@ export type StopReason =
   | { readonly kind: 'command-exited'; readonly status: ExitStatus }
   | { readonly kind: 'halt'; readonly code: number; readonly by: string }
   | { readonly kind: 'boot-failed'; readonly message: string };
+
+/** The signals S6_CMD_RECEIVE_SIGNALS sends to CMD instead of PID 1 (s6-overlay's list). */
+const DIVERTED_SIGNALS: ReadonlySet<string> = new Set(['SIGTERM', 'SIGQUIT', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGWINCH']);
 
 /** Exit code when warden itself cannot start (s6's convention for a failed system call). */
 export const EXIT_CANNOT_START = 111;
@@ -143,7 +148,10 @@ export class Init {
     this.signalRoutes = {
       logger,
       hup: settings.hup,
-      stop: (signal, powerOff) => void this.stop(powerOff ? { kind: 'halt', code: 0, by: signal } : { kind: 'signal', signal }),
+      stop: (signal, powerOff) => {
+        if (this.divertToCommand(signal)) return;
+        void this.stop(powerOff ? { kind: 'halt', code: 0, by: signal } : { kind: 'signal', signal });
+      },
       rescan: () => void this.services.rescan(),
       forward: (signal, name) => this.forward(signal, name),
     };
@@ -171,6 +179,18 @@ export class Init {
 
   private handleSignals(): void {
     routeSignals(this.signalRoutes);
+  }
+
+  /**
+   * S6_CMD_RECEIVE_SIGNALS: while CMD runs, a signal that would stop the container goes to CMD
+   * alone, as s6-overlay's diverted handlers send it; the container stops when CMD exits.
+   */
+  private divertToCommand(signal: string): boolean {
+    if (!this.settings.cmdReceivesSignals || !DIVERTED_SIGNALS.has(signal)) return false;
+    const number = osConstants.signals[signal as keyof typeof osConstants.signals];
+    if (number === undefined || this.command.forward(number) === null) return false;
+    this.logger.info({ event: 'signal', signal, forwardedTo: 'cmd' }, 'signal diverted to CMD (S6_CMD_RECEIVE_SIGNALS)');
+    return true;
   }
 
   /** Passes a signal on to CMD and to every running service with `forward-signals` naming it. */
@@ -216,6 +236,14 @@ export class Init {
     for (const dir of settings.requiredDirs) {
       if (!existsSync(dir)) logger.warn({ event: 'dir-missing', dir }, `${dir} does not exist: nothing is read from it; the container starts what else it has`);
     }
+    if (settings.waitForClosingFd !== null) {
+      const fd = settings.waitForClosingFd;
+      logger.info({ event: 'waiting-for-closing-fd', fd }, `waiting for end of file on fd ${fd} (S6_WAIT_FOR_CLOSING_FD)`);
+      const err = await waitForClosingFd(fd);
+      if (err !== null) logger.warn({ event: 'closing-fd-unreadable', fd, err }, `fd ${fd} cannot be read: boot goes on`);
+      else logger.info({ event: 'closing-fd-closed', fd }, `fd ${fd} closed: boot goes on`);
+    }
+    if (this.stopping) return;
     if (settings.stage2Hook.length > 0) await this.runStage2Hook();
     if (this.stopping) return;
 

@@ -99,7 +99,8 @@ export async function overlayBox(t: TestContext, tree = 'app', etc = treeEtc(tre
     box.boot({
       ...opts,
       argv: ['boot', ...(opts.cmd ? ['--', ...opts.cmd] : [])],
-      prelude,
+      // The test's own prelude (fds for warden to inherit …) runs after the image's mounts.
+      prelude: opts.prelude === undefined ? prelude : `${prelude}\n${opts.prelude}`,
       env: { WARDEN_S6_RUNTIME: '1', MARK_DIR: box.path('marks'), APP_NAME: 'demo', ...opts.env },
     });
   return { box, boot };

@@ -88,6 +88,19 @@ describe('S6_* variables', () => {
     assert.equal(boot({ S6_FIX_ATTRS_HIDDEN: '1' }).fixAttrsHidden, true);
   });
 
+  it('S6_CMD_RECEIVE_SIGNALS and S6_WAIT_FOR_CLOSING_FD are honoured as s6-overlay reads them', () => {
+    assert.equal(boot({ S6_CMD_RECEIVE_SIGNALS: '1' }).cmdReceivesSignals, true);
+    assert.equal(boot({ S6_CMD_RECEIVE_SIGNALS: '0' }).cmdReceivesSignals, false);
+    assert.equal(boot({}).cmdReceivesSignals, false);
+    assert.equal(boot({ S6_WAIT_FOR_CLOSING_FD: '4' }).waitForClosingFd, 4);
+    // Below 3 s6-overlay does not wait (0, 1, 2 are not the manager's fd).
+    assert.equal(boot({ S6_WAIT_FOR_CLOSING_FD: '2' }).waitForClosingFd, null);
+    for (const env of [{ S6_CMD_RECEIVE_SIGNALS: '1' }, { S6_WAIT_FOR_CLOSING_FD: '3' }]) {
+      assert.deepEqual(overlaySettings(env).notes.map((n) => n.honoured), [true]);
+    }
+    assert.deepEqual(overlaySettings({ S6_WAIT_FOR_CLOSING_FD: 'three' }).notes.map((n) => n.honoured), [false]);
+  });
+
   it('a bad number is ignored with a note, never a boot failure', () => {
     const s = overlaySettings({ S6_KILL_GRACETIME: '3s' });
     assert.equal(s.killGraceMs, undefined);
