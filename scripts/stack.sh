@@ -6,15 +6,18 @@
 #                                  build the images, start the balancer and two webapp nodes, then
 #                                  scale live under a bounded load to 127.0.0.1:8080: add nodes,
 #                                  remove one gracefully (podman stop), kill one hard (podman
-#                                  kill -s KILL), printing which node answered the requests, the
-#                                  HAProxy server table and the failed requests. The stack keeps
-#                                  running: app on 127.0.0.1:8080, stats on 127.0.0.1:1936.
+#                                  kill -s KILL), kill the balancer's HAProxy with SIGKILL (warden
+#                                  holds its listening sockets: no connection is refused),
+#                                  printing which node answered the requests, the HAProxy server
+#                                  table and the failed requests. The stack keeps running: app on
+#                                  127.0.0.1:8080, stats on 127.0.0.1:1936.
 #   bash scripts/stack.sh down     stop and remove it (nodes first, gracefully)
 #   bash scripts/stack.sh status   its containers and HAProxy's server table
 #
 # Running it again replaces the previous stack. Only 127.0.0.1 is published and loaded.
 # env: STACK_HTTP_PORT (8080), STACK_STATS_PORT (1936), STACK_LOAD_RATE (requests/s, 400),
-#      STACK_LOAD_CONCURRENCY (8)
+#      STACK_LOAD_CONCURRENCY (8), STACK_TIMELINE (a file: the load's requests per second and
+#      the scaling events, as JSON, for `node dist/bench/charts.js`)
 set -euo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -133,17 +136,28 @@ info "every second: answers and failures of that second, answers per node, the n
 info "answered the latest requests (round-robin), and the totals"
 work=$(mktemp -d /tmp/warden-stack.XXXXXX)
 node "$TOOLS/load-client.js" --url "$APP_URL" --concurrency "$CONCURRENCY" --rate "$RATE" \
-  --duration 300 --every 1000 --events "$work/events" --summary "$work/summary" &
+  --duration 300 --every 1000 --events "$work/events" --summary "$work/summary" --timeline "$work/timeline" &
 load_pid=$!
 stop_load() { kill -TERM "$load_pid" 2>/dev/null || true; wait "$load_pid" 2>/dev/null || true; }
 trap 'stop_load; rm -rf "$work"' EXIT
 sleep 3
+# The scaling events, for the timeline: "EPOCH_MS label".
+mark() { echo "$(now_ms) $*" >> "$work/marks"; }
+# Failed and refused requests of the load's intervals that ended after EPOCH_MS.
+failures_since() {
+  node -e '
+    const since = Number(process.argv[2]);
+    const lines = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((p) => p.at > since);
+    const sum = (k) => lines.reduce((n, p) => n + p[k], 0);
+    console.log(`${sum("ok")} answered, ${sum("failed")} failed, of them ${sum("refused")} refused`);' "$work/timeline" "$1"
+}
 
 declare -A served_ms=()
 add_node() {
   local name=$1 t0 t
   step "add a node: $name"
   t0=$(now_ms)
+  mark "podman run $name"
   start_node "$name"
   for _ in $(seq 300); do
     t=$(awk -v n="$name" '$1 == n { print $2 }' "$work/events" 2>/dev/null)
@@ -163,6 +177,7 @@ table
 
 step "remove a node gracefully: podman stop (SIGTERM to warden: Serf leaves, the balancer drains the node, the webapp finishes)"
 t0=$(now_ms)
+mark "podman stop web-2"
 printf '    $ podman stop -t 30 warden-web-2\n'
 pm stop -t 30 warden-web-2 >/dev/null &
 stop_pid=$!
@@ -175,6 +190,7 @@ sleep 3
 
 step "kill a node hard: podman kill -s KILL (no leave: HAProxy's health check and Serf's failure detection notice)"
 t0=$(now_ms)
+mark "podman kill -s KILL web-3"
 run kill -s KILL warden-web-3
 table --until down:web-3 --timeout 30 || true
 table
@@ -184,6 +200,25 @@ info "Serf on the balancer: $(pm exec "$BALANCER" serf members -format=json | no
     JSON.parse(s).members.map((m) => `${m.name} ${m.status}`).sort().join(", ")));')"
 sleep 2
 
+step "kill HAProxy hard inside the balancer: SIGKILL (warden holds its listening sockets :80 and :1936, fds 3 and 4)"
+info "new connections wait in the socket's queue until warden's next run of HAProxy accepts them:"
+info "none is refused; only the requests in flight on the killed HAProxy's own connections can fail"
+haproxy_restarts() {
+  pm exec "$BALANCER" warden status --json haproxy | node -e '
+    let s = ""; process.stdin.on("data", (c) => (s += c)).on("end", () => console.log(JSON.parse(s)[0].restarts));'
+}
+restarts=$(haproxy_restarts)
+t0=$(now_ms)
+mark "kill -9 HAProxy"
+run exec "$BALANCER" warden signal KILL haproxy
+for _ in $(seq 200); do [ "$(haproxy_restarts)" -gt "$restarts" ] && break; sleep 0.1; done
+pm exec "$BALANCER" warden wait --ready --timeout 20000 haproxy >/dev/null \
+  || die "HAProxy did not come back (podman logs $BALANCER)"
+info "HAProxy SIGKILLed → running and ready again: $(( $(now_ms) - t0 )) ms"
+sleep 3
+info "during the 3 s after the kill: $(failures_since "$t0")"
+pm exec "$BALANCER" warden status | sed 's/^/    /'
+
 add_node web-5
 sleep 3
 
@@ -192,12 +227,22 @@ trap 'rm -rf "$work"' EXIT
 step "the load's totals"
 node -e '
   const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-  console.log(`    ${s.ok + s.failed} requests in ${(s.ms / 1000).toFixed(1)} s: ${s.ok} answered, ${s.failed} failed`);
+  console.log(`    ${s.ok + s.failed} requests in ${(s.ms / 1000).toFixed(1)} s: ${s.ok} answered, ${s.failed} failed (${s.refused} connections refused, ${s.reset} reset in flight)`);
   console.log(`    answers per node: ${Object.entries(s.byHost).sort().map(([h, n]) => h + " " + n).join(", ")}`);
   for (const e of s.errors.slice(0, 20)) console.log(`    failed: ${e}`);' "$work/summary"
 failed=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).failed' "$work/summary")
 info "podman run → first served: $(for n in "${!served_ms[@]}"; do printf '%s %s ms, ' "$n" "${served_ms[$n]}"; done | sed 's/, $//')"
 info "failed requests during the scaling: $failed"
+if [ -n "${STACK_TIMELINE:-}" ]; then
+  node -e '
+    const fs = require("fs");
+    const [timeline, marks, out] = process.argv.slice(1);
+    const points = fs.readFileSync(timeline, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const events = fs.readFileSync(marks, "utf8").trim().split("\n").map((l) => ({ at: Number(l.split(" ")[0]), label: l.slice(l.indexOf(" ") + 1) }));
+    fs.writeFileSync(out, JSON.stringify({ title: "scripts/stack.sh: the live stack under load, scaling and kill -9 of HAProxy", points, marks: events }, null, 1) + "\n");' \
+    "$work/timeline" "$work/marks" "$STACK_TIMELINE"
+  info "timeline: $STACK_TIMELINE (node dist/bench/charts.js draws it when it is docs/data/stack-timeline.json)"
+fi
 
 # --- 5. leave it running ---------------------------------------------------------------------
 step "5/5 the stack keeps running"

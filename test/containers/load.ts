@@ -30,6 +30,10 @@ export interface Answer {
 export interface LoadSummary {
   readonly ok: number;
   readonly failed: number;
+  /** Of the failed: connections refused (ECONNREFUSED: nothing listened). */
+  readonly refused: number;
+  /** Of the failed: requests whose open connection died under them (ECONNRESET, EPIPE). */
+  readonly reset: number;
   readonly ms: number;
   readonly byHost: Record<string, number>;
   readonly errors: readonly string[];
@@ -41,6 +45,8 @@ const KEPT_ERRORS = 200;
 export class Load {
   ok = 0;
   failed = 0;
+  refused = 0;
+  reset = 0;
   readonly byHost = new Map<string, number>();
   /** Date.now() of each node's first and latest answer. */
   readonly firstSeen = new Map<string, number>();
@@ -81,7 +87,7 @@ export class Load {
   }
 
   summary(): LoadSummary {
-    return { ok: this.ok, failed: this.failed, ms: Date.now() - this.startedAt, byHost: Object.fromEntries(this.byHost), errors: [...this.errors] };
+    return { ok: this.ok, failed: this.failed, refused: this.refused, reset: this.reset, ms: Date.now() - this.startedAt, byHost: Object.fromEntries(this.byHost), errors: [...this.errors] };
   }
 
   private async worker(): Promise<void> {
@@ -101,10 +107,12 @@ export class Load {
     const timeoutMs = this.opts.timeoutMs ?? 10_000;
     return new Promise((resolve) => {
       let settled = false;
-      const fail = (reason: string): void => {
+      const fail = (reason: string, code?: string): void => {
         if (settled) return;
         settled = true;
         this.failed++;
+        if (code === 'ECONNREFUSED') this.refused++;
+        else if (code === 'ECONNRESET' || code === 'EPIPE') this.reset++;
         if (this.errors.length < KEPT_ERRORS) this.errors.push(`+${Date.now() - this.startedAt}ms ${reason}`);
         resolve();
       };
@@ -137,7 +145,7 @@ export class Load {
         });
       });
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-      req.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message));
+      req.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? err.message, err.code));
       req.end();
     });
   }
