@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs what the stack's container images and scripts/stack.sh need, from Debian's own apt
 # repositories: podman (with runc, netavark + aardvark-dns for name resolution on a created
-# network, iptables for netavark's NAT and port publishing), podman-compose (for compose.yaml)
-# and debootstrap (scripts/build-images.sh makes the base image locally: no registry image is
-# pulled). Then makes sure /etc/containers/containers.conf has the two settings podman needs on
+# network, iptables for netavark's NAT and port publishing), podman-compose (for compose.yaml),
+# catatonit (the init of a pod's infra container: `podman kube play` of deploy/kubernetes/
+# builds its pause image from it) and debootstrap (scripts/build-images.sh makes the base image
+# locally: no registry image is pulled). Then makes sure /etc/containers/containers.conf has the two settings podman needs on
 # hosts like the ones this project is built on:
 #   [engine]     runtime = "runc"       crun fails on hosts with hybrid cgroups (v1 + v2)
 #   [containers] default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
@@ -16,7 +17,8 @@ set -eu
 say() { printf 'install-container-deps: %s\n' "$*"; }
 
 apt_install_pairs install-container-deps "podman:podman runc:runc debootstrap:debootstrap \
-podman-compose:podman-compose netavark:netavark aardvark-dns:aardvark-dns iptables:iptables"
+podman-compose:podman-compose netavark:netavark aardvark-dns:aardvark-dns iptables:iptables \
+catatonit:catatonit"
 
 # --- /etc/containers/containers.conf: set two keys, keep everything else -------------------
 conf=/etc/containers/containers.conf
