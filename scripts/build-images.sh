@@ -3,7 +3,8 @@
 #   localhost/warden-haproxy   images/haproxy/Dockerfile   (balancer: HAProxy + Serf + warden, no Node)
 #   localhost/warden-webapp    images/webapp/Dockerfile    (backend: webapp + Serf + warden)
 # Both ADD the release tarball (release/warden-linux-x64.tar.xz, made by `npm run dist` when
-# missing or older than dist/). The balancer says `FROM debian:bookworm-slim`, the webapp
+# missing or when what it is made of changed: dist/src, the shims, the dist script, the lockfile;
+# a hash of them is kept beside it, so a rebuild of dist/ with the same output reuses it). The balancer says `FROM debian:bookworm-slim`, the webapp
 # `FROM node:24-bookworm-slim`. No registry image is pulled (--pull=never): when a base is
 # missing it is made here, from Debian's own mirror and the npm registry:
 #   1. localhost/debian:bookworm-slim   debootstrap --variant=minbase bookworm, with the mirror
@@ -18,6 +19,7 @@
 # usage: scripts/build-images.sh [--force] [--base-only]
 #   --force      rebuild the app images even when their inputs are unchanged
 #   --base-only  make the base images only
+#   --release-only  make the release tarball only (when its inputs changed), no podman
 #   --rebase     also remake the two base images
 # env: NODE_MAJOR (24), NPM_MAJOR (11, as node:24 ships), DEBIAN_MIRROR (default: from /etc/apt/sources*), BUILD_TMP (/var/tmp)
 set -euo pipefail
@@ -31,9 +33,10 @@ APPS="haproxy webapp"
 RELEASE=release/warden-linux-x64.tar.xz
 BUILD_TMP=${BUILD_TMP:-/var/tmp}
 
-force="" rebase="" base_only=""
+force="" rebase="" base_only="" release_only=""
 for arg in "$@"; do
   case $arg in
+    --release-only) release_only=1 ;;
     --force) force=1 ;;
     --rebase) rebase=1 force=1 ;;
     --base-only) base_only=1 ;;
@@ -243,17 +246,30 @@ build_app() {
   info "built $image in $((SECONDS - t)) s"
 }
 
+# What the release tarball is made of, as one hash.
+release_inputs() {
+  find dist/src shims scripts/dist.mjs scripts/lib package-lock.json LICENSE -type f -print0 \
+    | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-32
+}
+
 cd "$REPO"
 if [ -z "$base_only" ]; then
   [ -f dist/src/cli/sea-start.js ] && [ -f dist/src/stack/serf-handler/main.bundle.cjs ] \
     || die "dist/ is not built: run \`npm ci && npm run build\` first"
-  # Both images ADD the release tarball: made here when missing or older than dist/.
-  if [ ! -f "$RELEASE" ] || [ -n "$(find dist/src -newer "$RELEASE" -print -quit)" ]; then
-    step "release: node scripts/dist.mjs"
+  # Both images ADD the release tarball: made here when missing or when its inputs changed (by
+  # content: `npm run build` rewrites every file of dist/, mostly with the same bytes).
+  want=$(release_inputs)
+  if [ ! -f "$RELEASE" ] || [ "$(cat "$RELEASE.inputs" 2>/dev/null)" != "$want" ]; then
+    step "release: node scripts/dist.mjs (inputs ${want:0:12})"
     sh scripts/install-dist-deps.sh | sed 's/^/    /'
+    rm -f "$RELEASE.inputs"
     node scripts/dist.mjs | sed -u 's/^/    /'
     [ "${PIPESTATUS[0]}" -eq 0 ] || die "npm run dist failed"
+    echo "$want" > "$RELEASE.inputs"
+  else
+    step "release: $RELEASE up to date (inputs ${want:0:12})"
   fi
+  if [ -n "$release_only" ]; then step "done"; exit 0; fi
 fi
 
 step "base images"
