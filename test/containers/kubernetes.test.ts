@@ -99,7 +99,7 @@ function loadInPod(pid: number, url: string, concurrency: number, ms: number): {
   return last;
 }
 
-describe('deploy/kubernetes: the manifests, played by podman kube play', { skip: unusable ?? false, timeout: 900_000 }, () => {
+describe('deploy/kubernetes: the manifests, played by podman kube play', { skip: unusable ?? false, timeout: 120 * 60_000 }, () => {
   const work = mkdtempSync(join(tmpdir(), 'warden-kube-'));
   const played: string[] = [];
   const balancer = deployment('balancer.yaml');

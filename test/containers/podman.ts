@@ -38,7 +38,9 @@ export const REPO = join(dirname(fileURLToPath(import.meta.url)), '../../..');
  * 1.0.3 exits 0 even when it cannot find an image.
  */
 export function buildImages(): void {
-  const build = spawnSync('bash', [join(REPO, 'scripts/build-images.sh')], { cwd: REPO, encoding: 'utf8', timeout: 15 * 60_000 });
+  // Only a hung build is cut: a new release and both images took over 15 min on a 2-core machine
+  // at load average 30 (the release alone ~15 min of it).
+  const build = spawnSync('bash', [join(REPO, 'scripts/build-images.sh')], { cwd: REPO, encoding: 'utf8', timeout: 90 * 60_000 });
   if (build.status !== 0) throw new Error(`scripts/build-images.sh failed:\n${(build.stdout + build.stderr).slice(-4000)}`);
 }
 
