@@ -14,7 +14,7 @@
  * Needs root and podman; skipped with the reason when podman cannot run here.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,16 +87,25 @@ function shutdownBoundMs(servicesDir: string): number {
   return [...byLayer.values()].reduce((a, b) => a + b, 0) + 3000;
 }
 
-/** Runs `node dist/test/cluster/load-client.js` inside the pod's network namespace, against its loopback. */
-function loadInPod(pid: number, url: string, concurrency: number, ms: number): { ok: number; failed: number; byHost: Record<string, number>; errors: string[] } {
-  const r = spawnSync('nsenter', ['-t', String(pid), '-n', process.execPath, join(REPO, 'dist/test/cluster/load-client.js'), url, String(concurrency), String(ms), '500'], {
-    encoding: 'utf8',
-    input: '',
-    timeout: ms + 30_000,
+/**
+ * Runs `node dist/test/cluster/load-client.js` inside the pod's network namespace, against its
+ * loopback, for `ms` (it stops by itself; its stdin stays open until then, as it stops when that ends).
+ */
+function loadInPod(pid: number, url: string, concurrency: number, ms: number): Promise<{ ok: number; failed: number; byHost: Record<string, number>; errors: string[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('nsenter', ['-t', String(pid), '-n', process.execPath, join(REPO, 'dist/test/cluster/load-client.js'), url, String(concurrency), String(ms), '500'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (out += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    child.on('error', reject);
+    child.on('exit', () => {
+      const lines = out.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { final: boolean; ok: number; failed: number; byHost: Record<string, number>; errors: string[] });
+      const last = lines.find((s) => s.final);
+      if (last === undefined) reject(new Error(`load in the pod gave no final report: ${err}`));
+      else resolve({ ...last, errors: lines.flatMap((l) => l.errors) });
+    });
   });
-  const last = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { final: boolean; ok: number; failed: number; byHost: Record<string, number>; errors: string[] }).find((s) => s.final);
-  if (last === undefined) throw new Error(`load in the pod gave no final report: ${r.stderr}`);
-  return last;
 }
 
 describe('deploy/kubernetes: the manifests, played by podman kube play', { skip: unusable ?? false, timeout: 120 * 60_000 }, () => {
@@ -185,11 +194,11 @@ describe('deploy/kubernetes: the manifests, played by podman kube play', { skip:
   it('the balancer pod serves the webapp pods on its loopback, and a pod added from the template joins', async () => {
     const pid = Number((await podmanOk(['inspect', '--format', '{{.State.Pid}}', balancerContainer])).trim());
     const hosts = podsOf(webapp);
-    await eventually('both webapp pods in HAProxy', () => {
-      const s = loadInPod(pid, 'http://127.0.0.1:80/', 4, 1000);
+    await eventually('both webapp pods in HAProxy', async () => {
+      const s = await loadInPod(pid, 'http://127.0.0.1:80/', 4, 1000);
       return hosts.every((h) => (s.byHost[h] ?? 0) > 0);
-    }, 60_000, 500);
-    const steady = loadInPod(pid, 'http://127.0.0.1:80/', 8, 4000);
+    }, 90_000, 500);
+    const steady = await loadInPod(pid, 'http://127.0.0.1:80/', 8, 4000);
     report('through the balancer pod, 8 keep-alive connections for 4 s', { ok: steady.ok, failed: steady.failed, byHost: steady.byHost });
     assert.equal(steady.failed, 0, steady.errors.join('; '));
     assert.deepEqual(Object.keys(steady.byHost).sort(), hosts.sort());
@@ -202,7 +211,7 @@ describe('deploy/kubernetes: the manifests, played by podman kube play', { skip:
     const t0 = Date.now();
     await play(extra);
     const added = 'webapp-extra-pod-0';
-    await eventually(`${added} answering through the balancer`, () => (loadInPod(pid, 'http://127.0.0.1:80/', 4, 1000).byHost[added] ?? 0) > 0, 90_000, 250);
+    await eventually(`${added} answering through the balancer`, async () => ((await loadInPod(pid, 'http://127.0.0.1:80/', 4, 1000)).byHost[added] ?? 0) > 0, 120_000, 250);
     report('kube play of one more webapp pod → it answers through the balancer, ms', Date.now() - t0);
   });
 
