@@ -144,7 +144,10 @@ writeFileSync(join(stage, PREFIX, 'js', 's6-rc.cjs'), s6rc.outputFiles[0].text);
 step(`blob: ${snapshot ? 'a V8 startup snapshot of warden loaded (useSnapshot)' : `the main script${codeCache ? ' and its code cache (useCodeCache)' : ''}`}`);
 const blob = join(work, 'sea.blob');
 const seaConfig = join(work, 'sea-config.json');
-writeFileSync(seaConfig, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: snapshot, useCodeCache: codeCache }));
+// Node 24 keeps the libuv signal handle warden needs for real-time signals (signal_wrap) behind
+// --expose-internals; the warning that flag's module prints is for tests, not for PID 1's stderr.
+const execArgv = ['--expose-internals', '--disable-warning=internal/test/binding'];
+writeFileSync(seaConfig, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: snapshot, useCodeCache: codeCache, execArgv }));
 run(hostNode, ['--experimental-sea-config', seaConfig], { cwd: work });
 
 step('executable: Node without its symbols (strip), + blob (postject), then its own loader and rpath (patchelf)');

@@ -2,7 +2,8 @@
  * Listens to a signal by number, the real-time ones included. `process.on` knows only the
  * named signals (1 to 31); the real-time ones (34 to 64) would kill warden by their default
  * action, so they go through the same libuv signal handle Node uses underneath
- * (`signal_wrap`, which `process.binding` still exposes).
+ * (`signal_wrap`). Node 20 still exposes it through `process.binding`; Node 24 (the release's)
+ * only to a process started with `--expose-internals`, which the release's executable is.
  */
 
 interface SignalHandle {
@@ -16,20 +17,37 @@ type SignalWrap = { Signal: new () => SignalHandle };
 
 let wrap: SignalWrap | null | undefined;
 
+type InternalBinding = (name: string) => unknown;
+
 /** Node's signal_wrap binding, without its deprecation warning on warden's stderr. */
 function signalWrap(): SignalWrap | null {
   if (wrap !== undefined) return wrap;
+  const binding = (fromProcessBinding() ?? fromInternalBinding()) as Partial<SignalWrap> | null;
+  wrap = typeof binding?.Signal === 'function' ? (binding as SignalWrap) : null;
+  return wrap;
+}
+
+function fromProcessBinding(): unknown {
   const quiet = process.noDeprecation;
   process.noDeprecation = true;
   try {
-    const binding = (process as unknown as { binding(name: string): unknown }).binding('signal_wrap') as Partial<SignalWrap>;
-    wrap = typeof binding.Signal === 'function' ? (binding as SignalWrap) : null;
+    return (process as unknown as { binding(name: string): unknown }).binding('signal_wrap');
   } catch {
-    wrap = null;
+    return null;
   } finally {
     process.noDeprecation = quiet;
   }
-  return wrap;
+}
+
+/** Where `process.binding` no longer has it: Node's internal loader, given --expose-internals. */
+function fromInternalBinding(): unknown {
+  const getBuiltin = (process as unknown as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  try {
+    const testing = getBuiltin?.call(process, 'internal/test/binding') as { internalBinding?: InternalBinding } | undefined;
+    return testing?.internalBinding?.('signal_wrap') ?? null;
+  } catch {
+    return null;
+  }
 }
 
 /** Calls `handler` on each delivery of `signal`; returns why it cannot, or null. */
