@@ -8,14 +8,16 @@
  * them without a polling loop and without one blocked thread per socket, every socket is
  * registered with one epoll instance, and a single `epoll_wait(-1)` runs on libuv's threadpool
  * (koffi's async call) while any socket is open. When it returns, the ready sockets are drained
- * on the main thread with non-blocking `recv` until EAGAIN; then the wait is issued again.
+ * on the main thread with non-blocking `recvmsg` until EAGAIN; then the wait is issued again.
  * So however many notify services run, one threadpool thread is held, not one per service.
  *
- * Why a socket per service and not one shared socket: the socket itself says who sent a
- * message (no SO_PASSCRED, no pid → service lookup, which would race short-lived senders such
- * as `systemd-notify`, gone before /proc can be read), and each has its own receive queue, so
+ * Why a socket per service and not one shared socket: the socket itself says which service a
+ * message is for (no pid → service lookup, which would race short-lived senders such as
+ * `systemd-notify`, gone before /proc can be read), and each has its own receive queue, so
  * 100 services reporting at once never meet the kernel's per-socket queue limit
- * (net.unix.max_dgram_qlen: 10 datagrams by default).
+ * (net.unix.max_dgram_qlen: 10 datagrams by default). Who sent it is the kernel's word too:
+ * SO_PASSCRED makes every datagram carry its sender's pid, uid and gid (SCM_CREDENTIALS), which
+ * the supervisor checks against the service's process tree (anyone may reach the socket).
  *
  * A blocked threadpool thread would hang Node's exit (libuv joins its threads at exit), so the
  * wait is always woken through an eventfd registered beside the sockets: when the last socket
@@ -39,6 +41,13 @@ const EPOLLIN = 0x1;
 const EPOLL_CTL_ADD = 1;
 const EPOLL_CTL_DEL = 2;
 const MSG_DONTWAIT = 0x40;
+const SOL_SOCKET = 1;
+const SO_PASSCRED = 16;
+const SCM_CREDENTIALS = 2;
+/** A control message's header (size_t length, int level, int type) before its data, on 64-bit Linux. */
+const CMSG_HEADER_BYTES = 16;
+/** Room for one SCM_CREDENTIALS message: the header and struct ucred (12 bytes), aligned to 8. */
+const CONTROL_BYTES = 32;
 /** sun_path is 108 bytes with its terminating NUL. */
 const MAX_PATH_BYTES = 107;
 /** systemd reads at most a page per message; be generous, a datagram larger than this is cut. */
@@ -58,10 +67,22 @@ const EVENT_DATA = PACKED_EPOLL ? 4 : 8;
 type Callback = (err: unknown, result: number) => void;
 type AsyncFn<A extends unknown[]> = ((...args: A) => number) & { async: (...args: [...A, Callback]) => void };
 
+/** struct msghdr as koffi passes it: the kernel writes into `iov[0].base` and `control`. */
+interface MessageHeader {
+  name: null;
+  namelen: number;
+  iov: { base: Buffer; len: number }[];
+  iovlen: number;
+  control: Buffer;
+  controllen: number;
+  flags: number;
+}
+
 interface Libc {
   socket: (domain: number, type: number, protocol: number) => number;
   bind: (fd: number, addr: Buffer, len: number) => number;
-  recv: (fd: number, buf: Buffer, len: number, flags: number) => number;
+  setsockopt: (fd: number, level: number, name: number, value: Buffer, len: number) => number;
+  recvmsg: (fd: number, msg: MessageHeader, flags: number) => number;
   close: (fd: number) => number;
   epollCreate1: (flags: number) => number;
   epollCtl: (epfd: number, op: number, fd: number, event: Buffer | null) => number;
@@ -77,10 +98,22 @@ let libc: Libc | undefined;
 function load(): Libc {
   if (libc === undefined) {
     const lib = openLibc();
+    const k = koffi();
+    k.struct('warden_iovec', { base: 'void *', len: 'size_t' });
+    k.struct('warden_msghdr', {
+      name: 'void *',
+      namelen: 'uint32',
+      iov: 'warden_iovec *',
+      iovlen: 'size_t',
+      control: 'void *',
+      controllen: 'size_t',
+      flags: 'int',
+    });
     libc = {
       socket: lib.func('int socket(int domain, int type, int protocol)') as Libc['socket'],
       bind: lib.func('int bind(int fd, const void *addr, uint32_t len)') as Libc['bind'],
-      recv: lib.func('long recv(int fd, void *buf, unsigned long len, int flags)') as Libc['recv'],
+      setsockopt: lib.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)') as Libc['setsockopt'],
+      recvmsg: lib.func('long recvmsg(int fd, _Inout_ warden_msghdr *msg, int flags)') as Libc['recvmsg'],
       close: lib.func('int close(int fd)') as Libc['close'],
       epollCreate1: lib.func('int epoll_create1(int flags)') as Libc['epollCreate1'],
       epollCtl: lib.func('int epoll_ctl(int epfd, int op, int fd, void *event)') as Libc['epollCtl'],
@@ -152,10 +185,20 @@ export interface NotifyEndpoint {
   close(): void;
 }
 
+/** Who sent a datagram, as the kernel says (SCM_CREDENTIALS). */
+export interface NotifySender {
+  readonly pid: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/** `sender` is null only if the kernel attached no credentials (it always does with SO_PASSCRED). */
+export type NotifyHandler = (text: string, sender: NotifySender | null) => void;
+
 interface OpenSocket {
   readonly fd: number;
   readonly path: string;
-  readonly onMessage: (text: string) => void;
+  readonly onMessage: NotifyHandler;
 }
 
 /** Every service's NOTIFY_SOCKET, read by one epoll wait on the threadpool. */
@@ -170,6 +213,7 @@ export class NotifySockets {
   private readonly events = Buffer.alloc(EVENT_SIZE * MAX_EVENTS);
   /** Made for the first message: most containers have no notify-socket service, and PID 1 would keep 64 KiB for life. */
   private messageBuffer: Buffer | null = null;
+  private readonly control = Buffer.alloc(CONTROL_BYTES);
   private readonly exitHook = (): void => this.wake();
 
   constructor(
@@ -183,10 +227,11 @@ export class NotifySockets {
   }
 
   /**
-   * Creates `DIR/NAME.sock` (replacing a stale one) and calls `onMessage` with the text of each
-   * datagram sent to it. Throws with a message for people when the socket cannot be made.
+   * Creates `DIR/NAME.sock` (replacing a stale one) and calls `onMessage` with the text and the
+   * sender of each datagram sent to it. Throws with a message for people when the socket cannot
+   * be made.
    */
-  open(name: string, onMessage: (text: string) => void): NotifyEndpoint {
+  open(name: string, onMessage: NotifyHandler): NotifyEndpoint {
     if (this.closed) throw new Error('the notify sockets are closed (warden is shutting down)');
     const c = load();
     this.start();
@@ -196,9 +241,13 @@ export class NotifySockets {
     const fd = check(c.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), 'socket(AF_UNIX, SOCK_DGRAM)');
     const token = this.nextToken++;
     try {
+      const one = Buffer.alloc(4);
+      one.writeInt32LE(1);
+      check(c.setsockopt(fd, SOL_SOCKET, SO_PASSCRED, one, 4), 'setsockopt(SO_PASSCRED)');
       check(c.bind(fd, addr, len), `bind(${path})`);
       // Writable by all: a run script may drop privileges (s6-setuidgid) before the program
-      // reports; the container is one trust domain.
+      // reports, to a user warden cannot know. Who may report is decided per datagram, from
+      // the credentials the kernel attaches to it.
       chmodSync(path, 0o666);
       check(c.epollCtl(this.epfd, EPOLL_CTL_ADD, fd, epollEvent(token)), 'epoll_ctl(ADD)');
     } catch (err) {
@@ -305,11 +354,20 @@ export class NotifySockets {
       const socket = this.sockets.get(token);
       if (socket === undefined) return;
       const message = (this.messageBuffer ??= Buffer.alloc(MESSAGE_BYTES));
-      const got = c.recv(socket.fd, message, MESSAGE_BYTES, MSG_DONTWAIT);
+      const header: MessageHeader = {
+        name: null,
+        namelen: 0,
+        iov: [{ base: message, len: MESSAGE_BYTES }],
+        iovlen: 1,
+        control: this.control.fill(0),
+        controllen: CONTROL_BYTES,
+        flags: 0,
+      };
+      const got = c.recvmsg(socket.fd, header, MSG_DONTWAIT);
       if (got < 0) return; // EAGAIN: drained
       const text = message.toString('utf8', 0, got);
       try {
-        socket.onMessage(text);
+        socket.onMessage(text, senderOf(this.control, header.controllen));
       } catch (err) {
         this.onError(err);
       }
@@ -325,6 +383,13 @@ export class NotifySockets {
     this.epfd = -1;
     process.off('exit', this.exitHook);
   }
+}
+
+/** The SCM_CREDENTIALS in a received control buffer, or null when there is none. */
+function senderOf(control: Buffer, length: number): NotifySender | null {
+  if (length < CMSG_HEADER_BYTES + 12) return null;
+  if (control.readInt32LE(8) !== SOL_SOCKET || control.readInt32LE(12) !== SCM_CREDENTIALS) return null;
+  return { pid: control.readInt32LE(16), uid: control.readUInt32LE(20), gid: control.readUInt32LE(24) };
 }
 
 /** One `KEY=VALUE` assignment of an sd_notify message. */

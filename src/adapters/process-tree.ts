@@ -65,6 +65,13 @@ export function readStat(pid: number): ProcStat | null {
   return { pid, state, ppid: Number.parseInt(ppid, 10) };
 }
 
+/** The real uid `pid` runs as (/proc/PID/status), or null when it is gone. */
+export function uidOf(pid: number): number | null {
+  const text = readOrNull(`/proc/${pid}/status`);
+  const match = text === null ? null : /^Uid:\s+(\d+)/m.exec(text);
+  return match === null ? null : Number.parseInt(match[1]!, 10);
+}
+
 /** Every pid currently listed in /proc. */
 function allPids(): number[] {
   const pids: number[] = [];

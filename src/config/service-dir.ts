@@ -17,6 +17,7 @@ import {
   parseMilliseconds,
   parseWholeNumber,
   parseNotificationFd,
+  parseNotifyAccess,
   parseOnExit,
   parseRestart,
   parseRestartDelay,
@@ -221,6 +222,7 @@ export async function loadServiceDir(dir: string, defaults: ServiceDefaults, for
     // Only files stat'ed as regular above: reading a FIFO named `check` would block the scan.
     scriptsFingerprint: await scriptsFingerprint([run, finish, check].map((r) => (r.ok ? r.value : null))),
     notifySocket: await present(file('notify-socket'), listing),
+    notifyAccess: await setting(file('notify-socket'), 'all', parseNotifyAccess, problems, listing),
     // A bad check file is reported once, not again as settings without a check.
     check: check.ok ? await checkSpec(abs, check.value, problems, listing) : null,
     user: (await present(file('user'), listing)) ? await userOf(file('user'), problems, listing) : null,

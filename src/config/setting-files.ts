@@ -1,7 +1,7 @@
 import { excerpt, problem, type ConfigProblem } from './config-problem.js';
 import { serviceNameError } from './service-name.js';
 import { parseSignalName } from './signal-names.js';
-import type { OnExit, RestartDelay, RestartPolicy } from '../core/service-spec.js';
+import type { NotifyAccess, OnExit, RestartDelay, RestartPolicy } from '../core/service-spec.js';
 import { isForwarded, SIGNAL_TABLE } from '../core/signal-table.js';
 import { MAX_TIMER_MS } from '../core/timer-limit.js';
 
@@ -153,6 +153,17 @@ export function parseRestart(file: string, text: string): Parsed<RestartPolicy> 
 /** Parses warden's `on-exit`: restart | halt. */
 export function parseOnExit(file: string, text: string): Parsed<OnExit> {
   return parseWord<OnExit>(file, text, ['restart', 'halt']);
+}
+
+/**
+ * Parses warden's `notify-socket`: `all` (or empty, or the `1` older dirs hold) lets the run's
+ * main process and its descendants report; `main` only the main process.
+ */
+export function parseNotifyAccess(file: string, text: string): Parsed<NotifyAccess> {
+  if (text.trim() === '') return ok('all');
+  const word = parseWord<NotifyAccess | '1'>(file, text, ['all', 'main', '1']);
+  if (!word.ok) return word;
+  return ok(word.value === 'main' ? 'main' : 'all');
 }
 
 /** Parses warden's `restart-delay`: `MIN MAX` in ms, MIN ≤ MAX. */

@@ -2,6 +2,8 @@
 
 export type RestartPolicy = 'always' | 'on-failure' | 'never';
 export type OnExit = 'restart' | 'halt';
+/** Who may report to a service's NOTIFY_SOCKET: its run's main process, or that and its descendants. */
+export type NotifyAccess = 'main' | 'all';
 
 export interface RestartDelay {
   /** Delay before the first restart in a run of quick deaths (ms). */
@@ -63,6 +65,8 @@ export interface ServiceSpec {
   readonly scriptsFingerprint: string;
   /** A `notify-socket` file is present: the service gets NOTIFY_SOCKET and reports `READY=1` (sd_notify). */
   readonly notifySocket: boolean;
+  /** What the `notify-socket` file says: who may report (checked on each datagram's credentials). */
+  readonly notifyAccess: NotifyAccess;
   /** The `check` probe, or null when the dir has no `check` file. */
   readonly check: CheckSpec | null;
   /** `user`: who run, finish and check run as; null: as warden (root). */

@@ -10,7 +10,9 @@ import type { Clock } from '../adapters/clock.js';
 import type { Launcher, LaunchRequest } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
 import type { Stdio } from '../adapters/pipe-holder.js';
-import { notifyDir, NotifySockets, parseNotifyMessage, runDirOf, type NotifyEndpoint } from '../adapters/notify-socket.js';
+import { notifyDir, NotifySockets, parseNotifyMessage, runDirOf, type NotifyEndpoint, type NotifySender } from '../adapters/notify-socket.js';
+import { readStat, uidOf } from '../adapters/process-tree.js';
+import { notifyVerdict, type ProcessLookup } from '../core/notify-access.js';
 import type { ServiceLogs } from '../adapters/service-logs.js';
 import { sendSignal } from '../adapters/signals.js';
 import {
@@ -25,6 +27,10 @@ import {
 } from '../core/service-machine.js';
 import type { ServiceSpec } from '../core/service-spec.js';
 import { waitUntil } from './wait-until.js';
+
+
+/** The sender checks of notify messages read /proc. */
+const PROC: ProcessLookup = { parentOf: (pid) => readStat(pid)?.ppid ?? null, uidOf };
 
 /** How long a retired service has to die after its SIGKILL. */
 const RETIRE_KILL_WAIT_MS = 2000;
@@ -194,7 +200,7 @@ export class Supervisor {
         if (spec.notifySocket) {
           try {
             // One socket per run: it lives exactly as long as the process it was made for.
-            endpoint = this.notify.open(name, (text) => this.fromNotify(name, pid, text));
+            endpoint = this.notify.open(name, (text, sender) => this.fromNotify(spec, pid, text, sender));
           } catch (err) {
             const error = `cannot make its NOTIFY_SOCKET: ${err instanceof Error ? err.message : String(err)}`;
             this.queue.push([name, { type: 'spawn-failed', error }]);
@@ -320,7 +326,13 @@ export class Supervisor {
    * sent; the rest (`MAINPID=`, `WATCHDOG=1`, `RELOADING=1`, `ERRNO=` …) is ignored: warden
    * supervises the process it started, whatever pid a message names.
    */
-  private fromNotify(name: string, pid: number, text: string): void {
+  private fromNotify(spec: ServiceSpec, pid: number, text: string, sender: NotifySender | null): void {
+    const { name } = spec;
+    const verdict = notifyVerdict(spec.notifyAccess, pid, sender, PROC);
+    if (!verdict.ok) {
+      this.deps.logger.warn({ service: name, event: 'notify-refused', pid: sender?.pid, uid: sender?.uid }, `notify message refused: ${verdict.reason}`);
+      return;
+    }
     for (const { key, value } of parseNotifyMessage(text)) {
       if (key === 'READY' && value === '1') this.fromPid(name, pid, { type: 'ready' });
       else if (key === 'STATUS') this.fromPid(name, pid, { type: 'notify-status', text: value });

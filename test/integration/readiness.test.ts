@@ -4,8 +4,9 @@
  * Every wait is bounded; `warden wait --ready` is the user-visible contract checked.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { cli, serviceOf, show, statusOf } from './control-helpers.js';
@@ -87,6 +88,68 @@ test('NOTIFY_SOCKET: a restarted service gets a fresh socket and must report REA
   const now = await serviceOf(socket, 'svc');
   assert.notEqual(now.pid, first);
   assert.equal(now.ready, true);
+});
+
+/** Sends an sd_notify message to `notifySocket` as `nobody`, through `warden notify`: another user than the service. */
+function notifyAsNobody(notifySocket: string, fields: readonly string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'setpriv',
+      ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'env', `NOTIFY_SOCKET=${notifySocket}`, process.execPath, WARDEN_MAIN, 'notify', ...fields],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.once('error', reject);
+    child.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`warden notify as nobody exited ${code}: ${stderr}`))));
+  });
+}
+
+test("NOTIFY_SOCKET: another user's READY=1 and STATUS= are refused (notify-refused); the service's own child then makes it ready", async (t) => {
+  const { box, warden, socket } = await boot(t, (box) =>
+    box.service('api', {
+      run: [
+        'echo "$NOTIFY_SOCKET" > notify-socket-path',
+        'while [ ! -e go ]; do sleep 0.05; done',
+        `${NOTIFY} READY=1 'STATUS=serving'`,
+        'exec sleep 100000',
+      ].join('\n'),
+      files: { 'notify-socket': '' },
+    }).then(() => undefined),
+  );
+  // As under the default /run/warden (0755): the sandbox (0700) must not be what keeps nobody out.
+  await chmod(box.dir, 0o755);
+  const dir = join(box.servicesDir, 'api');
+  const path = await eventually('the NOTIFY_SOCKET path', async () => (await box.read(join(dir, 'notify-socket-path')))?.trim(), 15_000);
+  await notifyAsNobody(path, ['READY=1', 'STATUS=spoofed']);
+  const refused = await warden.waitForEvent(isEvent('api', 'notify-refused'), 15_000, 'notify-refused');
+  assert.equal(refused.uid, 65534, warden.tail());
+  const spoofed = await serviceOf(socket, 'api');
+  assert.deepEqual([spoofed.state, spoofed.ready, spoofed.statusText ?? null], ['starting', false, null], 'a message from nobody changed nothing');
+  assert.equal(warden.find(isEvent('api', 'ready')).length, 0);
+
+  await writeFile(join(dir, 'go'), '');
+  assert.equal((await cli(socket, ['wait', '--ready', '--timeout', '15000', 'api'])).code, 0, warden.tail());
+  const after = await serviceOf(socket, 'api');
+  assert.deepEqual([after.state, after.ready, after.statusText], ['up', true, 'serving']);
+});
+
+test('NOTIFY_SOCKET: with notify-socket `main`, a child of run is refused and the main process itself is heard', async (t) => {
+  const { warden, socket } = await boot(t, (box) =>
+    box.service('db', {
+      run: [
+        `${NOTIFY} READY=1 'STATUS=from a child'`,
+        // The run's main process itself (perl exec'd in its place) reports, and stays.
+        `exec perl -MSocket -e 'socket(my $s, AF_UNIX, SOCK_DGRAM, 0) or die; send($s, "READY=1\nSTATUS=from main", 0, pack_sockaddr_un($ENV{NOTIFY_SOCKET})) or die "send: $!"; sleep 100000'`,
+      ].join('\n'),
+      files: { 'notify-socket': 'main\n' },
+    }).then(() => undefined),
+  );
+  assert.equal((await cli(socket, ['wait', '--ready', '--timeout', '15000', 'db'])).code, 0, warden.tail());
+  const refused = warden.find(isEvent('db', 'notify-refused'));
+  assert.equal(refused.length, 1, warden.tail());
+  assert.match(String(refused[0]!.msg), /not the main process .*notify-socket says main/);
+  assert.equal((await serviceOf(socket, 'db')).statusText, 'from main');
 });
 
 test('check: starting until the check passes (a file appears), then ready', async (t) => {

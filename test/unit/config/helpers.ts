@@ -74,6 +74,7 @@ export function defaultSpec(dir: string, name: string): ServiceSpec {
     logLimits: { maxBytes: 1048576, keep: 10 },
     scriptsFingerprint: scriptsFingerprint(RUN.content),
     notifySocket: false,
+    notifyAccess: 'all',
     check: null,
   };
 }

@@ -31,14 +31,22 @@ function specWithCheck(dir: string, check: Partial<NonNullable<ServiceSpec['chec
 }
 
 describe('notify-socket', () => {
-  for (const content of ['', '1\n', 'anything\n']) {
-    it(`present (containing ${JSON.stringify(content)}): notifySocket is true`, async () => {
+  for (const [content, access] of [['', 'all'], ['1\n', 'all'], ['all\n', 'all'], ['main\n', 'main']] as const) {
+    it(`present (containing ${JSON.stringify(content)}): notifySocket is true, notifyAccess ${access}`, async () => {
       const dir = await service({ 'notify-socket': content });
       const r = await loadServiceDir(dir, DEFAULTS);
       assert.deepEqual(r.problems, []);
       assert.equal(r.spec?.notifySocket, true);
+      assert.equal(r.spec?.notifyAccess, access);
     });
   }
+
+  it('another word is a problem naming the choices', async () => {
+    const dir = await service({ 'notify-socket': 'anyone\n' });
+    const r = await loadServiceDir(dir, DEFAULTS);
+    assert.equal(r.spec, null);
+    assert.match(r.problems.map((p) => p.message).join('\n'), /expected all, main or 1, got "anyone"/);
+  });
 
   it('absent: notifySocket is false', async () => {
     const dir = await service({});

@@ -43,6 +43,7 @@ export function makeSpec(overrides: Partial<ServiceSpec> = {}): ServiceSpec {
     logLimits: { maxBytes: 1048576, keep: 10 },
     scriptsFingerprint: '0',
     notifySocket: false,
+    notifyAccess: 'all',
     check: null,
     ...overrides,
   };
