@@ -201,7 +201,9 @@ export class ServiceSet {
         return;
       }
       case 'stop':
-        this.supervisor.send(name, { type: 'down' });
+        // A changed longrun is out of the supervisor between its old run's retirement and its
+        // new spec's add (never re-added once the shutdown began): nothing is left to stop.
+        if (this.supervisor.get(name) !== undefined) this.supervisor.send(name, { type: 'down' });
         return;
       case 'retire': {
         const spec = this.leaving.get(name);
@@ -269,7 +271,8 @@ export class ServiceSet {
     const running = layer.filter((name) => this.supervisor.get(name) !== undefined);
     this.dispatch({ type: 'bring-down', atoms: layer });
     const budget = Math.max(0, ...running.map((n) => this.stopBudgetMs(this.specs.get(n) ?? this.leaving.get(n)!)));
-    const down = (): boolean => running.every((n) => this.supervisor.get(n)?.state.kind === 'down');
+    // One retired meanwhile (a change being applied) is down too.
+    const down = (): boolean => running.every((n) => (this.supervisor.get(n)?.state.kind ?? 'down') === 'down');
     // A oneshot that came up goes down with its layer: its `down` script (capped by the runner).
     const oneshotsDown = (): boolean => layer.every((n) => this.units.oneshots.get(n)?.kind !== 'stopping');
     const [stopped] = await Promise.all([this.supervisor.waitUntil(down, budget), waitUntil(this.subscribe, oneshotsDown, Infinity)]);
