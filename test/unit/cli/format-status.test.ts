@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ServiceStatus } from '../../../src/adapters/control-protocol.js';
 import { duration, formatStatusTable, memory } from '../../../src/cli/format-status.js';
+import { upStatus } from './status-fixture.js';
 
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;]*m/;
@@ -15,29 +16,8 @@ const assertHas = (text: string, part: string): void => assert.ok(text.includes(
 const NOW = Date.parse('2025-01-01T00:00:00.000Z');
 
 function status(over: Partial<ServiceStatus> & { name: string }): ServiceStatus {
-  return {
-    state: 'up',
-    goal: 'up',
-    pid: 100,
-    uptimeMs: 5000,
-    upDownSince: new Date(NOW - 5000).toISOString(),
-    ready: true,
-    readySince: new Date(NOW - 5000).toISOString(),
-    normallyUp: true,
-    restarts: 0,
-    lastExit: null,
-    backoffUntil: null,
-    deaths: 0,
-    crashLoop: false,
-    downReason: null,
-    statusText: null,
-    rssBytes: null,
-    cpuMs: null,
-    cpuPercent: null,
-    processes: null,
-    problems: [],
-    ...over,
-  };
+  const since = new Date(NOW - 5000).toISOString();
+  return upStatus({ upDownSince: since, readySince: since, ...over });
 }
 
 /** The table's lines split into cells (two or more spaces apart). */

@@ -3,33 +3,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ServiceStatus } from '../../../src/adapters/control-protocol.js';
 import { healthReport, unhealthyReason } from '../../../src/cli/health.js';
+import { upStatus } from './status-fixture.js';
 
-function status(over: Partial<ServiceStatus>): ServiceStatus {
-  return {
-    name: 'svc',
-    state: 'up',
-    goal: 'up',
-    pid: 100,
-    uptimeMs: 5000,
-    upDownSince: null,
-    ready: true,
-    readySince: null,
-    normallyUp: true,
-    restarts: 0,
-    lastExit: null,
-    backoffUntil: null,
-    deaths: 0,
-    crashLoop: false,
-    downReason: null,
-    statusText: null,
-    rssBytes: null,
-    cpuMs: null,
-    cpuPercent: null,
-    processes: null,
-    problems: [],
-    ...over,
-  };
-}
+const status = upStatus;
 
 const cases: readonly [string, Partial<ServiceStatus>, string | null][] = [
   ['up and ready', {}, null],
