@@ -71,28 +71,24 @@ export interface Peer {
 
 /** warden from the release tarball: Node's single executable application with its own C libraries. */
 function releasePeer(name: string, opt: string): Peer {
-  return {
-    name,
-    supervises: true,
-    launch(root) {
-      const env = { ...process.env, WARDEN_LOG_LEVEL: 'warn' };
-      const lib = join(opt, 'lib');
-      const loader = join(lib, readdirSync(lib).find((f) => f.startsWith('ld-linux'))!);
-      const args = ['--library-path', lib, join(opt, 'bin', 'warden'), 'boot', '--services', join(root, 'services')];
-      const child = start(root, loader, args, root, env);
-      return instance(root, child, () => signal(child.pid, 'SIGTERM'));
-    },
-  };
+  const lib = join(opt, 'lib');
+  const loader = join(lib, readdirSync(lib).find((f) => f.startsWith('ld-linux'))!);
+  return wardenPeer(name, loader, ['--library-path', lib, join(opt, 'bin', 'warden')]);
 }
 
 /** warden as `NODE dist/src/cli/main.js boot`. */
 function wardenOn(name: string, node: string): Peer {
+  return wardenPeer(name, node, [WARDEN_CLI]);
+}
+
+/** `PROGRAM ...ARGS boot --services ROOT/services`, stopped by SIGTERM. */
+function wardenPeer(name: string, program: string, args: readonly string[]): Peer {
   return {
     name,
     supervises: true,
     launch(root) {
       const env = { ...process.env, WARDEN_LOG_LEVEL: 'warn' };
-      const child = start(root, node, [WARDEN_CLI, 'boot', '--services', join(root, 'services')], root, env);
+      const child = start(root, program, [...args, 'boot', '--services', join(root, 'services')], root, env);
       return instance(root, child, () => signal(child.pid, 'SIGTERM'));
     },
   };
