@@ -128,7 +128,7 @@ export class Init {
       invalid: () => this.services.invalid(),
       usage: new UsageSampler(treeUsage),
       halt: (code) => void this.stop({ kind: 'halt', code, by: 'warden halt' }),
-      reload: () => this.services.rescan(),
+      reload: () => this.services.rescan('reload'),
       stopping: () => this.stopping !== null,
       units: () => this.services.atomStates(),
       atomsOf: (names) => this.services.atomsOf(names),
@@ -139,7 +139,7 @@ export class Init {
     this.watchedDirs = [...settings.serviceDirs, ...settings.s6RcDirs].filter((d) => existsSync(d));
     this.watcher = new DirWatcher(this.watchedDirs, {
       settleMs: WATCH_SETTLE_MS,
-      onChange: () => void this.services.rescan(),
+      onChange: () => void this.services.rescan('watcher'),
       onError: (err) => logger.warn({ event: 'watch-error', err }, 'watch-error'),
     });
     this.control = new ControlServer(settings.socketPath, handler, (err) =>
@@ -152,7 +152,7 @@ export class Init {
         if (this.divertToCommand(signal)) return;
         void this.stop(powerOff ? { kind: 'halt', code: 0, by: signal } : { kind: 'signal', signal });
       },
-      rescan: () => void this.services.rescan(),
+      rescan: () => void this.services.rescan('SIGHUP'),
       forward: (signal, name) => this.forward(signal, name),
     };
   }
@@ -247,14 +247,14 @@ export class Init {
     if (settings.stage2Hook.length > 0) await this.runStage2Hook();
     if (this.stopping) return;
 
-    await this.services.rescan();
+    await this.services.rescan('boot');
     // The previous boot's environment dirs go now that the services run, not before them.
     removeStaleEnvDirs(envDirs(settings.runDir, settings.s6Runtime));
     // Watching starts after the first services do; one more rescan once it is on catches any
     // change made in between (it touches nothing when nothing changed).
     void this.watcher
       .start()
-      .then(() => this.services.rescan())
+      .then(() => this.services.rescan('watcher'))
       .then(() => logger.info({ event: 'watching', dirs: this.watchedDirs.join(',') }, 'watching'))
       .catch((err: unknown) => logger.warn({ event: 'watch-unavailable', err }, 'watch-unavailable'));
     // As s6-overlay's rc.init: the bring-up as a whole (s6-rc -u change top) ends first; a failed

@@ -41,6 +41,9 @@ export interface LoadedUnits {
 /** Runs a oneshot's up or down script to its end. */
 export type OneshotRun = (spec: OneshotSpec, phase: 'up' | 'down') => Promise<OneshotOutcome>;
 
+/** What asked for a rescan: boot, the dir watcher, `warden reload`, or SIGHUP. */
+export type RescanCause = 'boot' | 'watcher' | 'reload' | 'SIGHUP';
+
 export interface RescanResult {
   readonly added: readonly string[];
   readonly removed: readonly string[];
@@ -86,9 +89,12 @@ export class ServiceSet {
     supervisor.onChange(() => this.dispatch({ type: 'longrun-changed' }));
   }
 
-  /** Reads the dirs again and applies the difference; rescans run one at a time. */
-  rescan(): Promise<RescanResult> {
-    const next = this.rescans.then(() => this.apply());
+  /**
+   * Reads the dirs again and applies the difference; rescans run one at a time. The cause is
+   * logged with the change, so an operator (and a test) sees what applied it.
+   */
+  rescan(cause: RescanCause): Promise<RescanResult> {
+    const next = this.rescans.then(() => this.apply(cause));
     this.rescans = next.catch(() => undefined);
     return next;
   }
@@ -232,7 +238,7 @@ export class ServiceSet {
     }
   }
 
-  private async apply(): Promise<RescanResult> {
+  private async apply(cause: RescanCause): Promise<RescanResult> {
     const loaded = await this.load();
     if (this.closed) return { added: [], removed: [], changed: [] };
     this.invalidUnits = new Map(loaded.invalid.map((u) => [u.name, u]));
@@ -260,7 +266,7 @@ export class ServiceSet {
       changed: diff.changed.map((s) => s.name),
     };
     if (result.added.length + result.removed.length + result.changed.length > 0) {
-      this.logger.info({ event: 'services-changed', ...joinAll(result) }, 'services-changed');
+      this.logger.info({ event: 'services-changed', cause, ...joinAll(result) }, 'services-changed');
     }
     // The replaced longruns are supervised anew: what waits for them looks again.
     this.dispatch({ type: 'longrun-changed' });

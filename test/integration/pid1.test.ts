@@ -169,13 +169,12 @@ test('SIGTERM stops services in reverse dependency order, SIGKILLs one that igno
   await warden.waitForEvent(is('started', 'app'), 15_000, 'started app');
   await eventually('stubborn to ignore TERM', async () => (await box.read(armed)) !== null, 10_000);
 
-  const sent = performance.now();
   await warden.signal('SIGTERM');
   const result = await warden.waitForExit(30_000);
-  const tookMs = performance.now() - sent;
   assert.equal(result.code, 0, warden.tail());
-  // The budget: stubborn's 500 ms kill timeout plus margins; far less than this bound.
-  assert.ok(tookMs < 15_000, `exited ${Math.round(tookMs)} ms after SIGTERM`);
+  // Every service was down before the final sweep: stubborn went by its own timeout-kill, not
+  // by the last resort that kills whatever is left.
+  assert.equal(warden.find((e) => e.event === 'exit')[0]?.killed, 0, warden.tail());
 
   const ev = warden.events;
   const kill = warden.find(is('kill-timeout', 'stubborn'));
