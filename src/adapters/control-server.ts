@@ -6,14 +6,9 @@
 import { chmodSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlinkSync, type Stats } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
-import {
-  MAX_REQUEST_BYTES,
-  PROTOCOL_VERSION,
-  parseRequest,
-  type ProtocolError,
-  type ReplyLine,
-  type RequestLine,
-} from './control-protocol.js';
+import { parseRequest } from '../protocol/parse-request.js';
+import type { ProtocolError, ReplyLine } from '../protocol/reply.js';
+import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type RequestLine } from '../protocol/request.js';
 import { peerCredentials } from './peer-credentials.js';
 import { peerHungUp } from './socket-hangup.js';
 

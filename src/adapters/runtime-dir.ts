@@ -9,9 +9,7 @@
 import { accessSync, chmodSync, constants, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-export const DEFAULT_RUN_DIR = '/run/warden';
-export const SOCKET_NAME = 'control.sock';
+import { DEFAULT_RUN_DIR, SOCKET_NAME } from '../protocol/socket-path.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -17,12 +17,11 @@
  * until it drains.
  */
 import { join } from 'node:path';
+import type { ConsoleFormat } from '../core/service-spec.js';
 import { formatRecords, LineSplitter, MAX_LINE_BYTES, type LineSegment, type StreamName } from './log-line.js';
 import { RotatingFile, type LogLimits } from './rotating-file.js';
 
 export type { LogLimits } from './rotating-file.js';
-
-export type ConsoleFormat = 'prefix' | 'json' | 'none';
 
 export const DEFAULT_LOG_DIR = '/var/log/warden';
 export const DEFAULT_MAX_BYTES = 1024 * 1024;

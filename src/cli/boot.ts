@@ -5,11 +5,12 @@ import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
 import { createLogger, flushLogger, type Logger } from '../adapters/logger.js';
 import { fallbackLogDir } from '../adapters/service-logs.js';
-import { chooseRunDir, SOCKET_NAME, unusableReason } from '../adapters/runtime-dir.js';
+import { chooseRunDir, unusableReason } from '../adapters/runtime-dir.js';
+import { SOCKET_NAME } from '../protocol/socket-path.js';
 import { bootSettings, logLevel, UsageError, type BootSettings } from '../config/boot-settings.js';
 import { Init } from '../daemon/init.js';
 import { BOOT_USAGE, parseBootArgs } from './boot-args.js';
-import { EXIT_CANNOT_START, EXIT_USAGE } from './exit-codes.js';
+import { EXIT_CANNOT_START, EXIT_USAGE } from '../protocol/exit-codes.js';
 
 /**
  * Chooses the runtime dir (runtime-dir.ts) and puts it in warden's environment as

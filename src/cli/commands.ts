@@ -16,7 +16,7 @@ import {
   waitCommand,
 } from './control-commands.js';
 import { nearMiss } from '../config/near-miss.js';
-import { EXIT_CODES_HELP, EXIT_USAGE } from './exit-codes.js';
+import { EXIT_CODES_HELP, EXIT_USAGE } from '../protocol/exit-codes.js';
 import { logsCommand } from './logs-command.js';
 import { notifyCommand } from './notify-command.js';
 import { wardenVersion } from './version.js';

@@ -1,8 +1,10 @@
 /** Sends one request to the running supervisor and returns its reply; errors say what to do. */
 import { connect } from 'node:net';
 import { socketCandidates } from '../adapters/runtime-dir.js';
-import { PROTOCOL_VERSION, socketPath, type ProtocolError, type ReplyLine, type Request } from '../adapters/control-protocol.js';
-import { EXIT_CANNOT_START, EXIT_FAILED, EXIT_TIMEOUT, EXIT_UNKNOWN_SERVICE } from './exit-codes.js';
+import { EXIT_BY_ERROR, EXIT_CANNOT_START, EXIT_FAILED } from '../protocol/exit-codes.js';
+import type { ProtocolError, ReplyLine } from '../protocol/reply.js';
+import { PROTOCOL_VERSION, type Request } from '../protocol/request.js';
+import { socketPath } from '../protocol/socket-path.js';
 
 /** A failure the CLI reports in one line and exits with `exitCode`. */
 export class CliError extends Error {
@@ -32,15 +34,9 @@ export function currentSocket(): string {
 export async function call(request: Request, socket = currentSocket()): Promise<unknown> {
   const reply = await send(request, socket);
   if (reply.ok) return reply.result;
+  // A newer warden may send an error code this client does not know.
   throw new CliError(describe(reply.error), EXIT_BY_ERROR[reply.error.code] ?? EXIT_FAILED);
 }
-
-/** The error codes with an exit code of their own; the rest exit EXIT_FAILED. */
-const EXIT_BY_ERROR: Partial<Record<ProtocolError['code'], number>> = {
-  'permission-denied': EXIT_CANNOT_START,
-  'unknown-service': EXIT_UNKNOWN_SERVICE,
-  timeout: EXIT_TIMEOUT,
-};
 
 function describe(error: ProtocolError): string {
   if (error.code === 'unknown-service' && error.known) {

@@ -1,9 +1,10 @@
 /** The commands that talk to the running supervisor over its control socket. */
 import type { Argv, CommandModule } from 'yargs';
-import type { ServiceStatus, WaitCondition } from '../adapters/control-protocol.js';
+import type { WaitCondition } from '../protocol/request.js';
+import type { ServiceStatus } from '../protocol/service-status.js';
 import { MAX_TIMER_MS } from '../core/timer-limit.js';
 import { call, CliError } from './control-client.js';
-import { EXIT_FAILED, EXIT_TIMEOUT, EXIT_USAGE } from './exit-codes.js';
+import { EXIT_FAILED, EXIT_TIMEOUT, EXIT_USAGE } from '../protocol/exit-codes.js';
 import { formatStatusTable } from './format-status.js';
 import { healthReport } from './health.js';
 

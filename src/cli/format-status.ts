@@ -1,5 +1,5 @@
 /** `warden status` as a table for people; `--json` prints the protocol's ServiceStatus as is. */
-import type { ServiceStatus } from '../adapters/control-protocol.js';
+import type { ServiceStatus } from '../protocol/service-status.js';
 import { problemsText } from './health.js';
 
 const COLORS = { green: 32, yellow: 33, red: 31, dim: 2 } as const;

@@ -3,7 +3,7 @@
  * when it is up and ready and not crash-looping; the services judged are the named ones, or
  * every normally-up one (no `down` file). Pure: the caller fetches the statuses and prints.
  */
-import type { ServiceStatus } from '../adapters/control-protocol.js';
+import type { ServiceStatus } from '../protocol/service-status.js';
 import { formatProblem } from '../config/config-problem.js';
 
 /** An invalid service's problems in one line: the first in full, how many more. */

@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { fallbackLogDir, logDir } from '../adapters/service-logs.js';
 import { currentSocket } from './control-client.js';
-import { EXIT_USAGE } from './exit-codes.js';
+import { EXIT_USAGE } from '../protocol/exit-codes.js';
 import { LogFollower, parseSince, readLogs, servicesWithLogs, SinceError, type LogEntry } from './log-reader.js';
 
 interface LogsArgs {

@@ -4,7 +4,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { CliError } from './control-client.js';
-import { EXIT_USAGE } from './exit-codes.js';
+import { EXIT_USAGE } from '../protocol/exit-codes.js';
 
 interface NotifyArgs {
   readonly fields?: string[];

@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
-import { EXIT_USAGE } from './exit-codes.js';
+import { EXIT_USAGE } from '../protocol/exit-codes.js';
 
 export function runScript(argv: readonly string[]): void {
   const [file, ...args] = argv;

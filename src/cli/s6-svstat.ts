@@ -11,9 +11,9 @@
 import { realpathSync } from 'node:fs';
 import { constants } from 'node:os';
 import { basename } from 'node:path';
-import type { ServiceStatus } from '../adapters/control-protocol.js';
+import type { ServiceStatus } from '../protocol/service-status.js';
 import { call, CliError } from './control-client.js';
-import { EXIT_CANNOT_START, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
+import { EXIT_CANNOT_START, EXIT_FAILED, EXIT_USAGE } from '../protocol/exit-codes.js';
 
 const USAGE =
   's6-svstat: usage: s6-svstat [ -uwNrpest | -o up,wantedup,normallyup,ready,paused,pid,exitcode,signal,signum,updownsince,readysince,updownfor,readyfor ] [ -n ] servicedir\n';

@@ -1,8 +1,8 @@
 /** The settings of `warden boot`, from its flags and WARDEN_* variables, validated once here. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { socketPath } from '../adapters/control-protocol.js';
-import type { ConsoleFormat } from '../adapters/service-logs.js';
+import { DEFAULT_RUN_DIR, socketPath } from '../protocol/socket-path.js';
+import type { ConsoleFormat } from '../core/service-spec.js';
 import { overlaySettings, type OverlayNote, type Stage2Failure } from './overlay-env.js';
 import { siblingBundleDirs, type UnitLayout } from './load-units.js';
 import { MAX_TIMER_MS } from '../core/timer-limit.js';
@@ -94,7 +94,6 @@ function overlayDirs(etc: string) {
     fixAttrs: join(etc, 'fix-attrs.d'),
   };
 }
-export const DEFAULT_RUN_DIR = '/run/warden';
 
 /** warden's log level: `WARDEN_LOG_LEVEL`, else from S6_VERBOSITY, else info. */
 export function logLevel(env: Readonly<Record<string, string | undefined>>): string {

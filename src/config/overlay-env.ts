@@ -4,7 +4,7 @@
  * gets one log line saying so. Images moved from s6-overlay keep their ENV lines unchanged.
  */
 import { MAX_TIMER_MS } from '../core/timer-limit.js';
-import type { ConsoleFormat } from '../adapters/service-logs.js';
+import type { ConsoleFormat } from '../core/service-spec.js';
 
 /** What a failing cont-init.d script or oneshot does (S6_BEHAVIOUR_IF_STAGE2_FAILS 0 · 1 · 2). */
 export type Stage2Failure = 'continue-silently' | 'continue' | 'stop';

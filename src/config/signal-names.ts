@@ -1,9 +1,7 @@
-import { constants } from 'node:os';
+import { normalizeSignal } from '../protocol/signal-name.js';
 import { excerpt } from './config-problem.js';
 
 export type SignalParse = { readonly ok: true; readonly signal: string } | { readonly ok: false; readonly message: string };
-
-const KNOWN: Readonly<Record<string, number>> = constants.signals;
 
 /**
  * Parses a down-signal: a name with or without "SIG", any case (`TERM`, `SIGINT`, `sighup`),
@@ -11,17 +9,8 @@ const KNOWN: Readonly<Record<string, number>> = constants.signals;
  */
 export function parseSignalName(text: string): SignalParse {
   const raw = text.trim();
-  let name: string | undefined;
-  if (/^\d+$/.test(raw)) {
-    const num = Number(raw);
-    // The first name wins for aliases (SIGABRT before SIGIOT, SIGIO before SIGPOLL).
-    name = Object.keys(KNOWN).find((k) => KNOWN[k] === num);
-  } else {
-    const upper = raw.toUpperCase();
-    const candidate = upper.startsWith('SIG') ? upper : `SIG${upper}`;
-    if (Object.prototype.hasOwnProperty.call(KNOWN, candidate)) name = candidate;
-  }
-  if (name === undefined) {
+  const name = normalizeSignal(raw);
+  if (name === null) {
     return {
       ok: false,
       message: `expected a signal name such as TERM, INT, HUP, QUIT, USR1 or KILL, got ${excerpt(raw)}`,

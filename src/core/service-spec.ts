@@ -88,3 +88,6 @@ export interface RunAs {
   readonly gid: number;
   readonly label: string;
 }
+
+/** How services' output is copied to warden's own console: prefixed lines, JSON records, or not at all. */
+export type ConsoleFormat = 'prefix' | 'json' | 'none';

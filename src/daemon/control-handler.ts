@@ -1,7 +1,7 @@
 /** Answers control requests from the running supervisor's state. */
-import { constants } from 'node:os';
 import type { Clock } from '../adapters/clock.js';
-import type { RequestLine, ServiceStatus, WaitCondition } from '../adapters/control-protocol.js';
+import type { RequestLine, WaitCondition } from '../protocol/request.js';
+import type { ServiceStatus } from '../protocol/service-status.js';
 import type { HandlerResult, RequestHandler } from '../adapters/control-server.js';
 import type { InvalidUnit } from '../config/config-problem.js';
 import type { Service } from '../core/service-machine.js';
@@ -35,14 +35,6 @@ const satisfied: Record<WaitCondition, (s: Service) => boolean> = {
   ready: (s) => s.state.kind === 'up',
   down: (s) => s.state.kind === 'down',
 };
-
-/** A signal name in any of the forms `kill` takes: TERM, SIGTERM, term, 15. */
-function normalizeSignal(text: string): string | null {
-  const upper = text.trim().toUpperCase();
-  if (/^\d+$/.test(upper)) return Object.entries(constants.signals).find(([, n]) => n === Number(upper))?.[0] ?? null;
-  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
-  return name in constants.signals ? name : null;
-}
 
 /** Unknown names an error lists before saying how many more there were. */
 const MAX_NAMED_UNKNOWN = 10;
@@ -111,9 +103,7 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
         const blocked = notWaiting(found.names);
         if (blocked) return blocked;
         if (request.cmd === 'signal') {
-          const signal = normalizeSignal(request.signal);
-          if (signal === null) return { ok: false, error: { code: 'bad-request', message: `unknown signal ${request.signal}` } };
-          for (const name of found.names) ctx.supervisor.send(name, { type: 'signal', signal });
+          for (const name of found.names) ctx.supervisor.send(name, { type: 'signal', signal: request.signal });
         } else {
           for (const name of found.names) ctx.supervisor.send(name, { type: request.cmd });
         }

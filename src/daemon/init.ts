@@ -41,6 +41,7 @@ import { listScripts, runScripts } from './stage-scripts.js';
 import { Supervisor } from './supervisor.js';
 import { armNativeSignals, routeSignals, type SignalRoutes } from './signal-router.js';
 import { sendSignal } from '../adapters/signals.js';
+import { EXIT_CANNOT_START } from '../protocol/exit-codes.js';
 
 /** Why the container stops; it decides the exit code. */
 export type StopReason =
@@ -51,9 +52,6 @@ export type StopReason =
 
 /** The signals S6_CMD_RECEIVE_SIGNALS sends to CMD instead of PID 1 (s6-overlay's list). */
 const DIVERTED_SIGNALS: ReadonlySet<string> = new Set(['SIGTERM', 'SIGQUIT', 'SIGINT', 'SIGUSR1', 'SIGUSR2', 'SIGPWR', 'SIGWINCH']);
-
-/** Exit code when warden itself cannot start (s6's convention for a failed system call). */
-export const EXIT_CANNOT_START = 111;
 
 /** Quiet time after the last change in a service dir before it is applied (well under 1 s in all). */
 const WATCH_SETTLE_MS = 250;

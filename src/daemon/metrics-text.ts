@@ -4,7 +4,7 @@
  * RSS and ~0.25 s to load (measured, see docs/metrics.md) for gauges warden reads at scrape time.
  */
 import { constants } from 'node:os';
-import type { ServiceStatus } from '../adapters/control-protocol.js';
+import type { ServiceStatus } from '../protocol/service-status.js';
 
 export interface ServiceSample {
   readonly status: ServiceStatus;

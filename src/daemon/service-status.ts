@@ -1,6 +1,6 @@
 /** A service as `warden status` reports it, from its core state (monotonic times made wall-clock). */
 import { constants } from 'node:os';
-import type { ServiceStatus } from '../adapters/control-protocol.js';
+import type { ServiceStatus } from '../protocol/service-status.js';
 import type { InvalidUnit } from '../config/config-problem.js';
 import type { ExitStatus } from '../core/exit-status.js';
 import type { Service } from '../core/service-machine.js';

@@ -13,8 +13,8 @@ import { appendFile, chmod, copyFile, mkdir, rm, stat, writeFile } from 'node:fs
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServiceStatus } from '../../src/adapters/control-protocol.js';
-import { MAX_REQUEST_BYTES } from '../../src/adapters/control-protocol.js';
+import type { ServiceStatus } from '../../src/protocol/service-status.js';
+import { MAX_REQUEST_BYTES } from '../../src/protocol/request.js';
 import {
   cli,
   errorCode,

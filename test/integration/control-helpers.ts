@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { chmod } from 'node:fs/promises';
 import { connect } from 'node:net';
 import type { TestContext } from 'node:test';
-import type { ServiceStatus } from '../../src/adapters/control-protocol.js';
+import type { ServiceStatus } from '../../src/protocol/service-status.js';
 import { eventually, Sandbox, WARDEN_MAIN, type ServiceDef, type Warden } from './harness.js';
 
 export interface CliResult {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import type { ServiceStatus } from '../../src/adapters/control-protocol.js';
+import type { ServiceStatus } from '../../src/protocol/service-status.js';
 import { cli, LONG_RUN, serviceOf, show, startWarden, statusOf } from './control-helpers.js';
 import { eventually } from './harness.js';
 

@@ -18,7 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { ServiceStatus } from '../../src/adapters/control-protocol.js';
+import type { ServiceStatus } from '../../src/protocol/service-status.js';
 import { statusOf } from './control-helpers.js';
 import { eventually, Sandbox, sq, type ServiceDef } from './harness.js';
 

@@ -14,7 +14,7 @@ import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { ServiceStatus } from '../../src/adapters/control-protocol.js';
+import type { ServiceStatus } from '../../src/protocol/service-status.js';
 import { cli, show } from './control-helpers.js';
 import { REPO_ROOT, Sandbox, eventually } from './harness.js';
 import { at, before, imagePrelude, marks, imageRootPrelude } from './overlay-box.js';

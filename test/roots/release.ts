@@ -10,7 +10,7 @@ import { chmod, copyFile, mkdir, readdir, readFile, symlink, writeFile } from 'n
 import { join, relative } from 'node:path';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
-import type { ServiceStatus } from '../../src/adapters/control-protocol.js';
+import type { ServiceStatus } from '../../src/protocol/service-status.js';
 import { eventually, REPO_ROOT, Sandbox } from '../integration/harness.js';
 
 const run = promisify(execFile);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { ServiceStatus } from '../../../src/adapters/control-protocol.js';
+import type { ServiceStatus } from '../../../src/protocol/service-status.js';
 import { duration, formatStatusTable, memory } from '../../../src/cli/format-status.js';
 import { upStatus } from './status-fixture.js';
 

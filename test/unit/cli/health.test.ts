@@ -1,7 +1,7 @@
 /** `warden health`'s judgement of each status, as a table. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ServiceStatus } from '../../../src/adapters/control-protocol.js';
+import type { ServiceStatus } from '../../../src/protocol/service-status.js';
 import { healthReport, unhealthyReason } from '../../../src/cli/health.js';
 import { upStatus } from './status-fixture.js';
 

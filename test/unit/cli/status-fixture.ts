@@ -1,5 +1,5 @@
 /** A status as the control socket gives it: a running, ready service, with what a test changes. */
-import type { ServiceStatus } from '../../../src/adapters/control-protocol.js';
+import type { ServiceStatus } from '../../../src/protocol/service-status.js';
 
 export function upStatus(over: Partial<ServiceStatus>): ServiceStatus {
   return {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ServiceStatus } from '../../../src/adapters/control-protocol.js';
+import type { ServiceStatus } from '../../../src/protocol/service-status.js';
 import type { Effect } from '../../../src/core/service-machine.js';
 import { serviceStatus, waitingStatus } from '../../../src/daemon/service-status.js';
 import { ev, makeSpec, quickDeaths, run, type Timed } from '../core/harness.js';

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { logDir, ServiceLogs, type ConsoleFormat } from '../../../src/adapters/service-logs.js';
+import { logDir, ServiceLogs } from '../../../src/adapters/service-logs.js';
+import type { ConsoleFormat } from '../../../src/core/service-spec.js';
 
 const T = '2024-05-01T12:00:00.000Z';
 const now = (): number => Date.parse(T);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { parseRequest, PROTOCOL_VERSION, type ErrorCode, type RequestLine } from '../../../src/adapters/control-protocol.js';
+import { parseRequest } from '../../../src/protocol/parse-request.js';
+import type { ErrorCode } from '../../../src/protocol/reply.js';
+import { PROTOCOL_VERSION, type RequestLine } from '../../../src/protocol/request.js';
 
 const line = (obj: unknown): string => JSON.stringify(obj);
 
@@ -20,9 +22,24 @@ const valid: readonly { readonly name: string; readonly line: string; readonly w
   { name: 'restart', line: line({ v: 1, cmd: 'restart', services: ['web'] }), want: { v: 1, cmd: 'restart', services: ['web'] } },
   { name: 'once', line: line({ v: 1, cmd: 'once', services: ['web'] }), want: { v: 1, cmd: 'once', services: ['web'] } },
   {
-    name: 'signal',
+    name: 'signal, its name made SIGNAME',
     line: line({ v: 1, cmd: 'signal', signal: 'HUP', services: ['web'] }),
-    want: { v: 1, cmd: 'signal', signal: 'HUP', services: ['web'] },
+    want: { v: 1, cmd: 'signal', signal: 'SIGHUP', services: ['web'] },
+  },
+  {
+    name: 'signal by number',
+    line: line({ v: 1, cmd: 'signal', signal: '10', services: ['web'] }),
+    want: { v: 1, cmd: 'signal', signal: 'SIGUSR1', services: ['web'] },
+  },
+  {
+    name: 'units',
+    line: line({ v: 1, cmd: 'units' }),
+    want: { v: 1, cmd: 'units' },
+  },
+  {
+    name: 'change down, with a timeout',
+    line: line({ v: 1, cmd: 'change', direction: 'down', timeoutMs: 300, services: ['db'] }),
+    want: { v: 1, cmd: 'change', direction: 'down', timeoutMs: 300, services: ['db'] },
   },
   {
     name: 'wait with every field',
@@ -90,6 +107,10 @@ const invalid: readonly { readonly name: string; readonly line: string; readonly
   { name: 'signal without a signal', line: line({ v: 1, cmd: 'signal', services: ['web'] }), code: 'bad-request', id: null },
   { name: 'signal empty', line: line({ v: 1, cmd: 'signal', signal: '', services: ['web'] }), code: 'bad-request', id: null },
   { name: 'signal as a number', line: line({ v: 1, cmd: 'signal', signal: 9, services: ['web'] }), code: 'bad-request', id: null },
+  { name: 'signal unknown', line: line({ v: 1, id: 5, cmd: 'signal', signal: 'NOPE', services: ['web'] }), code: 'bad-request', id: 5 },
+  { name: 'signal number past the named ones', line: line({ v: 1, cmd: 'signal', signal: '40', services: ['web'] }), code: 'bad-request', id: null },
+  { name: 'change without a direction', line: line({ v: 1, cmd: 'change', services: ['db'] }), code: 'bad-request', id: null },
+  { name: 'change with no services', line: line({ v: 1, cmd: 'change', direction: 'up' }), code: 'bad-request', id: null },
   { name: 'wait, unknown condition', line: line({ v: 1, cmd: 'wait', condition: 'sideways', services: ['a'] }), code: 'bad-request', id: null },
   { name: 'wait, any not a boolean', line: line({ v: 1, cmd: 'wait', any: 'yes', services: ['a'] }), code: 'bad-request', id: null },
   { name: 'wait, negative timeout', line: line({ v: 1, cmd: 'wait', timeoutMs: -1, services: ['a'] }), code: 'bad-request', id: null },

@@ -1,0 +1,24 @@
+/**
+ * Signal names as people write them (`TERM`, `SIGTERM`, `term`, `15`) → the one form warden
+ * passes on (`SIGTERM`): the `signal` request and the `down-signal` file read them alike.
+ * The names are those Node can send (its `os.constants.signals` on Linux): the signal table's
+ * named signals and two aliases; a number takes the table's name (SIGABRT, not SIGIOT).
+ */
+import { SIGNAL_TABLE } from '../core/signal-table.js';
+
+const ALIASES: readonly (readonly [string, number])[] = [
+  ['SIGIOT', 6],
+  ['SIGPOLL', 29],
+];
+
+const NAMED = SIGNAL_TABLE.filter((e) => e.name.startsWith('SIG') && !e.name.startsWith('SIGRT'));
+const BY_NAME: ReadonlyMap<string, number> = new Map([...NAMED.map((e): [string, number] => [e.name, e.number]), ...ALIASES]);
+const BY_NUMBER: ReadonlyMap<number, string> = new Map(NAMED.map((e) => [e.number, e.name]));
+
+/** The `SIGNAME` a signal name or number stands for, or null when it names none. */
+export function normalizeSignal(text: string): string | null {
+  const upper = text.trim().toUpperCase();
+  if (/^\d+$/.test(upper)) return BY_NUMBER.get(Number(upper)) ?? null;
+  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+  return BY_NAME.has(name) ? name : null;
+}

@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { constants } from 'node:os';
+import { describe, test } from 'node:test';
+import { normalizeSignal } from '../../../src/protocol/signal-name.js';
+
+/** What Node itself can send: every name it knows, and for a number its first name. */
+const NODE_SIGNALS: Readonly<Record<string, number>> = constants.signals;
+const firstNameOf = (n: number): string | null => Object.keys(NODE_SIGNALS).find((k) => NODE_SIGNALS[k] === n) ?? null;
+
+describe('normalizeSignal', () => {
+  test('every name Node can send is known, with or without SIG, in any case', () => {
+    for (const name of Object.keys(NODE_SIGNALS)) {
+      for (const written of [name, name.slice(3), name.toLowerCase(), ` ${name.slice(3).toLowerCase()}\n`]) {
+        assert.equal(normalizeSignal(written), name, JSON.stringify(written));
+      }
+    }
+  });
+
+  test('a number is the first name Node gives it (SIGABRT, not SIGIOT), none past the named ones', () => {
+    for (let n = 0; n <= 70; n++) assert.equal(normalizeSignal(String(n)), firstNameOf(n), String(n));
+    assert.equal(normalizeSignal('6'), 'SIGABRT');
+    assert.equal(normalizeSignal('29'), 'SIGIO');
+    assert.equal(normalizeSignal('015'), 'SIGTERM');
+  });
+
+  test('anything else names no signal', () => {
+    for (const text of ['', 'SIG', 'SIGSIGTERM', 'FOO', '-15', '1.5', 'RTMIN', 'SIGRTMIN+1', '32', 'constructor', 'TERM 15']) {
+      assert.equal(normalizeSignal(text), null, JSON.stringify(text));
+    }
+  });
+});
