@@ -44,19 +44,32 @@ export function loadTemplates(dir: string = DEFAULT_TEMPLATE_DIR): Templates {
   return { config: read('haproxy.cfg.hbs'), server: read('server.hbs'), dir };
 }
 
-function renderer(templates: Templates) {
+/** Both templates compiled: render as many files and servers as needed from one compile. */
+export interface Renderer {
+  /** The whole haproxy.cfg for these servers (sorted by name, so equal sets render equal files). */
+  config(servers: readonly Server[], settings: HaproxySettings): string;
+  /** One server's line after `server ` (name, address and parameters), as `add server BACKEND/…` takes it. */
+  serverArgs(server: Server, settings: HaproxySettings): string;
+}
+
+/** Compiles both templates once; throws TemplateError naming the file that does not compile. */
+export function compileTemplates(templates: Templates): Renderer {
   const hb = Handlebars.create();
   const serverFile = join(templates.dir, 'server.hbs');
   const configFile = join(templates.dir, 'haproxy.cfg.hbs');
   let server: Handlebars.TemplateDelegate;
   let config: Handlebars.TemplateDelegate;
+  // Handlebars compiles on a delegate's first call: parse now, so a broken partial is an error
+  // of this compile even when no server is rendered yet.
   try {
+    hb.parse(templates.server.trim());
     server = hb.compile(templates.server.trim(), { strict: true, noEscape: true });
     hb.registerPartial('server', server);
   } catch (err) {
     throw new TemplateError(`${serverFile}: ${(err as Error).message}`);
   }
   try {
+    hb.parse(templates.config);
     config = hb.compile(templates.config, { strict: true, noEscape: true });
   } catch (err) {
     throw new TemplateError(`${configFile}: ${(err as Error).message}`);
@@ -69,20 +82,22 @@ function renderer(templates: Templates) {
     }
   };
   return {
-    config: (context: unknown) => run(config, configFile, context),
-    server: (context: unknown) => run(server, serverFile, context),
+    config: (servers, settings) => {
+      const sorted = [...servers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      return run(config, configFile, { servers: sorted, settings });
+    },
+    serverArgs: (s, settings) => run(server, serverFile, { server: s, settings }).trim(),
   };
 }
 
-/** The whole haproxy.cfg for these servers (sorted by name, so equal sets render equal files). */
+/** The whole haproxy.cfg for these servers, compiling the templates for this one render. */
 export function renderHaproxyConfig(servers: readonly Server[], settings: HaproxySettings, templates: Templates = loadTemplates()): string {
-  const sorted = [...servers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return renderer(templates).config({ servers: sorted, settings });
+  return compileTemplates(templates).config(servers, settings);
 }
 
-/** One server's line after `server ` (name, address and parameters), as `add server BACKEND/…` takes it. */
+/** One server's `add server` arguments, compiling the templates for this one render. */
 export function renderServerArgs(server: Server, settings: HaproxySettings, templates: Templates = loadTemplates()): string {
-  return renderer(templates).server({ server, settings }).trim();
+  return compileTemplates(templates).serverArgs(server, settings);
 }
 
 /** A Serf node name as an HAProxy server name: other characters become `_`. */
