@@ -42,31 +42,35 @@ export function socketCommand(path: string, command: string, timeoutMs = 5000): 
   });
 }
 
+/** How a command reaches a socket and its answer comes back: `socketCommand`, or a test's HAProxy. */
+export type SocketTransport = (path: string, command: string, timeoutMs?: number) => Promise<string>;
+
 export class RuntimeApi {
   constructor(
     readonly adminSocket: string,
     readonly masterSocket: string,
+    private readonly send: SocketTransport = socketCommand,
   ) {}
 
   /** Runs a command whose success is an empty answer or one of `ok` (e.g. "Server deleted."). */
   async run(command: string, ok: readonly string[] = []): Promise<string> {
-    const answer = (await socketCommand(this.adminSocket, command)).trim();
+    const answer = (await this.send(this.adminSocket, command)).trim();
     if (answer === '' || ok.some((o) => answer.startsWith(o))) return answer;
     throw new RuntimeApiError(`"${command}": ${answer}`);
   }
 
   async serversState(backend: string): Promise<RuntimeServer[]> {
-    return parseServersState(await socketCommand(this.adminSocket, `show servers state ${backend}`), backend);
+    return parseServersState(await this.send(this.adminSocket, `show servers state ${backend}`), backend);
   }
 
   async stat(): Promise<StatRow[]> {
-    return parseStat(await socketCommand(this.adminSocket, 'show stat'));
+    return parseStat(await this.send(this.adminSocket, 'show stat'));
   }
 
   /** The pid of the worker answering on the admin socket, or null when none answers. */
   async workerPid(): Promise<number | null> {
     try {
-      const match = /^Pid: (\d+)$/m.exec(await socketCommand(this.adminSocket, 'show info', 2000));
+      const match = /^Pid: (\d+)$/m.exec(await this.send(this.adminSocket, 'show info', 2000));
       return match ? Number(match[1]) : null;
     } catch {
       return null;
@@ -75,6 +79,6 @@ export class RuntimeApi {
 
   /** Master-worker reload: the master re-reads the config and starts new workers; old ones finish their sessions. */
   async reload(): Promise<void> {
-    await socketCommand(this.masterSocket, 'reload');
+    await this.send(this.masterSocket, 'reload');
   }
 }

@@ -15,7 +15,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { DEFAULT_TEMPLATE_DIR } from '../haproxy/render.js';
+import { DEFAULT_TEMPLATE_DIR, loadTemplates } from '../haproxy/render.js';
 import { RuntimeApi } from '../haproxy/runtime-api.js';
 import { handlerTimings, haproxySettings, type HandlerTimings, type HaproxySettings } from '../haproxy/settings.js';
 import { haproxyBin, validateConfig } from '../haproxy/validate.js';
@@ -23,26 +23,26 @@ import { coalesceFiles, runCoalesced, tryLock, unlock } from './coalesce.js';
 import { handlerLogger } from './log.js';
 import { serfMembers } from './members.js';
 import { followMonitor } from './monitor.js';
-import { reconcile, ReconcileError, type ReconcileDeps } from './reconcile.js';
-import { applyMode, reloadSfSettings } from './reload-sf.js';
+import { ReconcileError, Reconciler } from './reconcile.js';
+import { chooseStrategy } from './strategy.js';
 
 /** How soon a failed pass is tried again the first time; each failure after doubles it, up to the resync. */
 const RETRY_FIRST_MS = 500;
 
-function deps(env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger, timings: HandlerTimings, draining = new Map<string, number>()): ReconcileDeps {
+/** The handler's passes for `command`, on the real edges: the local agent, the templates on disk, HAProxy. */
+function reconciler(command: 'render' | 'watch', env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger, timings: HandlerTimings): Reconciler {
   const rpcAddr = env.SERF_RPC_ADDR || '127.0.0.1:7373';
-  return {
-    settings,
-    templateDir: env.STACK_TEMPLATE_DIR || DEFAULT_TEMPLATE_DIR,
+  const templateDir = env.STACK_TEMPLATE_DIR || DEFAULT_TEMPLATE_DIR;
+  const api = new RuntimeApi(settings.adminSocket, settings.masterSocket);
+  return new Reconciler(settings, chooseStrategy(command, env, settings.runDir, timings.drainTimeoutMs, api), {
     members: () => serfMembers(rpcAddr, env.SERF_BIN || 'serf'),
+    templates: () => loadTemplates(templateDir),
     validate: (file) => validateConfig(file, haproxyBin(env)),
-    api: new RuntimeApi(settings.adminSocket, settings.masterSocket),
+    api,
+    now: () => performance.now(),
+    sleep: (ms) => sleep(ms),
     log,
-    drainTimeoutMs: timings.drainTimeoutMs,
-    draining,
-    // The lab's method, for bench/stack-scaling.ts: a new `haproxy -sf OLDPID` on every change.
-    ...(applyMode(env) === 'reload-sf' ? { reloadSf: reloadSfSettings(env, settings.runDir) } : {}),
-  };
+  });
 }
 
 /** Calls `run` one at a time: a call while it runs makes it run once more after, not twice. */
@@ -67,7 +67,7 @@ function serially(run: () => Promise<void>): { trigger: () => void; idle: () => 
 
 async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings: HandlerTimings, log: Logger): Promise<number> {
   const files = coalesceFiles(settings.runDir);
-  const draining = new Map<string, number>();
+  const reconcile = reconciler('watch', env, settings, log, timings);
   let drainTimer: NodeJS.Timeout | null = null;
   // A pass that failed (serf members or HAProxy's check slow on a loaded machine, HAProxy
   // restarting) is tried again soon, with backoff: the feed may say nothing more for a long time
@@ -83,7 +83,7 @@ async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings:
     const started = since;
     changes = [];
     try {
-      const outcome = await reconcile(deps(env, settings, log, timings, draining), 'apply');
+      const outcome = await reconcile.pass();
       const quiet = outcome.kind === 'applied' && outcome.actions.length === 0 && outcome.failed === 0;
       // A pass that changed nothing (a repeated line, a resync, a drain poll) is not news.
       log[quiet ? 'debug' : 'info']({ event: 'reconciled', changes: cause, ...outcome, ms: Math.round(performance.now() - started) }, 'reconciled');
@@ -109,8 +109,8 @@ async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings:
   // Servers out of rotation are deleted once their connections are closed: look again soon, for
   // as long as a drain may take (then the resync keeps trying).
   const pollDrain = (): void => {
-    const oldest = Math.min(...draining.values());
-    if (drainTimer !== null || performance.now() - oldest > timings.drainTimeoutMs + 5000) return;
+    const oldest = reconcile.drainingSince();
+    if (drainTimer !== null || oldest === null || performance.now() - oldest > timings.drainTimeoutMs + 5000) return;
     drainTimer = setTimeout(() => {
       drainTimer = null;
       note('drain');
@@ -157,7 +157,7 @@ async function render(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings
     await sleep(50);
   }
   try {
-    const outcome = await reconcile(deps(env, settings, log, timings), 'render-only');
+    const outcome = await reconciler('render', env, settings, log, timings).pass();
     log.info({ event: 'rendered', ...outcome, config: settings.configPath }, 'rendered');
     return 0;
   } catch (err) {
