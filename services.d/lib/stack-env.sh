@@ -9,6 +9,9 @@
 # What runs the Serf handler: Node, or in the balancer image (no Node) `warden js`, the Node
 # inside warden's executable.
 : "${STACK_NODE:=node}"
+# warden's CLI, for scripts that talk to it (`warden notify`): the one on PATH (the images'),
+# else the build's.
+: "${WARDEN:=$(command -v warden || echo "node $STACK_HOME/dist/src/cli/main.js")}"
 : "${STACK_TEMPLATE_DIR:=$STACK_HOME/src/stack/haproxy/templates}"
 : "${HAPROXY_BIN:=$(command -v haproxy || echo /usr/sbin/haproxy)}"
 : "${HAPROXY_CONFIG:=$STACK_RUN_DIR/haproxy.cfg}"
@@ -22,6 +25,6 @@
 : "${SERF_JOIN:=balancer}"
 : "${SERF_RETRY_INTERVAL:=1s}"
 : "${SERF_LOG_LEVEL:=info}"
-export STACK_HOME STACK_RUN_DIR STACK_HANDLER STACK_NODE STACK_TEMPLATE_DIR HAPROXY_BIN HAPROXY_CONFIG \
+export STACK_HOME STACK_RUN_DIR STACK_HANDLER STACK_NODE WARDEN STACK_TEMPLATE_DIR HAPROXY_BIN HAPROXY_CONFIG \
   HAPROXY_ADMIN_SOCKET HAPROXY_MASTER_SOCKET WEBAPP_PORT SERF_NODE SERF_BIND SERF_RPC_ADDR \
   SERF_JOIN SERF_RETRY_INTERVAL SERF_LOG_LEVEL

@@ -5,7 +5,6 @@
  *                        (monitor.ts) and, on every member change (and every STACK_RESYNC_MS),
  *                        reconciles HAProxy with the whole membership, serially, bursts coalesced
  *   main.js render       write the config HAProxy starts with (before `exec haproxy`)
- *   main.js notify F=V…  send one sd_notify message to NOTIFY_SOCKET (haproxy-sf's readiness)
  *
  * Env: STACK_RUN_DIR, STACK_TEMPLATE_DIR, SERF_RPC_ADDR, SERF_BIN, HAPROXY_BIN, STACK_DRAIN_TIMEOUT_MS,
  * STACK_RESYNC_MS and the HAPROXY_* settings (see settings.ts); STACK_APPLY=reload-sf
@@ -171,18 +170,6 @@ async function render(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings
   }
 }
 
-/** `notify READY=1 …`: one sd_notify message to NOTIFY_SOCKET (haproxy-sf's daemon has no sd_notify of its own). */
-async function notify(env: NodeJS.ProcessEnv, log: Logger, fields: readonly string[]): Promise<number> {
-  if (!env.NOTIFY_SOCKET || fields.length === 0) {
-    log.error({ event: 'bad-usage' }, 'usage: NOTIFY_SOCKET=PATH main.js notify FIELD=VALUE…');
-    return 100;
-  }
-  // Loaded only here: the other modes do not need the native sendto.
-  const { sendNotify } = await import('../../adapters/notify-socket.js');
-  sendNotify(env.NOTIFY_SOCKET, fields.join('\n'));
-  return 0;
-}
-
 async function main(): Promise<number> {
   const env = process.env;
   const log = handlerLogger(env);
@@ -202,10 +189,8 @@ async function main(): Promise<number> {
       return watch(env, settings, timings, log);
     case 'render':
       return render(env, settings, timings, log);
-    case 'notify':
-      return notify(env, log, process.argv.slice(3));
     default:
-      log.error({ event: 'bad-usage', mode }, 'usage: main.js watch|render|notify');
+      log.error({ event: 'bad-usage', mode }, 'usage: main.js watch|render');
       return 100;
   }
 }
