@@ -9,9 +9,9 @@
  * under warden as soon as it runs; s6 never calls it ready.
  */
 import { realpathSync } from 'node:fs';
-import { constants } from 'node:os';
 import { basename } from 'node:path';
 import type { ServiceStatus } from '../protocol/service-status.js';
+import { signalNumber } from '../protocol/signal-name.js';
 import { call, CliError } from './control-client.js';
 import { EXIT_CANNOT_START, EXIT_FAILED, EXIT_USAGE } from '../protocol/exit-codes.js';
 
@@ -76,7 +76,7 @@ export function svstatText(status: ServiceStatus, fields: readonly string[] | nu
   // A service that never ran is, for s6, down with a wait status of 0: "exitcode 0".
   const exitcode = up || killedBy !== null ? -1 : last !== null && 'code' in last ? last.code : 0;
   const ready = up && status.ready;
-  const signum = killedBy === null ? -1 : (constants.signals[killedBy as keyof typeof constants.signals] ?? -1);
+  const signum = killedBy === null ? -1 : (signalNumber(killedBy) ?? -1);
   const value: Record<Field, string> = {
     up: String(up),
     wantedup: String(status.goal === 'up'),

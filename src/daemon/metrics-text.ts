@@ -3,8 +3,8 @@
  * Hand-written rather than prom-client: it is ~100 lines, and prom-client costs PID 1 ~9 MB of
  * RSS and ~0.25 s to load (measured, see docs/metrics.md) for gauges warden reads at scrape time.
  */
-import { constants } from 'node:os';
 import type { ServiceStatus } from '../protocol/service-status.js';
+import { signalNumber } from '../protocol/signal-name.js';
 
 export interface ServiceSample {
   readonly status: ServiceStatus;
@@ -47,7 +47,7 @@ const SERVICE_FAMILIES: readonly Family[] = [
 function exitCode(last: ServiceStatus['lastExit']): number {
   if (last === null) return -1;
   if ('code' in last) return last.code;
-  return 128 + (constants.signals[last.signal as NodeJS.Signals] ?? 0);
+  return 128 + (signalNumber(last.signal) ?? 0);
 }
 
 /** A label value escaped as the format says: backslash, double quote and newline. */

@@ -22,3 +22,8 @@ export function normalizeSignal(text: string): string | null {
   const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
   return BY_NAME.has(name) ? name : null;
 }
+
+/** The number of a signal in the `SIGNAME` form (as a status reports it), or null. */
+export function signalNumber(name: string): number | null {
+  return BY_NAME.get(name) ?? null;
+}

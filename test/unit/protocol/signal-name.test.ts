@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
 import { describe, test } from 'node:test';
-import { normalizeSignal } from '../../../src/protocol/signal-name.js';
+import { normalizeSignal, signalNumber } from '../../../src/protocol/signal-name.js';
 
 /** What Node itself can send: every name it knows, and for a number its first name. */
 const NODE_SIGNALS: Readonly<Record<string, number>> = constants.signals;
@@ -27,5 +27,10 @@ describe('normalizeSignal', () => {
     for (const text of ['', 'SIG', 'SIGSIGTERM', 'FOO', '-15', '1.5', 'RTMIN', 'SIGRTMIN+1', '32', 'constructor', 'TERM 15']) {
       assert.equal(normalizeSignal(text), null, JSON.stringify(text));
     }
+  });
+
+  test('signalNumber is the number of every name Node can send, and of no other', () => {
+    for (const [name, number] of Object.entries(NODE_SIGNALS)) assert.equal(signalNumber(name), number, name);
+    for (const text of ['TERM', 'sigterm', '15', 'SIGRTMIN', '']) assert.equal(signalNumber(text), null, JSON.stringify(text));
   });
 });
