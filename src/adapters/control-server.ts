@@ -7,14 +7,13 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlin
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { parseRequest } from '../protocol/parse-request.js';
-import type { ProtocolError, ReplyLine } from '../protocol/reply.js';
-import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type RequestLine } from '../protocol/request.js';
+import type { Reply, ReplyLine } from '../protocol/reply.js';
+import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type RequestLine } from '../protocol/commands.js';
 import { peerCredentials } from './peer-credentials.js';
 import { peerHungUp } from './socket-hangup.js';
 
-export type HandlerResult = { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: ProtocolError };
 /** Answers one request; `cancel` aborts when its client is gone (a long `wait` stops waiting). */
-export type RequestHandler = (request: RequestLine, cancel: AbortSignal) => Promise<HandlerResult>;
+export type RequestHandler = (request: RequestLine, cancel: AbortSignal) => Promise<Reply>;
 
 /** Requests of one client read but not answered yet, beyond which it is not read from. */
 const MAX_UNANSWERED = 64;

@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { socketCandidates } from '../adapters/runtime-dir.js';
 import { EXIT_BY_ERROR, EXIT_CANNOT_START, EXIT_FAILED } from '../protocol/exit-codes.js';
 import type { ProtocolError, ReplyLine } from '../protocol/reply.js';
-import { PROTOCOL_VERSION, type Request } from '../protocol/request.js';
+import { PROTOCOL_VERSION, type Request, type ResultOf } from '../protocol/commands.js';
 import { socketPath } from '../protocol/socket-path.js';
 
 /** A failure the CLI reports in one line and exits with `exitCode`. */
@@ -30,10 +30,11 @@ export function currentSocket(): string {
   return socketCandidates(process.env, process.getuid?.() ?? 0)[0] ?? socketPath(process.env);
 }
 
-/** The reply's result, or a CliError built from its error. */
-export async function call(request: Request, socket = currentSocket()): Promise<unknown> {
+/** The reply's result (of the type the protocol gives the command), or a CliError built from its error. */
+export async function call<R extends Request>(request: R, socket = currentSocket()): Promise<ResultOf<R['cmd']>> {
   const reply = await send(request, socket);
-  if (reply.ok) return reply.result;
+  // The supervisor answers each command with the result commands.ts gives it.
+  if (reply.ok) return reply.result as ResultOf<R['cmd']>;
   // A newer warden may send an error code this client does not know.
   throw new CliError(describe(reply.error), EXIT_BY_ERROR[reply.error.code] ?? EXIT_FAILED);
 }

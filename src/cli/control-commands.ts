@@ -1,7 +1,6 @@
 /** The commands that talk to the running supervisor over its control socket. */
 import type { Argv, CommandModule } from 'yargs';
-import type { WaitCondition } from '../protocol/request.js';
-import type { ServiceStatus } from '../protocol/service-status.js';
+import type { WaitCondition } from '../protocol/commands.js';
 import { MAX_TIMER_MS } from '../core/timer-limit.js';
 import { call, CliError } from './control-client.js';
 import { EXIT_FAILED, EXIT_TIMEOUT, EXIT_USAGE } from '../protocol/exit-codes.js';
@@ -40,7 +39,7 @@ export const statusCommand: CommandModule<object, ServicesArgs & { json?: boolea
       .example('$0 status', 'a table of every service')
       .example('$0 status web --json', 'the web service, as JSON'),
   handler: async (args) => {
-    const statuses = (await call({ cmd: 'status', services: namesOf(args) })) as ServiceStatus[];
+    const statuses = await call({ cmd: 'status', services: namesOf(args) });
     // A table by default, as pm2, kubectl and supervisorctl print, piped or not (`docker exec`
     // has no terminal); colours only on a terminal, and never with NO_COLOR (no-color.org).
     const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -57,7 +56,7 @@ export const healthCommand: CommandModule<object, ServicesArgs> = {
       .example('$0 health db web', 'only these two'),
   handler: async (args) => {
     const services = namesOf(args);
-    const lines = healthReport((await call({ cmd: 'status', services })) as ServiceStatus[], services.length > 0);
+    const lines = healthReport(await call({ cmd: 'status', services }), services.length > 0);
     if (lines.length === 0) return;
     print(lines.join('\n'));
     process.exitCode = EXIT_FAILED;
@@ -79,7 +78,7 @@ function svcCommand(cmd: 'up' | 'down' | 'restart' | 'once', describe: string): 
     describe,
     builder: (y) => withServices(y, true).example(`$0 ${cmd} web`, EXAMPLES[cmd]),
     handler: async (args) => {
-      const statuses = (await call({ cmd, services: namesOf(args) })) as ServiceStatus[];
+      const statuses = await call({ cmd, services: namesOf(args) });
       for (const s of statuses) print(`${s.name}: ${s.state}${s.pid === null ? '' : ` (pid ${s.pid})`}`);
     },
   };
@@ -140,8 +139,8 @@ export const reloadCommand: CommandModule = {
   describe: 'Rescan the service dirs now: start added services, stop removed ones, restart changed ones',
   builder: (y) => y.example('$0 reload', 'apply the service dirs as they are now'),
   handler: async () => {
-    const result = (await call({ cmd: 'reload' })) as Record<string, string[]>;
-    const changes = Object.entries(result).filter(([, names]) => names.length > 0);
+    const result = await call({ cmd: 'reload' });
+    const changes = (['added', 'removed', 'changed'] as const).map((what) => [what, result[what]] as const).filter(([, names]) => names.length > 0);
     if (changes.length === 0) print('reloaded: no change');
     for (const [what, names] of changes) print(`${what}: ${names.join(', ')}`);
   },

@@ -124,7 +124,7 @@ export async function s6Svstat(argv: readonly string[]): Promise<never> {
     }
     let status: ServiceStatus;
     try {
-      status = ((await call({ cmd: 'status', services: [basename(path)] })) as ServiceStatus[])[0]!;
+      status = (await call({ cmd: 'status', services: [basename(path)] }))[0]!;
     } catch (err) {
       // An unknown service (s6: no s6-supervise there) fails with 1; an unreachable warden with 111.
       const unknown = err instanceof CliError && err.exitCode === EXIT_FAILED;

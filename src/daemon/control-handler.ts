@@ -1,11 +1,11 @@
 /** Answers control requests from the running supervisor's state. */
 import type { Clock } from '../adapters/clock.js';
-import type { RequestLine, WaitCondition } from '../protocol/request.js';
-import type { ServiceStatus } from '../protocol/service-status.js';
-import type { HandlerResult, RequestHandler } from '../adapters/control-server.js';
+import type { RequestHandler } from '../adapters/control-server.js';
 import type { InvalidUnit } from '../config/config-problem.js';
 import type { Service } from '../core/service-machine.js';
-import type { AtomState } from './service-set.js';
+import type { AtomState, Command, RequestLine, RescanResult, ResultOf, WaitCondition } from '../protocol/commands.js';
+import type { Reply } from '../protocol/reply.js';
+import type { ServiceStatus } from '../protocol/service-status.js';
 import { invalidStatus, serviceStatus, waitingStatus } from './service-status.js';
 import type { UsageSampler } from './usage-sampler.js';
 import type { Supervisor } from './supervisor.js';
@@ -20,7 +20,7 @@ export interface ControlContext {
   /** What a running service's processes use (memory, CPU); none when absent. */
   readonly usage?: Pick<UsageSampler, 'sample' | 'keepOnly'>;
   readonly halt: (code: number) => void;
-  readonly reload: () => Promise<unknown>;
+  readonly reload: () => Promise<RescanResult>;
   readonly stopping: () => boolean;
   /** The unit set's atoms and their states (s6-rc's view). */
   readonly units: () => readonly AtomState[];
@@ -35,6 +35,11 @@ const satisfied: Record<WaitCondition, (s: Service) => boolean> = {
   ready: (s) => s.state.kind === 'up',
   down: (s) => s.state.kind === 'down',
 };
+
+/** A command's reply with its result, of the type the protocol says `cmd` answers. */
+function answer<C extends Command>(_cmd: C, result: ResultOf<C>): Reply {
+  return { ok: true, result };
+}
 
 /** Unknown names an error lists before saying how many more there were. */
 const MAX_NAMED_UNKNOWN = 10;
@@ -58,7 +63,7 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
   // A service being stopped after its dir turned invalid is still the supervisor's: listed once.
   const allNames = (): string[] => [...new Set([...ctx.supervisor.list().map((s) => s.spec.name), ...ctx.waiting(), ...ctx.invalid().keys()])].sort();
   /** The named services, or an error naming the unknown ones and listing the known. */
-  const resolve = (names: readonly string[]): { ok: true; names: readonly string[] } | { ok: false; result: HandlerResult } => {
+  const resolve = (names: readonly string[]): { ok: true; names: readonly string[] } | { ok: false; result: Reply } => {
     const known = allNames();
     const knownSet = new Set(known);
     // Each name once: a request naming one service 15 000 times must not get 15 000 answers.
@@ -75,7 +80,7 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
       },
     };
   };
-  const notWaiting = (names: readonly string[]): HandlerResult | null => {
+  const notWaiting = (names: readonly string[]): Reply | null => {
     const blocked = names.filter((n) => ctx.supervisor.get(n) === undefined);
     if (blocked.length === 0) return null;
     const invalid = ctx.invalid();
@@ -83,14 +88,14 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
     return { ok: false, error: { code: 'bad-request', message: blocked.map(why).join('; ') } };
   };
 
-  return async (request: RequestLine, cancel?: AbortSignal): Promise<HandlerResult> => {
+  return async (request: RequestLine, cancel?: AbortSignal): Promise<Reply> => {
     switch (request.cmd) {
       case 'status': {
         const found = resolve(request.services);
         if (!found.ok) return found.result;
         // Every service asked for: the samples of services that are gone can go.
         if (request.services.length === 0) ctx.usage?.keepOnly(new Set(found.names));
-        return { ok: true, result: statuses(found.names) };
+        return answer(request.cmd, statuses(found.names));
       }
       case 'up':
       case 'down':
@@ -107,7 +112,7 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
         } else {
           for (const name of found.names) ctx.supervisor.send(name, { type: request.cmd });
         }
-        return { ok: true, result: statuses(found.names) };
+        return answer(request.cmd, statuses(found.names));
       }
       case 'wait': {
         const found = resolve(request.services);
@@ -118,7 +123,7 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
         };
         const holds = (): boolean => (request.any ? found.names.some(meets) : found.names.every(meets));
         const met = await ctx.supervisor.waitUntil(holds, request.timeoutMs === 0 ? Infinity : request.timeoutMs, cancel);
-        if (met) return { ok: true, result: statuses(found.names) };
+        if (met) return answer(request.cmd, statuses(found.names));
         const which = request.any ? `none of ${found.names.join(', ')}` : found.names.filter((n) => !meets(n)).join(', ');
         return {
           ok: false,
@@ -128,17 +133,17 @@ export function controlHandler(ctx: ControlContext): RequestHandler {
       case 'halt':
         // Answer first: the shutdown closes this socket.
         setImmediate(() => ctx.halt(request.code));
-        return { ok: true, result: { halting: true, code: request.code } };
+        return answer(request.cmd, { halting: true, code: request.code });
       case 'reload':
-        return { ok: true, result: await ctx.reload() };
+        return answer(request.cmd, await ctx.reload());
       case 'units':
-        return { ok: true, result: ctx.units() };
+        return answer(request.cmd, ctx.units());
       case 'change': {
         if (ctx.stopping()) return { ok: false, error: { code: 'shutting-down', message: 'warden is shutting down' } };
         const found = ctx.atomsOf(request.services);
         if (!found.ok) return { ok: false, error: { code: 'unknown-service', message: `no unit named ${found.unknown}`, known: ctx.units().map((a) => a.name) } };
         const failed = await ctx.change(request.direction, found.atoms, request.timeoutMs === 0 ? Infinity : request.timeoutMs);
-        return { ok: true, result: { atoms: found.atoms, failed } };
+        return answer(request.cmd, { atoms: found.atoms, failed });
       }
       default: {
         const unreachable: never = request;

@@ -9,6 +9,7 @@ import type { InvalidUnit } from '../config/config-problem.js';
 import { hasDown, type OneshotSpec } from '../config/s6-rc-source.js';
 import type { ServiceSpec } from '../core/service-spec.js';
 import { diffSpecs } from '../core/spec-diff.js';
+import type { AtomState, RescanResult } from '../protocol/commands.js';
 import {
   bringUpOutcome,
   dependenciesOf,
@@ -43,19 +44,6 @@ export type OneshotRun = (spec: OneshotSpec, phase: 'up' | 'down') => Promise<On
 
 /** What asked for a rescan: boot, the dir watcher, `warden reload`, or SIGHUP. */
 export type RescanCause = 'boot' | 'watcher' | 'reload' | 'SIGHUP';
-
-export interface RescanResult {
-  readonly added: readonly string[];
-  readonly removed: readonly string[];
-  readonly changed: readonly string[];
-}
-
-/** One atom as `change` and `units` report it. */
-export interface AtomState {
-  readonly name: string;
-  readonly kind: 'longrun' | 'oneshot';
-  readonly state: 'up' | 'down' | 'starting' | 'stopping' | 'failed';
-}
 
 export class ServiceSet {
   private specs = new Map<string, ServiceSpec>();

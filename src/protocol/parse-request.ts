@@ -4,7 +4,7 @@
  */
 import { MAX_TIMER_MS } from '../core/timer-limit.js';
 import type { ErrorCode, ProtocolError } from './reply.js';
-import { PROTOCOL_VERSION, type Command, type RequestLine, type RequestOf, type WaitCondition } from './request.js';
+import { PROTOCOL_VERSION, type Command, type RequestLine, type RequestOf, type WaitCondition } from './commands.js';
 import { normalizeSignal } from './signal-name.js';
 
 type Fields = Readonly<Record<string, unknown>>;

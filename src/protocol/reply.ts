@@ -17,6 +17,8 @@ export interface ProtocolError {
   readonly known?: readonly string[];
 }
 
-export type ReplyLine =
-  | { readonly v: number; readonly id: number | string | null; readonly ok: true; readonly result: unknown }
-  | { readonly v: number; readonly id: number | string | null; readonly ok: false; readonly error: ProtocolError };
+/** A reply's outcome: the command's result, or why it failed. */
+export type Reply<Result = unknown> = { readonly ok: true; readonly result: Result } | { readonly ok: false; readonly error: ProtocolError };
+
+/** A reply as sent: its outcome with the version and the request's id (null when it had none). */
+export type ReplyLine = Reply & { readonly v: number; readonly id: number | string | null };

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ServiceStatus } from '../../src/protocol/service-status.js';
-import { MAX_REQUEST_BYTES } from '../../src/protocol/request.js';
+import { MAX_REQUEST_BYTES } from '../../src/protocol/commands.js';
 import {
   cli,
   errorCode,

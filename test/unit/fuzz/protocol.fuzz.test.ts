@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseRequest } from '../../../src/protocol/parse-request.js';
-import { MAX_REQUEST_BYTES, PROTOCOL_VERSION } from '../../../src/protocol/request.js';
+import { MAX_REQUEST_BYTES, PROTOCOL_VERSION } from '../../../src/protocol/commands.js';
 import { ControlServer } from '../../../src/adapters/control-server.js';
 import { randomSource } from '../core/harness.js';
 import { fuzzSettings } from './fuzz-settings.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseRequest } from '../../../src/protocol/parse-request.js';
 import type { ErrorCode } from '../../../src/protocol/reply.js';
-import { PROTOCOL_VERSION, type RequestLine } from '../../../src/protocol/request.js';
+import { PROTOCOL_VERSION, type RequestLine } from '../../../src/protocol/commands.js';
 
 const line = (obj: unknown): string => JSON.stringify(obj);
 
