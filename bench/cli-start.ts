@@ -11,25 +11,23 @@
  * Run: `npm run build && node dist/bench/cli-start.js [--rounds N] [--write]` (--write: the
  * section in docs/benchmarks.md).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { childrenOf, request, until } from './control-status.js';
 import { repoRoot, writeDocSection } from './doc-section.js';
 import { describeMachine } from './machine.js';
 import { median, ms, p95 } from './stats.js';
+import { startSubInit, untilUp, WARDEN_MAIN, type SubInit } from './sub-init.js';
 
-const WARDEN_MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const YARGS_MAIN = fileURLToPath(new URL('./cli-yargs.js', import.meta.url));
 const RELEASE_OPT = join(repoRoot(), 'release', `.work-${process.arch}`, 'root', 'opt', 'warden');
 const SERVICES = 10;
 export const GOALS = { ratio: 1.3, rssMb: 40 } as const;
 
-interface Row {
+export interface Row {
   readonly label: string;
   readonly argv: readonly string[];
   /** The row whose median this one is divided by. */
@@ -84,8 +82,7 @@ function rows(): Row[] {
 
 export async function runCliStartBench(rounds: number): Promise<Row[]> {
   const dir = await mkdtemp(join(tmpdir(), 'warden-bench-cli-'));
-  const socket = join(dir, 'control.sock');
-  let unshare: ChildProcess | null = null;
+  let warden: SubInit | null = null;
   try {
     for (let i = 0; i < SERVICES; i++) {
       const sdir = join(dir, 'services.d', `svc${i}`);
@@ -93,20 +90,9 @@ export async function runCliStartBench(rounds: number): Promise<Row[]> {
       await writeFile(join(sdir, 'run'), '#!/bin/sh\nexec sleep 100000\n');
       await chmod(join(sdir, 'run'), 0o755);
     }
-    unshare = spawn(
-      'unshare',
-      ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, WARDEN_MAIN, 'boot', '--services', join(dir, 'services.d'), '--cont-init', join(dir, 'none'), '--cont-finish', join(dir, 'none')],
-      { cwd: dir, env: { ...process.env, WARDEN_SOCKET: socket, WARDEN_LOG_LEVEL: 'warn', WARDEN_LOG_DIR: join(dir, 'log'), WARDEN_RUN_DIR: join(dir, 'run'), WARDEN_S6_RUNTIME: '0' }, stdio: 'ignore' },
-    );
-    const unsharePid = unshare.pid!;
-    await until('warden to start', 10_000, 10, () => childrenOf(unsharePid)[0] ?? null);
-    await until(`all ${SERVICES} services up`, 60_000, 100, async () => {
-      const reply = await request(socket, { cmd: 'status', services: [] }).catch(() => null);
-      if (reply === null) return null;
-      const result = (JSON.parse(reply.line) as { result?: { state: string }[] }).result ?? [];
-      return result.filter((s) => s.state === 'up').length === SERVICES ? true : null;
-    });
-    const env = { ...process.env, WARDEN_SOCKET: socket };
+    warden = await startSubInit({ dir, services: join(dir, 'services.d') });
+    await untilUp(warden.socket, SERVICES);
+    const env = { ...process.env, WARDEN_SOCKET: warden.socket };
     const rssFile = join(dir, 'rss');
     const all = rows();
     // A warm-up round: the page cache holds every file, as it does for a probe run every few seconds.
@@ -119,11 +105,9 @@ export async function runCliStartBench(rounds: number): Promise<Row[]> {
         r.rssMb.push(t.rssMb);
       }
     }
-    await request(socket, { cmd: 'halt', code: 0 }).catch(() => undefined);
-    await Promise.race([new Promise((resolve) => unshare!.once('exit', resolve)), sleep(20_000)]);
     return all;
   } finally {
-    if (unshare !== null && unshare.exitCode === null && unshare.signalCode === null) unshare.kill('SIGKILL');
+    await warden?.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }

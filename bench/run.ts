@@ -5,7 +5,6 @@
  * docs/benchmarks.md.
  * See docs/benchmarks.md for the method; env knobs are read in `settings()` below.
  */
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { alive, statusKb, tree } from './procs.js';
 import { goalsText, markdown, textTable, type Results, type RssSample } from './report.js';
 import { median } from './stats.js';
 import { envInt } from './env.js';
+import { ensureBinaries } from './install-peers.js';
 import { repoRoot, writeDocSection, type DocSection } from './doc-section.js';
 
 const SECTION: DocSection = { name: 'supervisors', heading: '## Supervisors: restart, boot and RSS', writer: '`npm run bench` (bench/run.ts)' };
@@ -60,28 +60,6 @@ const peersOf = (s: Settings): Peer[] => Object.values(PEERS).filter((p) => s.pe
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
 const elapsedMs = (from: bigint, to: bigint) => Number(to - from) / 1e6;
 const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
-
-function onPath(bin: string): boolean {
-  try {
-    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function ensurePeers(root: string): void {
-  const missing = PEER_BINARIES.filter((b) => !onPath(b));
-  if (missing.length === 0) return;
-  const script = join(root, 'scripts', 'install-bench-deps.sh');
-  if (process.getuid?.() !== 0) {
-    throw new Error(`missing peer binaries: ${missing.join(', ')}. Run \`sudo sh ${script}\` (apt: s6 runit supervisor tini), then the bench again.`);
-  }
-  progress(`missing ${missing.join(', ')}: running ${script}`);
-  execFileSync('sh', [script], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const still = PEER_BINARIES.filter((b) => !onPath(b));
-  if (still.length > 0) throw new Error(`still missing after ${script}: ${still.join(', ')}`);
-}
 
 const slug = (name: string) => name.replace(/[^a-z0-9]+/gi, '-');
 
@@ -327,7 +305,7 @@ async function main(): Promise<void> {
   const s = settings();
   const root = repoRoot();
   if (!existsSync(WARDEN_CLI)) throw new Error(`${WARDEN_CLI} not found: build first (npm run build)`);
-  ensurePeers(root);
+  ensureBinaries(PEER_BINARIES);
   const lab = new Lab(mkdtempSync(join(tmpdir(), 'warden-bench-')));
   let interrupted = false;
   const onSignal = (sig: NodeJS.Signals) => {
