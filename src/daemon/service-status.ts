@@ -1,20 +1,16 @@
 /** A service as `warden status` reports it, from its core state (monotonic times made wall-clock). */
-import { constants } from 'node:os';
 import type { ServiceStatus } from '../protocol/service-status.js';
+import { signalName } from '../protocol/signal-name.js';
 import type { InvalidUnit } from '../config/config-problem.js';
 import type { ExitStatus } from '../core/exit-status.js';
 import type { Service } from '../core/service-machine.js';
 import type { ServiceUsage } from './usage-sampler.js';
 
-const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, num]) => [num, name]));
-
-export function signalName(signal: number): string {
-  return SIGNAL_NAMES.get(signal) ?? `signal ${signal}`;
-}
-
 function lastExit(status: ExitStatus | undefined): ServiceStatus['lastExit'] {
   if (status === undefined) return null;
-  return status.kind === 'exited' ? { code: status.code } : { signal: signalName(status.signal) };
+  if (status.kind === 'exited') return { code: status.code };
+  // A signal without a name (a real-time one) by its number.
+  return { signal: signalName(status.signal) ?? `signal ${status.signal}` };
 }
 
 /**

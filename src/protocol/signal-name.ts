@@ -27,3 +27,8 @@ export function normalizeSignal(text: string): string | null {
 export function signalNumber(name: string): number | null {
   return BY_NAME.get(name) ?? null;
 }
+
+/** The `SIGNAME` of a signal number (the table's, not an alias: SIGABRT, SIGIO), or null. */
+export function signalName(number: number): string | null {
+  return BY_NUMBER.get(number) ?? null;
+}

@@ -78,3 +78,11 @@ test('crashLoop: reported while the deaths go on, no more once the service has r
   assert.equal(serviceStatus(run(spec, respawned).service, last + 4999, WALL).crashLoop, true, 'running, not yet restart-reset ms');
   assert.equal(serviceStatus(run(spec, respawned).service, last + 5001, WALL).crashLoop, false, 'running restart-reset ms');
 });
+
+test('lastExit names the signal that killed it as the signal table does: SIGABRT and SIGIO, not their aliases; an unnamed one by number', () => {
+  const killedBy = (signal: number) => statusAfter([[100, ev.spawned(7)], [200, ev.killed(signal)]], 1000, makeSpec({ restart: 'never' })).lastExit;
+  assert.deepEqual(killedBy(6), { signal: 'SIGABRT' });
+  assert.deepEqual(killedBy(29), { signal: 'SIGIO' });
+  assert.deepEqual(killedBy(9), { signal: 'SIGKILL' });
+  assert.deepEqual(killedBy(40), { signal: 'signal 40' });
+});
