@@ -28,6 +28,8 @@ export default tseslint.config(
   arrows('src/daemon', '^(\\.\\./)+(cli|stack)/', 'the daemon never imports cli or stack'),
   arrows('src/cli', '^(\\.\\./)+(stack/|daemon/(?!init\\.js$))', 'cli imports of the daemon only daemon/init.js (for boot), and never stack'),
   arrows('src/stack', '^(\\.\\./)+(core|config|daemon|cli)/', 'the stack is a user of warden: it never imports core, config, daemon or cli'),
+  // Comes after the stack's rule, which it replaces for the webapp's files.
+  arrows('src/stack/webapp', '^\\.\\./', "the webapp's image copies its folder alone: it imports nothing outside it"),
 );
 
 /**
