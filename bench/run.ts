@@ -17,6 +17,7 @@ import { median } from './stats.js';
 import { envInt } from './env.js';
 import { ensureBinaries } from './install-peers.js';
 import { repoRoot, writeDocSection, type DocSection } from './doc-section.js';
+import { writeSamples } from './samples.js';
 
 const SECTION: DocSection = { name: 'supervisors', heading: '## Supervisors: restart, boot and RSS', writer: '`npm run bench` (bench/run.ts)' };
 
@@ -292,6 +293,22 @@ function notes(r: Omit<Results, 'notes'>, failures: ReadonlyMap<string, string>)
 }
 
 /**
+ * Keeps each phase's raw samples in docs/data/ (bench/samples.ts) for the charts: a phase run
+ * over every peer is a whole measurement on its own, so it is kept even in a part of a run.
+ */
+function keepSamples(r: Results, failures: ReadonlyMap<string, string>): void {
+  const { kills, spacingMs, boots, probeKills, probeSpacingMs } = r.settings;
+  const keep = (name: string, what: string, settings: Record<string, number>, samples: ReadonlyMap<string, readonly number[]>, dropped = failures) => {
+    if (samples.size === 0) return;
+    const data = { what, machine: r.machine, settings, samples: Object.fromEntries(samples), failures: Object.fromEntries(dropped) };
+    progress(`kept the samples in ${writeSamples(name, data)}`);
+  };
+  keep('supervisors-restart', `kill -9 of the service → its next start, ${kills} kills ${spacingMs} ms apart`, { kills, spacingMs }, r.restart);
+  keep('supervisors-restart-probe', `kill -9 → next start, ${probeKills} kills ${probeSpacingMs} ms apart, in kill order`, { probeKills, probeSpacingMs }, r.probe);
+  keep('supervisors-boot', `spawn of the supervisor → its service started, ${boots} boots`, { boots }, r.boot, new Map());
+}
+
+/**
  * What an image gains: the release tarball's size beside s6-overlay's (v3.2: noarch 0.1 MB +
  * x86_64 3.4 MB, as its release page lists them).
  */
@@ -326,6 +343,7 @@ async function main(): Promise<void> {
     const partial = { machine, settings: s, restart, probe, boot, rss };
     const results: Results = { ...partial, notes: notes(partial, failures) };
     process.stdout.write(`${textTable(results)}\n\n${goalsText(results)}\n${releaseSizeText(root)}\n`);
+    if (s.peers.length === Object.keys(PEERS).length) keepSamples(results, failures);
     if (s.phases.length === 3 && s.peers.length === Object.keys(PEERS).length) progress(`wrote ${writeDocSection(SECTION, markdown(results))}`);
     else progress('a part of the run (BENCH_PHASES, BENCH_PEERS): docs/benchmarks.md left as it was');
   } finally {
