@@ -88,6 +88,9 @@ const PARSERS: { readonly [C in Command]: (obj: Fields) => Parsed<C> } = {
   },
 };
 
+/** Every command, in the order of `Commands`. */
+export const COMMANDS = Object.keys(PARSERS) as readonly Command[];
+
 function isCommand(cmd: string): cmd is Command {
   // Own keys only: "constructor" or "toString" is no command.
   return Object.prototype.hasOwnProperty.call(PARSERS, cmd);
