@@ -1,6 +1,7 @@
 import { excerpt, problem, type ConfigProblem } from './config-problem.js';
 import { serviceNameError } from './service-name.js';
 import { parseSignalName } from './signal-names.js';
+import { signalNumberOf } from '../protocol/signal-name.js';
 import type { NotifyAccess, OnExit, RestartDelay, RestartPolicy } from '../core/service-spec.js';
 import { isForwarded, SIGNAL_TABLE } from '../core/signal-table.js';
 import { MAX_TIMER_MS } from '../core/timer-limit.js';
@@ -122,8 +123,8 @@ export function parseForwardSignals(file: string, text: string): Parsed<readonly
   if (words.length === 0) return ok(forwarded.map((e) => e.number));
   const chosen = new Set<number>();
   for (const word of words) {
-    const upper = word.toUpperCase();
-    const entry = forwarded.find((e) => String(e.number) === word || e.name === upper || e.name === `SIG${upper}`);
+    const number = signalNumberOf(word);
+    const entry = forwarded.find((e) => e.number === number);
     if (entry === undefined) {
       const line = text.split('\n').findIndex((l) => l.split(/\s+/).includes(word)) + 1;
       return fail(

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { constants } from 'node:os';
 import { describe, test } from 'node:test';
-import { normalizeSignal, signalNumber } from '../../../src/protocol/signal-name.js';
+import { normalizeSignal, signalNumber, signalNumberOf } from '../../../src/protocol/signal-name.js';
+import { SIGNAL_TABLE } from '../../../src/core/signal-table.js';
 
 /** What Node itself can send: every name it knows, and for a number its first name. */
 const NODE_SIGNALS: Readonly<Record<string, number>> = constants.signals;
@@ -32,5 +33,15 @@ describe('normalizeSignal', () => {
   test('signalNumber is the number of every name Node can send, and of no other', () => {
     for (const [name, number] of Object.entries(NODE_SIGNALS)) assert.equal(signalNumber(name), number, name);
     for (const text of ['TERM', 'sigterm', '15', 'SIGRTMIN', '']) assert.equal(signalNumber(text), null, JSON.stringify(text));
+  });
+
+  test('signalNumberOf reads every name of the signal table, real-time ones included, and numbers 1 to 64', () => {
+    for (const entry of SIGNAL_TABLE) {
+      if (entry.name.startsWith('SIG')) assert.equal(signalNumberOf(entry.name.slice(3).toLowerCase()), entry.number, entry.name);
+      assert.equal(signalNumberOf(String(entry.number)), entry.number);
+    }
+    assert.equal(signalNumberOf('RTMIN+3'), 37);
+    assert.equal(signalNumberOf('SIGIOT'), 6);
+    for (const text of ['0', '65', 'RTMIN+31', 'FOO', '']) assert.equal(signalNumberOf(text), null, JSON.stringify(text));
   });
 });
