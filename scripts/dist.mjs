@@ -147,7 +147,11 @@ const seaConfig = join(work, 'sea-config.json');
 // Node 24 keeps the libuv signal handle warden needs for real-time signals (signal_wrap) behind
 // --expose-internals; the warning that flag's module prints is for tests, not for PID 1's stderr.
 const execArgv = ['--expose-internals', '--disable-warning=internal/test/binding'];
-writeFileSync(seaConfig, JSON.stringify({ main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: snapshot, useCodeCache: codeCache, execArgv }));
+// execArgvExtension "none": the executable reads no NODE_OPTIONS. The image's NODE_OPTIONS is for
+// its Node programs (services get it in their environment), not for PID 1: a `--require` of the
+// app's would run inside warden, or stop it from starting.
+const sea = { main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: snapshot, useCodeCache: codeCache, execArgv, execArgvExtension: 'none' };
+writeFileSync(seaConfig, JSON.stringify(sea));
 run(hostNode, ['--experimental-sea-config', seaConfig], { cwd: work });
 
 step('executable: Node without its symbols (strip), + blob (postject), then its own loader and rpath (patchelf)');

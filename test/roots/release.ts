@@ -23,6 +23,8 @@ export const RELEASE = releaseOf(process.arch);
 const MUSL_LIBC = `/usr/lib/${process.arch === 'x64' ? 'x86_64' : 'aarch64'}-linux-musl/libc.so`;
 const MUSL_LOADER = `ld-musl-${process.arch === 'x64' ? 'x86_64' : 'aarch64'}.so.1`;
 const PATH = '/command:/usr/bin:/bin';
+/** An image's NODE_OPTIONS for its own Node programs, which would stop any Node that read it. */
+const APP_NODE_OPTIONS = '--require /nonexistent/preload.js';
 
 /** A root's makings: which release, which static busybox, and how its /init shows in /proc (argv[0]). */
 export interface RootKind {
@@ -88,15 +90,16 @@ export async function makeRoot(t: TestContext, kind: RootKind = NATIVE): Promise
   t.after(() => box.cleanup());
   const root = box.path('root');
   await busyboxRoot(root, kind);
-  await script(join(root, 'etc/cont-init.d/10-greet'), '#!/command/with-contenv sh\necho "greeting=$GREETING" > /run/greeting\n');
+  await script(join(root, 'etc/cont-init.d/10-greet'), '#!/command/with-contenv sh\necho "greeting=$GREETING node_options=$NODE_OPTIONS" > /run/greeting\n');
   await script(join(root, 'etc/services.d/alpha/run'), '#!/bin/sh\nexec sleep 100000\n');
   return { box, root };
 }
 
 /**
- * Boots the root's /init as the real PID 1 of a new PID namespace, chrooted there, and checks
- * from inside: `warden status` answers, alpha and beta are up, cont-init.d ran with the container
- * env, beta's orphan (its pid in /run/orphan.pid) is reaped, a SIGKILLed alpha comes back,
+ * Boots the root's /init as the real PID 1 of a new PID namespace, chrooted there, with a
+ * NODE_OPTIONS in its environment that no Node could start with, and checks from inside:
+ * `warden status` answers, alpha and beta are up, cont-init.d ran with the container
+ * env (that NODE_OPTIONS included), beta's orphan (its pid in /run/orphan.pid) is reaped, a SIGKILLed alpha comes back,
  * `/command/s6-rc` takes alpha down and up, `warden --version` answers, SIGTERM ends it with 0,
  * and no signal of warden's table went unhandled (the real-time ones need Node's internal signal
  * handle). `waitMs` bounds each wait (an emulated arch runs slower).
@@ -104,8 +107,10 @@ export async function makeRoot(t: TestContext, kind: RootKind = NATIVE): Promise
 export async function bootAndCheck(box: Sandbox, root: string, kind: RootKind = NATIVE, waitMs = 60_000): Promise<void> {
   assert.deepEqual(await foreignRuntimes(root), [], 'no glibc and no Node in the root (but in /opt/warden)');
   const init = box.boot({
-    // chroot and /init, with an environment as a container runtime gives it.
-    command: ['/usr/bin/env', '-i', `PATH=${PATH}`, 'GREETING=hello', 'WARDEN_LOG_LEVEL=debug', '/usr/sbin/chroot', root, '/init'],
+    // chroot and /init, with an environment as a container runtime gives it. NODE_OPTIONS is the
+    // app's (an image's ENV): its scripts get it, PID 1 must not read it (this one would stop a
+    // Node that did from starting).
+    command: ['/usr/bin/env', '-i', `PATH=${PATH}`, 'GREETING=hello', `NODE_OPTIONS=${APP_NODE_OPTIONS}`, 'WARDEN_LOG_LEVEL=debug', '/usr/sbin/chroot', root, '/init'],
     initArgv0: kind.initArgv0,
     prelude: `mount -t proc proc ${root}/proc\nmount --rbind /dev ${root}/dev`,
   });
@@ -121,7 +126,11 @@ export async function bootAndCheck(box: Sandbox, root: string, kind: RootKind = 
 
   const first = await eventually('alpha and beta up, seen by `warden status` inside the root', upPids, waitMs, 200);
   assert.deepEqual(Object.keys(first).sort(), ['alpha', 'beta']);
-  assert.equal(await readFile(join(root, 'run/greeting'), 'utf8'), 'greeting=hello\n', 'cont-init.d ran under with-contenv with the container env');
+  assert.equal(
+    await readFile(join(root, 'run/greeting'), 'utf8'),
+    `greeting=hello node_options=${APP_NODE_OPTIONS}\n`,
+    'cont-init.d ran under with-contenv with the container env, NODE_OPTIONS included',
+  );
 
   const orphan = Number((await eventually('the orphan pid', () => readFile(join(root, 'run/orphan.pid'), 'utf8').catch(() => null), waitMs / 2)).trim());
   await init.waitForEvent((e) => e.event === 'reaped' && e.pid === orphan, waitMs, `the orphan ${orphan} reaped`);
