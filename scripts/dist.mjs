@@ -105,7 +105,7 @@ const bundled = await build({
   target: 'node24',
   // koffi's binary is loaded from /opt/warden/lib (src/adapters/koffi-lazy.ts); its JS never is.
   external: ['koffi', '@koromix/*'],
-  plugins: [standIns(['worker_threads', 'thread-stream'])],
+  plugins: [standIns(undefined, { realFor: ['yargs', 'yargs-parser'] })],
   // import() of Node's modules as require(): a process started from a snapshot has no dynamic
   // import (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING); the plain executable too, so both run the same code.
   supported: { 'dynamic-import': false },

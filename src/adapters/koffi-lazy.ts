@@ -3,7 +3,6 @@
  * the first orphan or control connection, and boot is faster without it.
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { isSea } from 'node:sea';
 import type * as Koffi from 'koffi';
@@ -25,7 +24,8 @@ export function koffi(): typeof Koffi {
  */
 function loadKoffi(): typeof Koffi {
   if (isSea()) return loadKoffiBesideExecutable();
-  const require = createRequire(import.meta.url);
+  // node:module only here: the single executable, which never needs it, does not load it at boot.
+  const require = process.getBuiltinModule('node:module').createRequire(import.meta.url);
   const { platform, arch } = process;
   if (platform === 'linux' && (arch === 'x64' || arch === 'arm64')) {
     try {
