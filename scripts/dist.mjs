@@ -40,7 +40,7 @@ import { build } from 'esbuild';
 import { asciiOnly, standIns } from './lib/stand-ins.mjs';
 
 const REPO = join(dirname(new URL(import.meta.url).pathname), '..');
-// Node's major is the images' (node:24); the exact version is pinned for a reproducible release.
+// The exact version is pinned for a reproducible release; --node VERSION builds another to measure it.
 const NODE_VERSION = '24.22.3';
 const POSTJECT_VERSION = '1.0.0-alpha.6';
 const PREFIX = '/opt/warden';
@@ -54,6 +54,10 @@ const CROSS_PACKAGES = ['libc6', 'libstdc++6', 'libgcc-s1'];
 
 const args = process.argv.slice(2);
 const arch = args.includes('--arch') ? args[args.indexOf('--arch') + 1] : process.arch;
+const nodeVersion = args.includes('--node') ? args[args.indexOf('--node') + 1] : NODE_VERSION;
+const nodeMajor = Number.parseInt(nodeVersion, 10);
+// Extra flags for the executable's Node and V8 (SEA's execArgv), to measure them: --flags "--a --b".
+const extraFlags = args.includes('--flags') ? args[args.indexOf('--flags') + 1].split(/\s+/).filter(Boolean) : [];
 const snapshot = args.includes('--snapshot');
 const cross = arch !== process.arch;
 // A snapshot holds the compiled code already; another arch's V8 could not use this one's cache.
@@ -66,7 +70,10 @@ const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'));
 // Each variant stages apart (the bench, bench/peers.ts, measures them side by side), and only
 // the default one is the release's tarball: the others are named for what they are.
 // (Another arch's release has no code cache and is still the release.)
-const variant = snapshot ? '-snapshot' : args.includes('--no-code-cache') ? '-no-code-cache' : '';
+const variant =
+  (snapshot ? '-snapshot' : args.includes('--no-code-cache') ? '-no-code-cache' : '') +
+  (nodeVersion === NODE_VERSION ? '' : `-node${nodeVersion}`) +
+  (extraFlags.length === 0 ? '' : `-flags${extraFlags.join('').replace(/[^a-z0-9=.]+/gi, '-')}`);
 const work = join(REPO, 'release', `.work-${arch}${variant}`);
 const stage = join(work, 'root');
 const out = join(REPO, 'release', `warden-linux-${arch}${variant}.tar.xz`);
@@ -102,7 +109,7 @@ const bundled = await build({
   bundle: true,
   platform: 'node',
   format: 'cjs',
-  target: 'node24',
+  target: `node${nodeMajor}`,
   // koffi's binary is loaded from /opt/warden/lib (src/adapters/koffi-lazy.ts); its JS never is.
   external: ['koffi', '@koromix/*'],
   plugins: [standIns(undefined, { realFor: ['yargs', 'yargs-parser'] })],
@@ -135,7 +142,7 @@ const s6rc = await build({
   bundle: true,
   platform: 'node',
   format: 'cjs',
-  target: 'node24',
+  target: `node${nodeMajor}`,
   charset: 'ascii',
   logLevel: 'warning',
 });
@@ -146,13 +153,15 @@ const blob = join(work, 'sea.blob');
 const seaConfig = join(work, 'sea-config.json');
 // Node 24 keeps the libuv signal handle warden needs for real-time signals (signal_wrap) behind
 // --expose-internals; the warning that flag's module prints is for tests, not for PID 1's stderr.
-const execArgv = ['--expose-internals', '--disable-warning=internal/test/binding'];
+// Node 22 still hands it to process.binding (src/adapters/signal-listeners.ts).
+const execArgv = [...(nodeMajor >= 24 ? ['--expose-internals', '--disable-warning=internal/test/binding'] : []), ...extraFlags];
 // execArgvExtension "none": the executable reads no NODE_OPTIONS. The image's NODE_OPTIONS is for
 // its Node programs (services get it in their environment), not for PID 1: a `--require` of the
 // app's would run inside warden, or stop it from starting.
 const sea = { main, output: blob, disableExperimentalSEAWarning: true, useSnapshot: snapshot, useCodeCache: codeCache, execArgv, execArgvExtension: 'none' };
 writeFileSync(seaConfig, JSON.stringify(sea));
-run(hostNode, ['--experimental-sea-config', seaConfig], { cwd: work });
+// The code cache is V8's for the flags it was made with: V8 rejects it under other flags.
+run(hostNode, [...extraFlags, '--experimental-sea-config', seaConfig], { cwd: work });
 
 step('executable: Node without its symbols (strip), + blob (postject), then its own loader and rpath (patchelf)');
 const exe = join(stage, PREFIX, 'bin', 'warden');
@@ -226,7 +235,7 @@ writeFileSync(
   join(share, 'SOURCES'),
   [
     `warden ${pkg.version}`,
-    `node ${NODE_VERSION} (npm package node-linux-${arch}), single executable application${snapshot ? ' with a startup snapshot' : codeCache ? ' with a code cache' : ''}`,
+    `node ${nodeVersion} (npm package node-linux-${arch}), single executable application${snapshot ? ' with a startup snapshot' : codeCache ? ' with a code cache' : ''}`,
     `koffi ${koffiVersion} (npm package @koromix/koffi-linux-${arch})`,
     ...packages.map((p) => `${p.name} ${p.version} (Debian${cross ? `, ${DEBIAN_ARCH[arch]}` : ''}): ${p.files.join(' ')}`),
     '',
@@ -244,15 +253,15 @@ info(`${(statSync(out).size / 1e6).toFixed(1)} MB (${(tar.length / 1e6).toFixed(
 
 /** Node's binary for `arch` (npm package node-linux-ARCH) and postject, fetched once into node_modules/.cache. */
 function nodeTools(arch) {
-  const tools = join(REPO, 'node_modules', '.cache', 'warden-dist', `node-${NODE_VERSION}-${arch}`);
+  const tools = join(REPO, 'node_modules', '.cache', 'warden-dist', `node-${nodeVersion}-${arch}`);
   const nodeBin = join(tools, 'node_modules', `node-linux-${arch}`, 'bin', 'node');
   const postject = join(tools, 'node_modules', 'postject', 'dist', 'cli.js');
   if (!existsSync(nodeBin) || !existsSync(postject)) {
-    step(`Node ${NODE_VERSION} (npm package node-linux-${arch}) and postject`);
+    step(`Node ${nodeVersion} (npm package node-linux-${arch}) and postject`);
     mkdirSync(tools, { recursive: true });
     // --force: npm refuses a package for another cpu than this machine's without it.
     run('npm', ['install', '--prefix', tools, '--no-save', '--no-package-lock', '--no-audit', '--no-fund', '--ignore-scripts',
-      '--loglevel=error', ...(arch === process.arch ? [] : ['--force']), `node-linux-${arch}@${NODE_VERSION}`, `postject@${POSTJECT_VERSION}`]);
+      '--loglevel=error', ...(arch === process.arch ? [] : ['--force']), `node-linux-${arch}@${nodeVersion}`, `postject@${POSTJECT_VERSION}`]);
   }
   return { tools, nodeBin, postject };
 }
