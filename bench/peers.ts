@@ -23,14 +23,17 @@ const FLOOR = join(here, 'floor.js');
  */
 const releaseOpt = (variant: string) => join(here, '..', '..', 'release', `.work-${process.arch}${variant}`, 'root', 'opt', 'warden');
 /**
- * The release's Node (npm package node-linux-ARCH, as scripts/dist.mjs caches it): `node
- * dist/...` and the floor on it too, so that the executable is compared with the same Node.
+ * The release's Nodes (npm packages node-linux-ARCH, as scripts/dist.mjs caches them, one per
+ * version it built with): `node dist/...` and the floor on each, so that an executable is
+ * compared with its own Node.
  */
-const RELEASE_NODE = (() => {
+const RELEASE_NODES = (() => {
   const cache = join(here, '..', '..', 'node_modules', '.cache', 'warden-dist');
-  const dir = existsSync(cache) ? readdirSync(cache).find((d) => d.startsWith('node-') && d.endsWith(`-${process.arch}`)) : undefined;
-  const bin = dir === undefined ? '' : join(cache, dir, 'node_modules', `node-linux-${process.arch}`, 'bin', 'node');
-  return dir !== undefined && existsSync(bin) ? { bin, version: dir.split('-')[1]! } : null;
+  const dirs = existsSync(cache) ? readdirSync(cache).filter((d) => d.startsWith('node-') && d.endsWith(`-${process.arch}`)) : [];
+  return dirs
+    .map((dir) => ({ bin: join(cache, dir, 'node_modules', `node-linux-${process.arch}`, 'bin', 'node'), version: dir.split('-')[1]! }))
+    .filter((node) => existsSync(node.bin))
+    .sort((a, b) => Number.parseInt(b.version, 10) - Number.parseInt(a.version, 10));
 })();
 
 /**
@@ -106,17 +109,32 @@ function floorOn(name: string, node: string): Peer {
   };
 }
 
-/** The rows that exist on this machine besides the fixed ones: the release's, when built. */
+/**
+ * The rows that exist on this machine besides the fixed ones: the release's, when built, with
+ * every variant scripts/dist.mjs staged (--no-code-cache, --snapshot, --node, --flags).
+ */
 function releasePeers(): Record<string, Peer> {
   const out: Record<string, Peer> = {};
   const add = (peer: Peer) => (out[peer.name] = peer);
-  if (RELEASE_NODE !== null) add(wardenOn(`warden (node ${RELEASE_NODE.version})`, RELEASE_NODE.bin));
-  const variants = [['', RELEASE_EXECUTABLE], ['-no-code-cache', `${RELEASE_EXECUTABLE} − code cache`], ['-snapshot', `${RELEASE_EXECUTABLE} + snapshot`]] as const;
-  for (const [variant, name] of variants) {
-    if (existsSync(join(releaseOpt(variant), 'bin', 'warden'))) add(releasePeer(name, releaseOpt(variant)));
+  for (const node of RELEASE_NODES) add(wardenOn(`warden (node ${node.version})`, node.bin));
+  const release = join(here, '..', '..', 'release');
+  const staged = existsSync(release) ? readdirSync(release).filter((d) => d === `.work-${process.arch}` || d.startsWith(`.work-${process.arch}-`)) : [];
+  for (const dir of staged.sort()) {
+    const variant = dir.slice(`.work-${process.arch}`.length);
+    if (existsSync(join(releaseOpt(variant), 'bin', 'warden'))) add(releasePeer(variantName(variant), releaseOpt(variant)));
   }
-  if (RELEASE_NODE !== null) add(floorOn(`node ${RELEASE_NODE.version} floor`, RELEASE_NODE.bin));
+  for (const node of RELEASE_NODES) add(floorOn(`node ${node.version} floor`, node.bin));
   return out;
+}
+
+/** A staged variant's row: `-no-code-cache-node22.23.5` → "warden (one executable) − code cache node 22.23.5". */
+function variantName(variant: string): string {
+  const parts = variant
+    .replace(/^-no-code-cache/, ' − code cache')
+    .replace(/^-snapshot/, ' + snapshot')
+    .replace(/-node(\d[\d.]*)/, ' node $1')
+    .replace(/-flags-(.*)$/, ' +$1');
+  return `${RELEASE_EXECUTABLE}${parts}`;
 }
 
 /** The release's single executable's row. */

@@ -79,3 +79,23 @@ export function pidsWithCwdUnder(dir: string): number[] {
     }
   });
 }
+
+/**
+ * CPU time `pid` has run so far, ms: the sum over its threads of the scheduler's own count
+ * (`/proc/PID/task/TID/schedstat`, ns; /proc/PID/stat counts in 10 ms ticks). 0 when gone.
+ */
+export function cpuMs(pid: number): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return ns / 1e6;
+  } catch {
+    return 0;
+  }
+}

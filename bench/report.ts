@@ -11,6 +11,8 @@ export interface Results {
   readonly probe: ReadonlyMap<string, readonly number[]>;
   /** spawn → first pid line, ms. */
   readonly boot: ReadonlyMap<string, readonly number[]>;
+  /** CPU time of the supervisor's own processes from spawn to that pid line, ms. */
+  readonly bootCpu: ReadonlyMap<string, readonly number[]>;
   readonly rss: ReadonlyMap<string, RssSample>;
   readonly notes: readonly string[];
 }
@@ -46,6 +48,7 @@ function rows(r: Results): Row[] {
   return names(r).map((name) => {
     const restart = r.restart.get(name);
     const boot = r.boot.get(name) ?? [];
+    const bootCpu = r.bootCpu.get(name) ?? [];
     const rss = r.rss.get(name);
     const rm = restart ? median(restart) : Number.NaN;
     const rp = restart ? p95(restart) : Number.NaN;
@@ -60,6 +63,7 @@ function rows(r: Results): Row[] {
         `${ms(median(boot))}`,
         `${ms(p95(boot))}`,
         ratio(median(boot), w.boot),
+        `${ms(median(bootCpu))}`,
         rss ? mb.toFixed(1) : '—',
         rss ? ratio(mb, w.rss) : '—',
       ],
@@ -67,7 +71,7 @@ function rows(r: Results): Row[] {
   });
 }
 
-const HEADERS = ['supervisor', 'restart median ms', 'restart p95 ms', 'restart ×warden', 'kills', 'boot median ms', 'boot p95 ms', 'boot ×warden', 'RSS MB (3 svc)', 'RSS ×warden'];
+const HEADERS = ['supervisor', 'restart median ms', 'restart p95 ms', 'restart ×warden', 'kills', 'boot median ms', 'boot p95 ms', 'boot ×warden', 'boot CPU median ms', 'RSS MB (3 svc)', 'RSS ×warden'];
 
 /** A fixed-width table for stdout. */
 export function textTable(r: Results): string {
@@ -214,7 +218,10 @@ ${s.probeSpacingMs} ms spacing (below).
 
 **Boot.** From right before \`spawn()\` of the supervisor to the first pid line: ${s.boots} runs
 each, interleaved (run *i* of every supervisor before run *i+1*), each in a fresh dir (fresh
-\`supervise/\` state). tini runs \`tini -s -- ./run\`, sh runs \`sh run\`.
+\`supervise/\` state). tini runs \`tini -s -- ./run\`, sh runs \`sh run\`. Boot CPU: when the
+pid line arrives, the CPU time the supervisor's own processes have run (the sum over their
+threads of \`/proc/PID/task/TID/schedstat\`), the service excluded: on a loaded machine the
+wall time is mostly waiting for a CPU, the CPU time is the work.
 
 **RSS.** One instance per supervisor with 3 such services. Once all three announced themselves,
 the sum of \`VmRSS\` over the supervisor's own process tree is read twice: ${s.rssBootMs / 1000} s later
