@@ -19,6 +19,7 @@
 // npm registry (or its cache) for Node's binary and postject.
 //
 // usage: node scripts/dist.mjs [--no-code-cache | --snapshot] [--fast] [--arch x64|arm64]
+//                              [--node VERSION] [--flags "FLAGS"]
 //   By default the main script comes with V8's code cache for it (SEA's useCodeCache): boot
 //   −8 %, RSS −0.9 MB against the script alone (docs/benchmarks.md, "The release").
 //   --no-code-cache  the main script alone, compiled at each start
@@ -27,6 +28,11 @@
 //                    (src/cli/sea-snapshot.ts): measured, not taken (no faster, 8 MB more RSS)
 //                    (release/warden-linux-ARCH-snapshot.tar.xz)
 //   --fast      xz -0 instead of -6: ~5× less CPU, a third larger (the test suite builds it so)
+//   --node VERSION  on that Node (npm package node-linux-ARCH), to measure it
+//                   (release/warden-linux-ARCH-nodeVERSION.tar.xz)
+//   --flags "FLAGS" with those Node and V8 flags in the executable's execArgv, to measure them
+//                   (release/warden-linux-ARCH-flags….tar.xz). A V8 flag makes V8 reject the code
+//                   cache Node ships for its own modules: boot compiles them from source.
 //   --arch arm64  on an x64 machine (or x64 on arm64): Node's and koffi's builds for that arch
 //               from the npm registry, the C libraries from Debian's packages for it (`apt-get
 //               download libc6:arm64 …`; scripts/install-dist-deps.sh --arch arm64 adds the
@@ -40,7 +46,9 @@ import { build } from 'esbuild';
 import { asciiOnly, standIns } from './lib/stand-ins.mjs';
 
 const REPO = join(dirname(new URL(import.meta.url).pathname), '..');
-// The exact version is pinned for a reproducible release; --node VERSION builds another to measure it.
+// Node 24, the images' Node: on Node 22 the executable booted on less CPU but held 4-8 MB more
+// RSS (docs/benchmarks.md, "The release"). The exact version is pinned for a reproducible
+// release; --node VERSION builds another to measure it.
 const NODE_VERSION = '24.22.3';
 const POSTJECT_VERSION = '1.0.0-alpha.6';
 const PREFIX = '/opt/warden';
