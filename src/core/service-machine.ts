@@ -34,9 +34,10 @@ export type ServiceState =
   | { readonly kind: 'up'; readonly pid: number; readonly since: number; readonly readyAt: number; readonly probe: Probe | null }
   /** Down signal sent; SIGKILL follows at the timer unless it exits first. */
   | { readonly kind: 'stopping'; readonly pid: number; readonly since: number; readonly killed: boolean }
-  /** `finish` is running for the death in `status`. */
+  /** `finish` runs for the death in `status`. */
   | {
       readonly kind: 'finishing';
+      readonly finisher: Finisher;
       readonly status: ExitStatus;
       readonly requested: boolean;
       readonly killed: boolean;
@@ -44,6 +45,9 @@ export type ServiceState =
       readonly launchFailed: boolean;
     }
   | { readonly kind: 'backoff'; readonly until: number };
+
+/** The finish script of a `finishing` service: its launch is out, or it runs as `pid`. */
+export type Finisher = { readonly kind: 'launching' } | { readonly kind: 'running'; readonly pid: number };
 
 export interface Death {
   readonly at: number;
@@ -76,6 +80,9 @@ export type ServiceEvent =
   | { readonly type: 'spawn-failed'; readonly error: string }
   | { readonly type: 'ready' }
   | { readonly type: 'exited'; readonly status: ExitStatus }
+  /** The finish script's launch returned its pid. */
+  | { readonly type: 'finish-started'; readonly pid: number }
+  /** The finish script ended (or could not be launched: 111). */
   | { readonly type: 'finish-exited'; readonly status: ExitStatus }
   | { readonly type: 'timer'; readonly timer: TimerId }
   /** The check run exited 0. */
@@ -85,7 +92,12 @@ export type ServiceEvent =
   /** NOTIFY_SOCKET `STATUS=…` (`READY=1` comes as `ready`). */
   | { readonly type: 'notify-status'; readonly text: string }
   /** NOTIFY_SOCKET `STOPPING=1`: the program says it is shutting down. */
-  | { readonly type: 'notify-stopping' };
+  | { readonly type: 'notify-stopping' }
+  /**
+   * Its retirement outlived the stop budget: SIGKILL whatever of it runs, process group and all,
+   * before warden forgets it (a service that ignores its down signal must not be left running).
+   */
+  | { readonly type: 'kill' };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Readonly<Record<string, string | number | boolean | null>>;
@@ -93,8 +105,10 @@ export type LogFields = Readonly<Record<string, string | number | boolean | null
 export type Effect =
   | { readonly type: 'spawn' }
   | { readonly type: 'signal'; readonly pid: number; readonly signal: string }
+  /** SIGKILLs the process group `pid` leads: each service and finish runs in a session of its own. */
+  | { readonly type: 'kill-group'; readonly pid: number }
+  /** Launches `finish`; its pid comes back as `finish-started`, its end as `finish-exited`. */
   | { readonly type: 'run-finish'; readonly args: readonly [string, string] }
-  | { readonly type: 'kill-finish' }
   /** Arms the service's timer `timer` at `at`, replacing the one armed there. */
   | { readonly type: 'set-timer'; readonly timer: TimerId; readonly at: number }
   | { readonly type: 'clear-timer'; readonly timer: TimerId }
@@ -176,6 +190,8 @@ function endProbe(probe: Probe | null): Effect[] {
 }
 
 type Running = Extract<ServiceState, { kind: 'starting' | 'up' }>;
+type Stopping = Extract<ServiceState, { kind: 'stopping' }>;
+type Finishing = Extract<ServiceState, { kind: 'finishing' }>;
 
 const withProbe = (state: Running, probe: Probe): Running => ({ ...state, probe });
 
@@ -219,24 +235,6 @@ function recordDeath(service: Service, status: ExitStatus, since: number, reques
 
 function statusFields(status: ExitStatus): LogFields {
   return status.kind === 'exited' ? { code: status.code } : { signal: status.signal };
-}
-
-/**
- * A command while no process can take it (spawning, finishing): the goal changes for when one
- * can; restart and signal have nothing to act on. Any other event here is illegal.
- */
-function busyWith(service: Service, event: ServiceEvent): Step {
-  switch (event.type) {
-    case 'up':
-    case 'down':
-    case 'once':
-      return withGoal(service, event.type);
-    case 'restart':
-    case 'signal':
-      return { service, effects: [] };
-    default:
-      return illegal(service, event);
-  }
 }
 
 /**
@@ -287,7 +285,7 @@ function died(service: Service, status: ExitStatus, since: number, requested: bo
   if (timeoutFinishMs > 0) effects.push(setTimer('main', now + timeoutFinishMs));
   else effects.push(clearTimer('main'));
   return {
-    service: { ...recorded.service, state: { kind: 'finishing', status, requested, killed: false, launchFailed } },
+    service: { ...recorded.service, state: { kind: 'finishing', finisher: { kind: 'launching' }, status, requested, killed: false, launchFailed } },
     effects,
   };
 }
@@ -298,11 +296,6 @@ function becomeReady(service: Service, state: Running, probe: Probe | null, effe
     service: { ...service, state: { kind: 'up', pid: state.pid, since: state.since, readyAt: now, probe } },
     effects: [log('info', 'ready', { pid: state.pid, afterMs: Math.round(now - state.since) }), ...effects],
   };
-}
-
-/** Keeps the program's `STATUS=` text; logged at debug, since some programs update it often. */
-function notifyStatus(service: Service, text: string): Step {
-  return { service: { ...service, statusText: text }, effects: [log('debug', 'status', { text })] };
 }
 
 /** The check timer: start the next run, or kill a run that outlived `check-timeout` (a failure). */
@@ -353,167 +346,303 @@ function probeFailed(service: Service, state: Running, probe: Probe, detail: Log
   };
 }
 
-/** The transition table: for each state, what each event does. */
+/**
+ * The transition table: for each state, what each event does. Each row is a switch over every
+ * event with no default, so a new event does not compile until every state says what it does.
+ */
 export function step(service: Service, event: ServiceEvent, now: number): Step {
   const state = service.state;
   switch (state.kind) {
     case 'down':
-      switch (event.type) {
-        case 'up':
-        case 'once':
-          return spawn({ ...service, goal: event.type, streak: 0, crashLoop: false }, now);
-        case 'down':
-          return withGoal(service, 'down');
-        case 'restart':
-        case 'signal':
-          return { service, effects: [log('info', 'not-running', { command: event.type })] };
-        default:
-          return illegal(service, event);
-      }
-
+      return inDown(service, event, now);
     case 'spawning':
-      switch (event.type) {
-        case 'spawned': {
-          const started = log('info', 'started', { pid: event.pid, restarts: service.restarts });
-          if (service.goal === 'down') {
-            const stopped = stop(service, event.pid, now, now);
-            return { service: stopped.service, effects: [started, ...stopped.effects] };
-          }
-          const { spec } = service;
-          const first = spec.check === null ? null : runProbe(spec, 0, now);
-          const probe = first?.probe ?? null;
-          const waits = spec.notificationFd !== null || spec.notifySocket || spec.check !== null;
-          const next: ServiceState = waits
-            ? { kind: 'starting', pid: event.pid, since: now, probe }
-            : { kind: 'up', pid: event.pid, since: now, readyAt: now, probe };
-          return { service: { ...service, state: next }, effects: [started, ...(first?.effects ?? [])] };
-        }
-        case 'spawn-failed': {
-          // A program that cannot start is a quick death like any other: it backs off.
-          const failed = log('error', 'spawn-failed', { error: event.error });
-          const next = died(service, { kind: 'exited', code: 111 }, now, false, now, true);
-          return { service: next.service, effects: [failed, ...next.effects] };
-        }
-        default:
-          return busyWith(service, event);
-      }
-
+      return inSpawning(service, event, now);
     case 'starting':
     case 'up':
-      switch (event.type) {
-        case 'up':
-        case 'once':
-          return withGoal(service, event.type);
-        case 'down':
-        case 'restart': {
-          const stopped = stop(event.type === 'down' ? { ...service, goal: 'down' } : service, state.pid, state.since, now);
-          return { service: stopped.service, effects: [...endProbe(state.probe), ...stopped.effects] };
-        }
-        case 'signal':
-          return { service, effects: [{ type: 'signal', pid: state.pid, signal: event.signal }] };
-        case 'ready':
-          if (state.kind === 'up') return { service, effects: [] };
-          return becomeReady(service, state, state.probe, [], now);
-        case 'exited': {
-          const next = died(service, event.status, state.since, false, now);
-          return { service: next.service, effects: [...endProbe(state.probe), ...next.effects] };
-        }
-        case 'timer':
-          if (event.timer !== 'check' || state.probe === null) return illegal(service, event);
-          return probeTimer(service, state, state.probe, now);
-        case 'check-passed':
-          if (state.probe?.kind !== 'running') return illegal(service, event);
-          return probePassed(service, state, state.probe, now);
-        case 'check-failed':
-          if (state.probe?.kind !== 'running') return illegal(service, event);
-          return probeFailed(service, state, state.probe, { ...statusFields(event.status), output: event.output }, [], now);
-        case 'notify-status':
-          return notifyStatus(service, event.text);
-        case 'notify-stopping':
-          return { service, effects: [log('info', 'notify-stopping', { pid: state.pid })] };
-        default:
-          return illegal(service, event);
-      }
-
+      return inRunning(service, state, event, now);
     case 'stopping':
-      switch (event.type) {
-        case 'exited': {
-          const next = died(service, event.status, state.since, true, now);
-          // The kill timer is moot once it is dead (finish re-arms its own).
-          const timer = next.effects.some((e) => e.type === 'set-timer' && e.timer === 'main') ? [] : [clearTimer('main')];
-          return { service: next.service, effects: [...timer, ...next.effects] };
-        }
-        case 'timer':
-          if (event.timer !== 'main') return illegal(service, event);
-          if (state.killed) return { service, effects: [] };
-          return {
-            service: { ...service, state: { ...state, killed: true } },
-            effects: [
-              log('warn', 'kill-timeout', { pid: state.pid, afterMs: service.spec.timeoutKillMs }),
-              { type: 'signal', pid: state.pid, signal: 'SIGKILL' },
-            ],
-          };
-        case 'up':
-        case 'down':
-        case 'once':
-          return withGoal(service, event.type);
-        case 'signal':
-          return { service, effects: [{ type: 'signal', pid: state.pid, signal: event.signal }] };
-        case 'restart':
-        case 'ready':
-          return { service, effects: [] };
-        case 'notify-status':
-          return notifyStatus(service, event.text);
-        case 'notify-stopping':
-          return { service, effects: [log('info', 'notify-stopping', { pid: state.pid })] };
-        default:
-          return illegal(service, event);
-      }
-
+      return inStopping(service, state, event, now);
     case 'finishing':
-      switch (event.type) {
-        case 'finish-exited': {
-          const permanent = event.status.kind === 'exited' && event.status.code === 125;
-          const next = afterDeath(service, state.status, state.requested, now, permanent, state.launchFailed);
-          return { service: next.service, effects: [clearTimer('main'), ...next.effects] };
-        }
-        case 'timer':
-          if (event.timer !== 'main') return illegal(service, event);
-          if (state.killed) return { service, effects: [] };
-          return {
-            service: { ...service, state: { ...state, killed: true } },
-            effects: [log('warn', 'finish-timeout', { afterMs: service.spec.timeoutFinishMs }), { type: 'kill-finish' }],
-          };
-        default:
-          return busyWith(service, event);
-      }
-
+      return inFinishing(service, state, event, now);
     case 'backoff':
-      switch (event.type) {
-        case 'timer':
-          if (event.timer !== 'main') return illegal(service, event);
-          return respawn(service, now);
-        case 'restart': {
-          const next = respawn(service, now);
-          return { service: next.service, effects: [clearTimer('main'), ...next.effects] };
-        }
-        case 'down':
-          return {
-            service: { ...service, goal: 'down', state: { kind: 'down', since: now, reason: 'wanted' } },
-            effects: [clearTimer('main')],
-          };
-        case 'up':
-        case 'once':
-          return withGoal(service, event.type);
-        case 'signal':
-          return { service, effects: [] };
-        default:
-          return illegal(service, event);
-      }
+      return inBackoff(service, event, now);
+    default:
+      return unreachable(state);
+  }
+}
 
-    default: {
-      const unreachable: never = state;
-      return unreachable;
+function unreachable(value: never): never {
+  return value;
+}
+
+const nothing = (service: Service): Step => ({ service, effects: [] });
+
+function inDown(service: Service, event: ServiceEvent, now: number): Step {
+  switch (event.type) {
+    case 'up':
+    case 'once':
+      return spawn({ ...service, goal: event.type, streak: 0, crashLoop: false }, now);
+    case 'down':
+      return withGoal(service, 'down');
+    case 'restart':
+    case 'signal':
+      return { service, effects: [log('info', 'not-running', { command: event.type })] };
+    case 'kill':
+      return nothing(service);
+    case 'spawned':
+    case 'spawn-failed':
+    case 'ready':
+    case 'exited':
+    case 'finish-started':
+    case 'finish-exited':
+    case 'timer':
+    case 'check-passed':
+    case 'check-failed':
+    case 'notify-status':
+    case 'notify-stopping':
+      return illegal(service, event);
+    default:
+      return unreachable(event);
+  }
+}
+
+function inSpawning(service: Service, event: ServiceEvent, now: number): Step {
+  switch (event.type) {
+    case 'spawned': {
+      const started = log('info', 'started', { pid: event.pid, restarts: service.restarts });
+      if (service.goal === 'down') {
+        const stopped = stop(service, event.pid, now, now);
+        return { service: stopped.service, effects: [started, ...stopped.effects] };
+      }
+      const { spec } = service;
+      const first = spec.check === null ? null : runProbe(spec, 0, now);
+      const probe = first?.probe ?? null;
+      const waits = spec.notificationFd !== null || spec.notifySocket || spec.check !== null;
+      const next: ServiceState = waits
+        ? { kind: 'starting', pid: event.pid, since: now, probe }
+        : { kind: 'up', pid: event.pid, since: now, readyAt: now, probe };
+      return { service: { ...service, state: next }, effects: [started, ...(first?.effects ?? [])] };
     }
+    case 'spawn-failed': {
+      // A program that cannot start is a quick death like any other: it backs off.
+      const failed = log('error', 'spawn-failed', { error: event.error });
+      const next = died(service, { kind: 'exited', code: 111 }, now, false, now, true);
+      return { service: next.service, effects: [failed, ...next.effects] };
+    }
+    // No process can take a command yet: the goal changes for when one can.
+    case 'up':
+    case 'down':
+    case 'once':
+      return withGoal(service, event.type);
+    // Nothing runs yet to restart, signal or kill: the launch reports at once, in this turn.
+    case 'restart':
+    case 'signal':
+    case 'kill':
+      return nothing(service);
+    case 'ready':
+    case 'exited':
+    case 'finish-started':
+    case 'finish-exited':
+    case 'timer':
+    case 'check-passed':
+    case 'check-failed':
+    case 'notify-status':
+    case 'notify-stopping':
+      return illegal(service, event);
+    default:
+      return unreachable(event);
+  }
+}
+
+function inRunning(service: Service, state: Running, event: ServiceEvent, now: number): Step {
+  switch (event.type) {
+    case 'up':
+    case 'once':
+      return withGoal(service, event.type);
+    case 'down':
+    case 'restart': {
+      const stopped = stop(event.type === 'down' ? { ...service, goal: 'down' } : service, state.pid, state.since, now);
+      return { service: stopped.service, effects: [...endProbe(state.probe), ...stopped.effects] };
+    }
+    case 'signal':
+    case 'notify-status':
+    case 'notify-stopping':
+    case 'kill':
+      return fromProcess(service, state.pid, event);
+    case 'ready':
+      if (state.kind === 'up') return nothing(service);
+      return becomeReady(service, state, state.probe, [], now);
+    case 'exited': {
+      const next = died(service, event.status, state.since, false, now);
+      return { service: next.service, effects: [...endProbe(state.probe), ...next.effects] };
+    }
+    case 'timer':
+      if (event.timer !== 'check' || state.probe === null) return illegal(service, event);
+      return probeTimer(service, state, state.probe, now);
+    case 'check-passed':
+      if (state.probe?.kind !== 'running') return illegal(service, event);
+      return probePassed(service, state, state.probe, now);
+    case 'check-failed':
+      if (state.probe?.kind !== 'running') return illegal(service, event);
+      return probeFailed(service, state, state.probe, { ...statusFields(event.status), output: event.output }, [], now);
+    case 'spawned':
+    case 'spawn-failed':
+    case 'finish-started':
+    case 'finish-exited':
+      return illegal(service, event);
+    default:
+      return unreachable(event);
+  }
+}
+
+/** The rows a running process (starting, up or stopping) shares: what it says, what is sent to it. */
+function fromProcess(service: Service, pid: number, event: Extract<ServiceEvent, { type: 'signal' | 'notify-status' | 'notify-stopping' | 'kill' }>): Step {
+  switch (event.type) {
+    case 'signal':
+      return { service, effects: [{ type: 'signal', pid, signal: event.signal }] };
+    case 'notify-status':
+      // Kept as the program's `STATUS=` text; logged at debug, since some programs update it often.
+      return { service: { ...service, statusText: event.text }, effects: [log('debug', 'status', { text: event.text })] };
+    case 'notify-stopping':
+      return { service, effects: [log('info', 'notify-stopping', { pid })] };
+    case 'kill':
+      return { service, effects: [{ type: 'kill-group', pid }] };
+    default:
+      return unreachable(event);
+  }
+}
+
+function inStopping(service: Service, state: Stopping, event: ServiceEvent, now: number): Step {
+  switch (event.type) {
+    case 'exited': {
+      const next = died(service, event.status, state.since, true, now);
+      // The kill timer is moot once it is dead (finish re-arms its own).
+      const timer = next.effects.some((e) => e.type === 'set-timer' && e.timer === 'main') ? [] : [clearTimer('main')];
+      return { service: next.service, effects: [...timer, ...next.effects] };
+    }
+    case 'timer':
+      if (event.timer !== 'main') return illegal(service, event);
+      if (state.killed) return nothing(service);
+      return {
+        service: { ...service, state: { ...state, killed: true } },
+        effects: [
+          log('warn', 'kill-timeout', { pid: state.pid, afterMs: service.spec.timeoutKillMs }),
+          { type: 'signal', pid: state.pid, signal: 'SIGKILL' },
+        ],
+      };
+    case 'kill': {
+      const killed = fromProcess(service, state.pid, event);
+      return { service: { ...service, state: { ...state, killed: true } }, effects: killed.effects };
+    }
+    case 'up':
+    case 'down':
+    case 'once':
+      return withGoal(service, event.type);
+    case 'signal':
+    case 'notify-status':
+    case 'notify-stopping':
+      return fromProcess(service, state.pid, event);
+    // Already on its way down (a restart starts it again after), and readiness no longer matters.
+    case 'restart':
+    case 'ready':
+      return nothing(service);
+    case 'spawned':
+    case 'spawn-failed':
+    case 'finish-started':
+    case 'finish-exited':
+    case 'check-passed':
+    case 'check-failed':
+      return illegal(service, event);
+    default:
+      return unreachable(event);
+  }
+}
+
+function inFinishing(service: Service, state: Finishing, event: ServiceEvent, now: number): Step {
+  const killFinish = (): Step => {
+    const next: Finishing = { ...state, killed: true };
+    // A finish still launching is killed as soon as its pid is known (`finish-started`).
+    const effects: Effect[] = state.finisher.kind === 'running' ? [{ type: 'signal', pid: state.finisher.pid, signal: 'SIGKILL' }] : [];
+    return { service: { ...service, state: next }, effects };
+  };
+  switch (event.type) {
+    case 'finish-started': {
+      if (state.finisher.kind === 'running') return illegal(service, event);
+      const next: Finishing = { ...state, finisher: { kind: 'running', pid: event.pid } };
+      return { service: { ...service, state: next }, effects: state.killed ? [{ type: 'signal', pid: event.pid, signal: 'SIGKILL' }] : [] };
+    }
+    case 'finish-exited': {
+      const permanent = event.status.kind === 'exited' && event.status.code === 125;
+      const next = afterDeath(service, state.status, state.requested, now, permanent, state.launchFailed);
+      return { service: next.service, effects: [clearTimer('main'), ...next.effects] };
+    }
+    case 'timer': {
+      if (event.timer !== 'main') return illegal(service, event);
+      if (state.killed) return nothing(service);
+      const killed = killFinish();
+      return { service: killed.service, effects: [log('warn', 'finish-timeout', { afterMs: service.spec.timeoutFinishMs }), ...killed.effects] };
+    }
+    case 'kill': {
+      const killed = killFinish();
+      const effects: Effect[] = state.finisher.kind === 'running' ? [{ type: 'kill-group', pid: state.finisher.pid }] : [];
+      return { service: killed.service, effects };
+    }
+    // No process can take a command until finish ends: the goal changes for when one can.
+    case 'up':
+    case 'down':
+    case 'once':
+      return withGoal(service, event.type);
+    // The program is dead: nothing to restart (it starts after finish) or to signal.
+    case 'restart':
+    case 'signal':
+      return nothing(service);
+    case 'spawned':
+    case 'spawn-failed':
+    case 'ready':
+    case 'exited':
+    case 'check-passed':
+    case 'check-failed':
+    case 'notify-status':
+    case 'notify-stopping':
+      return illegal(service, event);
+    default:
+      return unreachable(event);
+  }
+}
+
+function inBackoff(service: Service, event: ServiceEvent, now: number): Step {
+  switch (event.type) {
+    case 'timer':
+      if (event.timer !== 'main') return illegal(service, event);
+      return respawn(service, now);
+    case 'restart': {
+      const next = respawn(service, now);
+      return { service: next.service, effects: [clearTimer('main'), ...next.effects] };
+    }
+    case 'down':
+      return {
+        service: { ...service, goal: 'down', state: { kind: 'down', since: now, reason: 'wanted' } },
+        effects: [clearTimer('main')],
+      };
+    case 'up':
+    case 'once':
+      return withGoal(service, event.type);
+    // Nothing runs while it waits to restart.
+    case 'signal':
+    case 'kill':
+      return nothing(service);
+    case 'spawned':
+    case 'spawn-failed':
+    case 'ready':
+    case 'exited':
+    case 'finish-started':
+    case 'finish-exited':
+    case 'check-passed':
+    case 'check-failed':
+    case 'notify-status':
+    case 'notify-stopping':
+      return illegal(service, event);
+    default:
+      return unreachable(event);
   }
 }

@@ -25,6 +25,7 @@ import {
   type ServiceEvent,
   type TimerId,
 } from '../core/service-machine.js';
+import type { ExitStatus } from '../core/exit-status.js';
 import type { ServiceSpec } from '../core/service-spec.js';
 import { waitUntil } from './wait-until.js';
 
@@ -57,7 +58,6 @@ export class Supervisor {
   private readonly services = new Map<string, Service>();
   /** Keyed `NAME/TIMER`: each service has a main and a check timer. */
   private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly finishers = new Map<string, number>();
   /** The running `check` of each service. */
   private readonly checks = new Map<string, CheckRun>();
   private readonly notify: NotifySockets;
@@ -101,16 +101,12 @@ export class Supervisor {
     if (!(await this.bringDown(name, timeoutMs)) && this.services.has(name)) {
       const state = this.services.get(name)!.state;
       this.deps.logger.warn({ service: name, event: 'retire-kill', afterMs: timeoutMs, state: state.kind }, 'still running after its stop budget: SIGKILL');
-      // Its whole process group: each service and finish runs in a session of its own.
-      if ('pid' in state) sendSignal(-state.pid, 'SIGKILL');
-      const finisher = this.finishers.get(name);
-      if (finisher !== undefined) sendSignal(-finisher, 'SIGKILL');
+      this.send(name, { type: 'kill' });
       await this.waitUntil(() => this.isDown(name), RETIRE_KILL_WAIT_MS);
     }
     this.clearTimer(name, 'main');
     this.clearTimer(name, 'check');
     this.stopCheck(name);
-    this.finishers.delete(name);
     this.services.delete(name);
     for (const listener of this.listeners) listener();
     // Its log file is closed before a replacement (same name) opens it again.
@@ -252,6 +248,9 @@ export class Supervisor {
       case 'signal':
         sendSignal(effect.pid, effect.signal);
         return;
+      case 'kill-group':
+        sendSignal(-effect.pid, 'SIGKILL');
+        return;
       case 'run-finish': {
         const result = this.deps.launcher.launch({
           // As s6 (since 2.10): exit code, signal, and the service dir's name.
@@ -263,19 +262,10 @@ export class Supervisor {
           // As in s6, finish writes to the service's own log.
           onOutput: this.outputOf(spec),
           onExit: (status) => {
-            // A finish of a run that was retired (or replaced) meanwhile is no one's business.
-            if (!result.ok || this.finishers.get(name) !== result.pid) return;
-            this.finishers.delete(name);
-            this.send(name, { type: 'finish-exited', status });
+            if (result.ok) this.fromFinish(name, result.pid, status);
           },
         });
-        if (result.ok) this.finishers.set(name, result.pid);
-        else this.queue.push([name, { type: 'finish-exited', status: { kind: 'exited', code: 111 } }]);
-        return;
-      }
-      case 'kill-finish': {
-        const pid = this.finishers.get(name);
-        if (pid !== undefined) sendSignal(pid, 'SIGKILL');
+        this.queue.push([name, result.ok ? { type: 'finish-started', pid: result.pid } : { type: 'finish-exited', status: { kind: 'exited', code: 111 } }]);
         return;
       }
       case 'set-timer': {
@@ -344,6 +334,12 @@ export class Supervisor {
   private fromPid(name: string, pid: number, event: ServiceEvent): void {
     const state = this.services.get(name)?.state;
     if (state && 'pid' in state && state.pid === pid) this.send(name, event);
+  }
+
+  /** A finish's end counts only while it is the service's current finish: one of a run retired or replaced meanwhile is no one's business. */
+  private fromFinish(name: string, pid: number, status: ExitStatus): void {
+    const state = this.services.get(name)?.state;
+    if (state?.kind === 'finishing' && state.finisher.kind === 'running' && state.finisher.pid === pid) this.send(name, { type: 'finish-exited', status });
   }
 
   private outputOf(spec: ServiceSpec): LaunchRequest['onOutput'] {

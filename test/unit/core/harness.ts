@@ -119,6 +119,8 @@ export const ev = {
   spawnFailed: (error: string): ServiceEvent => ({ type: 'spawn-failed', error }),
   exited: (code: number): ServiceEvent => ({ type: 'exited', status: exited(code) }),
   killed: (signal: number): ServiceEvent => ({ type: 'exited', status: killed(signal) }),
+  finishStarted: (pid: number): ServiceEvent => ({ type: 'finish-started', pid }),
+  kill: { type: 'kill' },
   finishExited: (code: number): ServiceEvent => ({ type: 'finish-exited', status: exited(code) }),
   finishKilled: (signal: number): ServiceEvent => ({ type: 'finish-exited', status: killed(signal) }),
   signal: (signal: string): ServiceEvent => ({ type: 'signal', signal }),

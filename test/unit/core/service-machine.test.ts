@@ -363,7 +363,7 @@ table('finish', [
       [1, ev.spawned(100)],
       [101, ev.exited(1)],
     ],
-    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: false, launchFailed: false },
+    state: { kind: 'finishing', finisher: { kind: 'launching' }, status: { kind: 'exited', code: 1 }, requested: false, killed: false, launchFailed: false },
     last: [logged('warn', 'exited', { code: 1, ranMs: 100 }), { type: 'run-finish', args: ['1', '0'] }, { type: 'set-timer', timer: 'main', at: 5101 }],
   },
   {
@@ -373,7 +373,7 @@ table('finish', [
       [1, ev.spawned(100)],
       [101, ev.killed(9)],
     ],
-    state: { kind: 'finishing', status: { kind: 'killed', signal: 9 }, requested: false, killed: false, launchFailed: false },
+    state: { kind: 'finishing', finisher: { kind: 'launching' }, status: { kind: 'killed', signal: 9 }, requested: false, killed: false, launchFailed: false },
     last: [logged('warn', 'exited', { signal: 9, ranMs: 100 }), { type: 'run-finish', args: ['256', '9'] }, { type: 'set-timer', timer: 'main', at: 801 }],
   },
   {
@@ -383,7 +383,7 @@ table('finish', [
       [1, ev.spawned(100)],
       [101, ev.exited(1)],
     ],
-    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: false, launchFailed: false },
+    state: { kind: 'finishing', finisher: { kind: 'launching' }, status: { kind: 'exited', code: 1 }, requested: false, killed: false, launchFailed: false },
     last: [logged('warn', 'exited', { code: 1, ranMs: 100 }), { type: 'run-finish', args: ['1', '0'] }, { type: 'clear-timer', timer: 'main' }],
   },
   {
@@ -405,10 +405,23 @@ table('finish', [
     events: [
       [1, ev.spawned(100)],
       [101, ev.exited(1)],
+      [101, ev.finishStarted(200)],
       [5101, ev.timer],
     ],
-    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: true, launchFailed: false },
-    last: [logged('warn', 'finish-timeout', { afterMs: 5000 }), { type: 'kill-finish' }],
+    state: { kind: 'finishing', finisher: { kind: 'running', pid: 200 }, status: { kind: 'exited', code: 1 }, requested: false, killed: true, launchFailed: false },
+    last: [logged('warn', 'finish-timeout', { afterMs: 5000 }), { type: 'signal', pid: 200, signal: 'SIGKILL' }],
+  },
+  {
+    name: 'a finish timeout before its launch reported: the finish is killed when its pid comes',
+    spec: { finish: FINISH },
+    events: [
+      [1, ev.spawned(100)],
+      [101, ev.exited(1)],
+      [5101, ev.timer],
+      [5101, ev.finishStarted(200)],
+    ],
+    state: { kind: 'finishing', finisher: { kind: 'running', pid: 200 }, status: { kind: 'exited', code: 1 }, requested: false, killed: true, launchFailed: false },
+    last: [{ type: 'signal', pid: 200, signal: 'SIGKILL' }],
   },
   {
     name: 'a second finish timer does nothing',
@@ -416,10 +429,11 @@ table('finish', [
     events: [
       [1, ev.spawned(100)],
       [101, ev.exited(1)],
+      [101, ev.finishStarted(200)],
       [5101, ev.timer],
       [6000, ev.timer],
     ],
-    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: true, launchFailed: false },
+    state: { kind: 'finishing', finisher: { kind: 'running', pid: 200 }, status: { kind: 'exited', code: 1 }, requested: false, killed: true, launchFailed: false },
     last: [],
   },
   {
@@ -954,7 +968,7 @@ table('commands that mean nothing in a state', [
       [6, ev.signal('SIGHUP')],
       [7, ev.restart],
     ],
-    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: false, launchFailed: false },
+    state: { kind: 'finishing', finisher: { kind: 'launching' }, status: { kind: 'exited', code: 1 }, requested: false, killed: false, launchFailed: false },
     last: [],
   },
   {
@@ -966,6 +980,73 @@ table('commands that mean nothing in a state', [
 ]);
 
 const illegalIn = (state: string, received: string): Effect[] => [logged('warn', 'illegal-event', { state, received })];
+
+table('kill: a retirement past its stop budget', [
+  {
+    name: 'stopping: its process group is SIGKILLed, and the kill timer will not kill again',
+    spec: { timeoutKillMs: 0 },
+    events: [
+      [1, ev.spawned(100)],
+      [10, ev.down],
+      [3010, ev.kill],
+    ],
+    state: { kind: 'stopping', pid: 100, since: 1, killed: true },
+    last: [{ type: 'kill-group', pid: 100 }],
+  },
+  {
+    name: 'up: its process group is SIGKILLed; the death that follows is recorded as usual',
+    events: [
+      [1, ev.spawned(100)],
+      [10, ev.kill],
+    ],
+    state: { kind: 'up', pid: 100, since: 1, readyAt: 1, probe: null },
+    last: [{ type: 'kill-group', pid: 100 }],
+  },
+  {
+    name: 'finishing: the finish script\'s process group is SIGKILLed',
+    spec: { finish: FINISH, timeoutFinishMs: 0 },
+    events: [
+      [1, ev.spawned(100)],
+      [10, ev.down],
+      [20, ev.exited(0)],
+      [20, ev.finishStarted(200)],
+      [5000, ev.kill],
+    ],
+    state: { kind: 'finishing', finisher: { kind: 'running', pid: 200 }, status: { kind: 'exited', code: 0 }, requested: true, killed: true, launchFailed: false },
+    last: [{ type: 'kill-group', pid: 200 }],
+  },
+  {
+    name: 'finishing, its launch not reported yet: the finish is SIGKILLed when its pid comes',
+    spec: { finish: FINISH, timeoutFinishMs: 0 },
+    events: [
+      [1, ev.spawned(100)],
+      [10, ev.down],
+      [20, ev.exited(0)],
+      [20, ev.kill],
+      [20, ev.finishStarted(200)],
+    ],
+    state: { kind: 'finishing', finisher: { kind: 'running', pid: 200 }, status: { kind: 'exited', code: 0 }, requested: true, killed: true, launchFailed: false },
+    last: [{ type: 'signal', pid: 200, signal: 'SIGKILL' }],
+  },
+  {
+    name: 'down: nothing runs, nothing to kill',
+    spec: { downAtBoot: true },
+    events: [[10, ev.kill]],
+    state: { kind: 'down', since: 0, reason: 'wanted' },
+    last: [],
+  },
+  {
+    name: 'backoff: nothing runs, nothing to kill',
+    spec: { restartDelay: { minMs: 1000, maxMs: 1000 } },
+    events: [
+      [1, ev.spawned(100)],
+      [10, ev.exited(1)],
+      [20, ev.kill],
+    ],
+    state: { kind: 'backoff', until: 1010 },
+    last: [],
+  },
+]);
 
 table('impossible events are illegal-event warnings', [
   {
@@ -1036,8 +1117,31 @@ table('impossible events are illegal-event warnings', [
       [6, ev.exited(1)],
     ],
     allowIllegal: true,
-    state: { kind: 'finishing', status: { kind: 'exited', code: 1 }, requested: false, killed: false, launchFailed: false },
+    state: { kind: 'finishing', finisher: { kind: 'launching' }, status: { kind: 'exited', code: 1 }, requested: false, killed: false, launchFailed: false },
     last: illegalIn('finishing', 'exited'),
+  },
+  {
+    name: 'a second finish-started while the finish runs',
+    spec: { finish: FINISH },
+    events: [
+      [1, ev.spawned(100)],
+      [5, ev.exited(1)],
+      [5, ev.finishStarted(200)],
+      [6, ev.finishStarted(201)],
+    ],
+    allowIllegal: true,
+    state: { kind: 'finishing', finisher: { kind: 'running', pid: 200 }, status: { kind: 'exited', code: 1 }, requested: false, killed: false, launchFailed: false },
+    last: illegalIn('finishing', 'finish-started'),
+  },
+  {
+    name: 'finish-started while up',
+    events: [
+      [1, ev.spawned(100)],
+      [5, ev.finishStarted(200)],
+    ],
+    allowIllegal: true,
+    state: { kind: 'up', pid: 100, since: 1, readyAt: 1, probe: null },
+    last: illegalIn('up', 'finish-started'),
   },
   {
     name: 'spawned while backing off',
