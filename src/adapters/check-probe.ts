@@ -36,7 +36,7 @@ export interface CheckRun {
 export type CheckStart = { readonly ok: true; readonly run: CheckRun } | { readonly ok: false; readonly error: string };
 
 /** Starts `check` in its own session, stdin /dev/null; `onDone` gets its result once it has exited. */
-export function runCheck(launcher: Launcher, req: CheckRequest, onDone: (result: CheckResult) => void): CheckStart {
+export function runCheck(launcher: Pick<Launcher, 'launch'>, req: CheckRequest, onDone: (result: CheckResult) => void): CheckStart {
   let tail = Buffer.alloc(0);
   let stopped = false;
   const streams: Readable[] = [];

@@ -3,12 +3,15 @@ import { existsSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isSea } from 'node:sea';
 import { fileURLToPath } from 'node:url';
+import { systemClock } from '../adapters/clock.js';
+import { Launcher } from '../adapters/launcher.js';
 import { createLogger, flushLogger, type Logger } from '../adapters/logger.js';
 import { fallbackLogDir } from '../adapters/service-logs.js';
 import { chooseRunDir, unusableReason } from '../adapters/runtime-dir.js';
+import { sendSignal } from '../adapters/signals.js';
 import { SOCKET_NAME } from '../protocol/socket-path.js';
 import { bootSettings, logLevel, UsageError, type BootSettings } from '../config/boot-settings.js';
-import { Init } from '../daemon/init.js';
+import { Init, systemEdges } from '../daemon/init.js';
 import { BOOT_USAGE, parseBootArgs } from './boot-args.js';
 import { EXIT_CANNOT_START, EXIT_USAGE } from '../protocol/exit-codes.js';
 
@@ -83,7 +86,9 @@ export async function boot(argv: readonly string[]): Promise<never> {
   }
   if (settings.s6Runtime) shimsFirstOnPath();
   settings = withUsableLogDir(settings, logger);
-  const code = await new Init(settings, logger).run();
+  // Every edge of the daemon, built here; the environment is read once, now that boot set its own variables.
+  const edges = systemEdges({ clock: systemClock, launcher: new Launcher(), signal: sendSignal, env: process.env });
+  const code = await new Init(settings, logger, edges).run();
   // A sub-init's own dir (one per instance) goes with it; a PID 1's goes with the container.
   if (process.pid !== 1 && !ownRunDirNamed) rmSync(settings.runDir, { recursive: true, force: true });
   // The last lines reach a slow stderr reader, but a stuck one cannot hold PID 1 past this.

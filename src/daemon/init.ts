@@ -3,15 +3,12 @@
  * order, start CMD, and on the first reason to stop, shut everything down within one deadline
  * and return the exit code. Nothing here throws out: PID 1 must never die of its own error.
  */
-import { existsSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../adapters/clock.js';
 import { waitForClosingFd } from '../adapters/closing-fd.js';
 import { consoleStream } from '../adapters/console-stream.js';
 import { ControlServer } from '../adapters/control-server.js';
 import { DirWatcher } from '../adapters/dir-watcher.js';
-import { Launcher } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
 import { setChildSubreaper } from '../adapters/native.js';
 import { PipeHolder } from '../adapters/pipe-holder.js';
@@ -40,8 +37,11 @@ import { ServiceSet, type LoadedUnits } from './service-set.js';
 import { listScripts, runScripts } from './stage-scripts.js';
 import { Supervisor } from './supervisor.js';
 import { armNativeSignals, routeSignals, type SignalRoutes } from './signal-router.js';
-import { sendSignal } from '../adapters/signals.js';
 import { EXIT_CANNOT_START } from '../protocol/exit-codes.js';
+import type { DaemonEdges } from './edges.js';
+
+// boot builds the edges it hands to Init: the daemon's one door for cli.
+export { systemEdges } from './edges.js';
 
 /** Why the container stops; it decides the exit code. */
 export type StopReason =
@@ -58,7 +58,6 @@ const WATCH_SETTLE_MS = 250;
 
 
 export class Init {
-  private readonly launcher = new Launcher();
   private readonly supervisor: Supervisor;
   private readonly services: ServiceSet;
   private readonly sockets = new HeldSockets();
@@ -81,6 +80,8 @@ export class Init {
   constructor(
     private readonly settings: BootSettings,
     private readonly logger: Logger,
+    /** Clock, timers, launcher, signals, files, and the environment read once at boot. */
+    private readonly edges: DaemonEdges,
   ) {
     this.pipes = new PipeHolder(join(settings.runDir, 'pipes'));
     this.logs = new ServiceLogs(
@@ -94,25 +95,24 @@ export class Init {
       (service, err) => logger.warn({ event: 'log-failed', service, err }, 'log-failed'),
     );
     this.supervisor = new Supervisor({
-      clock: systemClock,
-      launcher: this.launcher,
+      edges,
       logs: this.logs,
       logger,
       notifyDir: notifyDir(settings.runDir),
       stdioOf: (name) => this.pipes.stdioOf(name),
-      baseEnv: currentEnv(),
       heldFds: (name) => this.sockets.fdsOf(name),
       onHalt: (code, by) => void this.stop({ kind: 'halt', code, by }),
     });
-    this.services = new ServiceSet(
-      this.supervisor,
+    this.services = new ServiceSet({
+      edges,
+      supervisor: this.supervisor,
       logger,
-      () => this.loadServices(),
-      (spec) => stopBudgetMs(spec, settings.servicesGraceMs),
-      (spec, phase) => this.runUnit(spec, phase),
-    );
+      load: () => this.loadServices(),
+      stopBudgetMs: (spec) => stopBudgetMs(spec, settings.servicesGraceMs),
+      runOneshot: (spec, phase) => this.runUnit(spec, phase),
+    });
     this.reaper = new Reaper({
-      isManaged: this.launcher.isManaged,
+      isManaged: edges.launcher.isManaged,
       onOrphanReaped: (pid, status) => {
         if (!this.command.reaped(pid, status)) logger.debug({ event: 'reaped', pid, ...status }, 'reaped');
       },
@@ -121,7 +121,7 @@ export class Init {
     this.command = new Command(logger, (status) => void this.stop({ kind: 'command-exited', status }));
     const handler = controlHandler({
       supervisor: this.supervisor,
-      clock: systemClock,
+      clock: edges.clock,
       waiting: () => this.services.waiting(),
       invalid: () => this.services.invalid(),
       usage: new UsageSampler(treeUsage),
@@ -134,7 +134,7 @@ export class Init {
     });
     // Only dirs that exist (they come with the image): chokidar watching a path that is not
     // there watches its parents instead (all of /etc), which makes rescans from unrelated changes.
-    this.watchedDirs = [...settings.serviceDirs, ...settings.s6RcDirs].filter((d) => existsSync(d));
+    this.watchedDirs = [...settings.serviceDirs, ...settings.s6RcDirs].filter((d) => edges.exists(d));
     this.watcher = new DirWatcher(this.watchedDirs, {
       settleMs: WATCH_SETTLE_MS,
       onChange: () => void this.services.rescan('watcher'),
@@ -198,7 +198,7 @@ export class Init {
     for (const service of this.supervisor.list()) {
       if (!service.spec.forwardSignals.includes(signal)) continue;
       const state = service.state;
-      if ((state.kind === 'starting' || state.kind === 'up') && sendSignal(state.pid, signal)) to.push(service.spec.name);
+      if ((state.kind === 'starting' || state.kind === 'up') && this.edges.signal(state.pid, signal)) to.push(service.spec.name);
     }
     if (to.length === 0) this.logger.debug({ event: 'signal-not-forwarded', signal: name }, 'no CMD and no service takes this signal');
     return to;
@@ -218,7 +218,7 @@ export class Init {
     // opens the control socket; all three are done before the first script or service starts.
     const runtime = prepareOverlayRuntime({
       logger,
-      env: currentEnv(),
+      env: this.edges.env,
       runDir: settings.runDir,
       s6Runtime: settings.s6Runtime,
       wardenArgv: [process.execPath, ...process.argv.slice(1, 2)],
@@ -232,7 +232,7 @@ export class Init {
     this.exitcodeStamp = await runtime;
     if (settings.metricsAddr !== null) await this.startMetrics(settings.metricsAddr);
     for (const dir of settings.requiredDirs) {
-      if (!existsSync(dir)) logger.warn({ event: 'dir-missing', dir }, `${dir} does not exist: nothing is read from it; the container starts what else it has`);
+      if (!this.edges.exists(dir)) logger.warn({ event: 'dir-missing', dir }, `${dir} does not exist: nothing is read from it; the container starts what else it has`);
     }
     if (settings.waitForClosingFd !== null) {
       const fd = settings.waitForClosingFd;
@@ -265,7 +265,7 @@ export class Init {
       if (brought.timedOut.length > 0) logger.warn({ event: 'cmd-wait-timeout', afterMs: settings.cmdWaitMs, waiting: brought.timedOut.join(',') }, 'starting CMD before every service is ready');
       // As PID 1 koffi loads only now (CMD's spawn needs it): fault signals get their handlers here.
       armNativeSignals(this.signalRoutes);
-      this.command.start(settings.command, currentEnv());
+      this.command.start(settings.command, this.edges.env);
     }
   }
 
@@ -277,7 +277,7 @@ export class Init {
       supervisor: this.supervisor,
       waiting: () => this.services.waiting(),
       logs: this.logs,
-      clock: systemClock,
+      clock: this.edges.clock,
       logger: this.logger,
     });
     this.closeMetrics = () => metrics.close();
@@ -353,7 +353,7 @@ export class Init {
     const { settings, logger } = this;
     switch (spec.action.kind) {
       case 'script':
-        return runOneshot(spec, phase, { launcher: this.launcher, logger, env: currentEnv, execlineb: settings.execlineb, downCapMs: settings.servicesGraceMs });
+        return runOneshot(spec, phase, { launcher: this.edges.launcher, logger, env: () => this.edges.env, execlineb: settings.execlineb, downCapMs: settings.servicesGraceMs });
       case 'legacy-services':
         return { ok: true };
       case 'fix-attrs': {
@@ -365,9 +365,9 @@ export class Init {
       case 'cont-init': {
         const up = phase === 'up';
         const failures = await runScripts(await listScripts(up ? settings.contInitDirs : settings.contFinishDirs), {
-          launcher: this.launcher,
+          launcher: this.edges.launcher,
           logger,
-          env: currentEnv(),
+          env: this.edges.env,
           stage: up ? 'cont-init' : 'cont-finish',
           timeoutMs: up ? 0 : settings.contFinishMaxMs,
           stopOnFailure: false,
@@ -398,10 +398,10 @@ export class Init {
   private async runStage2Hook(): Promise<void> {
     const [file, ...args] = this.settings.stage2Hook;
     const failure = await new Promise<{ code: number; reason: string } | null>((resolve) => {
-      const launched = this.launcher.launch({
+      const launched = this.edges.launcher.launch({
         file: file!,
         args,
-        env: currentEnv(),
+        env: this.edges.env,
         detached: false,
         onExit: (status) => {
           if (status.kind === 'exited' && status.code === 0) resolve(null);
@@ -455,7 +455,7 @@ export class Init {
     await this.watcher.close();
     const left = await killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger });
     // The last lines reach the files and stdout; a dead disk or reader must not hold PID 1 past its deadline.
-    await Promise.race([this.logs.close().then(() => flush(this.console)), delay(settings.killGraceMs)]);
+    await Promise.race([this.logs.close().then(() => flush(this.console)), this.delay(settings.killGraceMs)]);
     if (settings.syncDisks) await this.sync();
     let code = exitCode(reason, commandStatus);
     // A script that wrote /run/s6-linux-init-container-results/exitcode chose the code (s6-overlay).
@@ -474,14 +474,18 @@ export class Init {
   /** S6_SYNC_DISKS: flush the filesystems, bounded by the kill grace time. */
   private sync(): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(resolve, this.settings.killGraceMs);
-      const launched = this.launcher.launch({ file: 'sync', env: currentEnv(), detached: false, onExit: () => (clearTimeout(timer), resolve()) });
+      const cancel = this.edges.schedule(this.settings.killGraceMs, resolve);
+      const launched = this.edges.launcher.launch({ file: 'sync', env: this.edges.env, detached: false, onExit: () => (cancel(), resolve()) });
       if (!launched.ok) {
         this.logger.warn({ event: 'sync-failed', error: launched.error }, 'sync-failed');
-        clearTimeout(timer);
+        cancel();
         resolve();
       }
     });
+  }
+
+  private delay(ms: number): Promise<void> {
+    return new Promise((resolve) => void this.edges.schedule(ms, resolve));
   }
 }
 
@@ -520,12 +524,3 @@ function flush(stream: NodeJS.WritableStream): Promise<void> {
   return new Promise((resolve) => stream.write('', () => resolve()));
 }
 
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function currentEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-  return env;
-}

@@ -7,7 +7,7 @@ import type { OneshotScript, OneshotSpec } from '../config/s6-rc-source.js';
 export type OneshotOutcome = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 export interface OneshotRunnerDeps {
-  readonly launcher: Launcher;
+  readonly launcher: Pick<Launcher, 'launch'>;
   readonly logger: Logger;
   readonly env: () => Readonly<Record<string, string>>;
   /** The execlineb to run real execline scripts with (`WARDEN_EXECLINEB`, default from PATH). */

@@ -24,6 +24,7 @@ import {
   type Units,
 } from '../core/unit-machine.js';
 import { resolveUnits, type UnitSet } from '../core/unit-set.js';
+import type { DaemonEdges } from './edges.js';
 import type { OneshotOutcome } from './oneshot-runner.js';
 import type { Supervisor } from './supervisor.js';
 import { waitUntil, type Subscribe } from './wait-until.js';
@@ -45,6 +46,18 @@ export type OneshotRun = (spec: OneshotSpec, phase: 'up' | 'down') => Promise<On
 /** What asked for a rescan: boot, the dir watcher, `warden reload`, or SIGHUP. */
 export type RescanCause = 'boot' | 'watcher' | 'reload' | 'SIGHUP';
 
+export interface ServiceSetDeps {
+  /** Its timers (waits with a deadline); the rest of the edges are the supervisor's. */
+  readonly edges: DaemonEdges;
+  readonly supervisor: Supervisor;
+  readonly logger: Logger;
+  /** Reads the service dirs (and logs their problems). */
+  readonly load: () => Promise<LoadedUnits>;
+  /** How long a service may take to stop. */
+  readonly stopBudgetMs: (spec: ServiceSpec) => number;
+  readonly runOneshot: OneshotRun;
+}
+
 export class ServiceSet {
   private specs = new Map<string, ServiceSpec>();
   private oneshotSpecs = new Map<string, OneshotSpec>();
@@ -56,25 +69,20 @@ export class ServiceSet {
   private dispatching = false;
   /** Work an effect started that a rescan waits for (retiring a removed longrun). */
   private work: Promise<void>[] = [];
-  private closed = false;
   private rescans: Promise<unknown> = Promise.resolve();
   /** Told after each step of the model: a change the supervisor does not see (a oneshot's state). */
   private readonly listeners = new Set<() => void>();
+  private readonly supervisor: Supervisor;
+  private readonly logger: Logger;
   private readonly view: LongrunView = (name) => {
     const kind = this.supervisor.get(name)?.state.kind ?? 'down';
     return kind === 'up' ? 'up' : kind === 'down' ? 'down' : 'between';
   };
 
-  constructor(
-    private readonly supervisor: Supervisor,
-    private readonly logger: Logger,
-    /** Reads the service dirs (and logs their problems). */
-    private readonly load: () => Promise<LoadedUnits>,
-    /** How long a service may take to stop. */
-    private readonly stopBudgetMs: (spec: ServiceSpec) => number,
-    private readonly runOneshot: OneshotRun = () => Promise.resolve({ ok: true }),
-  ) {
-    supervisor.onChange(() => this.dispatch({ type: 'longrun-changed' }));
+  constructor(private readonly deps: ServiceSetDeps) {
+    this.supervisor = deps.supervisor;
+    this.logger = deps.logger;
+    deps.supervisor.onChange(() => this.dispatch({ type: 'longrun-changed' }));
   }
 
   /**
@@ -103,7 +111,7 @@ export class ServiceSet {
    * some were still on their way.
    */
   async whenBroughtUp(timeoutMs: number): Promise<{ failed: readonly string[]; timedOut: readonly string[] }> {
-    await waitUntil(this.subscribe, () => bringUpOutcome(this.units, this.view).done, timeoutMs);
+    await waitUntil(this.deps.edges.schedule, this.subscribe, () => bringUpOutcome(this.units, this.view).done, timeoutMs);
     const outcome = bringUpOutcome(this.units, this.view);
     return { failed: outcome.failed, timedOut: outcome.pending };
   }
@@ -139,13 +147,12 @@ export class ServiceSet {
       return direction === 'up' ? state === 'up' : state === 'down' || state === 'failed';
     };
     const failed = (): boolean => direction === 'up' && moved.some((n) => this.stateOf(n) === 'failed');
-    await waitUntil(this.subscribe, () => failed() || moved.every(there), timeoutMs);
+    await waitUntil(this.deps.edges.schedule, this.subscribe, () => failed() || moved.every(there), timeoutMs);
     return this.atomStates().filter((a) => moved.includes(a.name) && !there(a.name));
   }
 
   /** Stops everything, dependents before their dependencies; no service starts after this. */
   async stopAll(): Promise<void> {
-    this.closed = true;
     this.dispatch({ type: 'close' });
     // A rescan still stopping a changed service finishes first, so it cannot start it again.
     await this.rescans;
@@ -202,7 +209,7 @@ export class ServiceSet {
       case 'retire': {
         const spec = this.leaving.get(name);
         this.leaving.delete(name);
-        if (spec !== undefined) this.work.push(this.supervisor.retire(name, this.stopBudgetMs(spec)));
+        if (spec !== undefined) this.work.push(this.supervisor.retire(name, this.deps.stopBudgetMs(spec)));
         return;
       }
       case 'run': {
@@ -211,7 +218,7 @@ export class ServiceSet {
           this.dispatch({ type: 'oneshot-finished', name, phase: effect.phase, ok: outcome.ok, reason: outcome.ok ? '' : outcome.reason });
         // A oneshot without a down script is down at once.
         if (effect.phase === 'down' && !hasDown(spec)) queueMicrotask(() => finished({ ok: true }));
-        else void this.runOneshot(spec, effect.phase).then(finished);
+        else void this.deps.runOneshot(spec, effect.phase).then(finished);
         return;
       }
       case 'oneshot-up':
@@ -227,8 +234,8 @@ export class ServiceSet {
   }
 
   private async apply(cause: RescanCause): Promise<RescanResult> {
-    const loaded = await this.load();
-    if (this.closed) return { added: [], removed: [], changed: [] };
+    const loaded = await this.deps.load();
+    if (this.units.closed) return { added: [], removed: [], changed: [] };
     this.invalidUnits = new Map(loaded.invalid.map((u) => [u.name, u]));
     const before = new Set(this.units.set.atoms.keys());
     const diff = diffSpecs(this.specs, loaded.services);
@@ -243,7 +250,7 @@ export class ServiceSet {
     // Changed longruns restart with their new spec (one not handed to the supervisor yet just waits).
     const replacing = diff.changed
       .filter((spec) => this.units.longruns.has(spec.name))
-      .map((spec) => this.supervisor.replace(spec, this.stopBudgetMs(spec), () => !this.closed));
+      .map((spec) => this.supervisor.replace(spec, this.deps.stopBudgetMs(spec), () => !this.units.closed));
     this.dispatch({ type: 'loaded', set: loaded.set, heldDown });
     await Promise.all([...replacing, ...this.work]);
 
@@ -264,12 +271,12 @@ export class ServiceSet {
   private async stopLayer(layer: readonly string[]): Promise<void> {
     const running = layer.filter((name) => this.supervisor.get(name) !== undefined);
     this.dispatch({ type: 'bring-down', atoms: layer });
-    const budget = Math.max(0, ...running.map((n) => this.stopBudgetMs(this.specs.get(n) ?? this.leaving.get(n)!)));
+    const budget = Math.max(0, ...running.map((n) => this.deps.stopBudgetMs(this.specs.get(n) ?? this.leaving.get(n)!)));
     // One retired meanwhile (a change being applied) is down too.
     const down = (): boolean => running.every((n) => (this.supervisor.get(n)?.state.kind ?? 'down') === 'down');
     // A oneshot that came up goes down with its layer: its `down` script (capped by the runner).
     const oneshotsDown = (): boolean => layer.every((n) => this.units.oneshots.get(n)?.kind !== 'stopping');
-    const [stopped] = await Promise.all([this.supervisor.waitUntil(down, budget), waitUntil(this.subscribe, oneshotsDown, Infinity)]);
+    const [stopped] = await Promise.all([this.supervisor.waitUntil(down, budget), waitUntil(this.deps.edges.schedule, this.subscribe, oneshotsDown, Infinity)]);
     if (!stopped) {
       this.logger.error({ event: 'stop-timeout', services: running.join(',') }, 'services still running after their stop budget');
     }

@@ -33,7 +33,7 @@ export async function listScripts(dirs: readonly string[]): Promise<string[]> {
 }
 
 export interface RunScriptsOptions {
-  readonly launcher: Launcher;
+  readonly launcher: Pick<Launcher, 'launch'>;
   readonly logger: Logger;
   readonly env: Readonly<Record<string, string>>;
   readonly stage: 'cont-init' | 'cont-finish';

@@ -3,18 +3,15 @@
  * effects it returns. Events are queued and handled one at a time ("collect, then act"), so an
  * effect that produces an event (a spawn reporting its pid) never re-enters a transition.
  */
-import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
 import { runCheck, type CheckRun } from '../adapters/check-probe.js';
-import type { Clock } from '../adapters/clock.js';
-import type { Launcher, LaunchRequest } from '../adapters/launcher.js';
+import type { LaunchRequest } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
 import type { Stdio } from '../adapters/pipe-holder.js';
-import { notifyDir, NotifySockets, parseNotifyMessage, runDirOf, type NotifyEndpoint, type NotifySender } from '../adapters/notify-socket.js';
+import { NotifySockets, parseNotifyMessage, type NotifyEndpoint, type NotifySender } from '../adapters/notify-socket.js';
 import { readStat, uidOf } from '../adapters/process-tree.js';
 import { notifyVerdict, type ProcessLookup } from '../core/notify-access.js';
 import type { ServiceLogs } from '../adapters/service-logs.js';
-import { sendSignal } from '../adapters/signals.js';
 import {
   boot,
   initialService,
@@ -27,8 +24,8 @@ import {
 } from '../core/service-machine.js';
 import type { ExitStatus } from '../core/exit-status.js';
 import type { ServiceSpec } from '../core/service-spec.js';
+import type { DaemonEdges } from './edges.js';
 import { waitUntil } from './wait-until.js';
-
 
 /** The sender checks of notify messages read /proc. */
 const PROC: ProcessLookup = { parentOf: (pid) => readStat(pid)?.ppid ?? null, uidOf };
@@ -37,17 +34,15 @@ const PROC: ProcessLookup = { parentOf: (pid) => readStat(pid)?.ppid ?? null, ui
 const RETIRE_KILL_WAIT_MS = 2000;
 
 export interface SupervisorDeps {
-  readonly clock: Clock;
-  readonly launcher: Launcher;
+  /** Clock, timers, launcher, signals; `edges.env` is what every service starts from, before its `env/`. */
+  readonly edges: DaemonEdges;
   readonly logger: Logger;
-  /** The environment every service starts from, before its `env/` is applied. */
-  readonly baseEnv: Readonly<Record<string, string>>;
   /** Where services' output goes (files and the container's stdout); none: inherited as is. */
   readonly logs?: ServiceLogs;
   /** A service whose `on-exit` is `halt` ended: stop the container with `code`. */
   readonly onHalt: (code: number, service: string) => void;
-  /** Where NOTIFY_SOCKET sockets are made; default `$WARDEN_RUN_DIR/notify` (/run/warden/notify). */
-  readonly notifyDir?: string;
+  /** Where NOTIFY_SOCKET sockets are made (`RUNDIR/notify`). */
+  readonly notifyDir: string;
   /** The listening sockets warden holds for a service (its `listen` file), passed to each run. */
   readonly heldFds?: (name: string) => readonly number[];
   /** The pipeline ends of a service (s6-rc producer-for / consumer-for); none by default. */
@@ -56,17 +51,18 @@ export interface SupervisorDeps {
 
 export class Supervisor {
   private readonly services = new Map<string, Service>();
-  /** Keyed `NAME/TIMER`: each service has a main and a check timer. */
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** What cancels each armed timer, keyed `NAME/TIMER`: each service has a main and a check timer. */
+  private readonly timers = new Map<string, () => void>();
   /** The running `check` of each service. */
   private readonly checks = new Map<string, CheckRun>();
   private readonly notify: NotifySockets;
   private readonly queue: [string, ServiceEvent][] = [];
   private readonly listeners = new Set<() => void>();
   private draining = false;
+  private shellPresent: boolean | undefined;
 
   constructor(private readonly deps: SupervisorDeps) {
-    this.notify = new NotifySockets(deps.notifyDir ?? notifyDir(runDirOf(process.env)), (err) =>
+    this.notify = new NotifySockets(deps.notifyDir, (err) =>
       deps.logger.error({ event: 'notify-socket-error', err }, 'notify-socket-error'),
     );
   }
@@ -84,7 +80,7 @@ export class Supervisor {
   /** Takes a service into supervision and brings it to its boot goal (or `goal`, when given). */
   add(spec: ServiceSpec, goal?: Goal): void {
     if (this.services.has(spec.name)) throw new Error(`service ${spec.name} is already supervised`);
-    const now = this.deps.clock.now();
+    const now = this.deps.edges.clock.now();
     const fresh = initialService(spec, now);
     const first = boot(goal ? { ...fresh, goal } : fresh, now);
     this.services.set(spec.name, first.service);
@@ -156,7 +152,7 @@ export class Supervisor {
 
   /** Resolves true once `done()` holds, false after `timeoutMs` (or once `cancel` aborts). */
   waitUntil(done: () => boolean, timeoutMs: number, cancel?: AbortSignal): Promise<boolean> {
-    return waitUntil((listener) => this.onChange(listener), done, timeoutMs, cancel);
+    return waitUntil(this.deps.edges.schedule, (listener) => this.onChange(listener), done, timeoutMs, cancel);
   }
 
   private drain(): void {
@@ -166,7 +162,7 @@ export class Supervisor {
       for (let next = this.queue.shift(); next; next = this.queue.shift()) {
         const [name, event] = next;
         const service = this.services.get(name)!;
-        const result = step(service, event, this.deps.clock.now());
+        const result = step(service, event, this.deps.edges.clock.now());
         this.services.set(name, result.service);
         this.apply(name, result.effects);
       }
@@ -207,8 +203,8 @@ export class Supervisor {
         const passFds = this.deps.heldFds?.(name) ?? [];
         const command = viaShebang(spec.runVia, spec.run, []);
         const io = this.deps.stdioOf?.(name) ?? { stdin: null, stdout: null };
-        const result = this.deps.launcher.launch({
-          ...(passFds.length > 0 ? withListenEnv(name, passFds.length, command, env) : command),
+        const result = this.deps.edges.launcher.launch({
+          ...(passFds.length > 0 ? this.withListenEnv(name, passFds.length, command, env) : command),
           stdin: io.stdin ?? 'ignore',
           stdout: io.stdout,
           cwd: spec.dir,
@@ -231,7 +227,7 @@ export class Supervisor {
       }
       case 'run-check': {
         this.stopCheck(name);
-        const started = runCheck(this.deps.launcher, { file: spec.check!.file, cwd: spec.dir, env: this.envFor(spec), user: spec.user }, (result) => {
+        const started = runCheck(this.deps.edges.launcher, { file: spec.check!.file, cwd: spec.dir, env: this.envFor(spec), user: spec.user }, (result) => {
           if (this.checks.get(name) !== run) return;
           this.checks.delete(name);
           const passed = result.status.kind === 'exited' && result.status.code === 0;
@@ -246,13 +242,13 @@ export class Supervisor {
         this.stopCheck(name);
         return;
       case 'signal':
-        sendSignal(effect.pid, effect.signal);
+        this.deps.edges.signal(effect.pid, effect.signal);
         return;
       case 'kill-group':
-        sendSignal(-effect.pid, 'SIGKILL');
+        this.deps.edges.signal(-effect.pid, 'SIGKILL');
         return;
       case 'run-finish': {
-        const result = this.deps.launcher.launch({
+        const result = this.deps.edges.launcher.launch({
           // As s6 (since 2.10): exit code, signal, and the service dir's name.
           ...viaShebang(spec.finishVia, spec.finish!, [...effect.args, basename(spec.dir)]),
           cwd: spec.dir,
@@ -271,14 +267,14 @@ export class Supervisor {
       case 'set-timer': {
         const { timer } = effect;
         const key = timerKey(name, timer);
-        clearTimeout(this.timers.get(key));
-        const delay = Math.max(0, effect.at - this.deps.clock.now());
+        this.timers.get(key)?.();
+        const delay = Math.max(0, effect.at - this.deps.edges.clock.now());
         this.timers.set(
           key,
-          setTimeout(() => {
+          this.deps.edges.schedule(delay, () => {
             this.timers.delete(key);
             this.send(name, { type: 'timer', timer });
-          }, delay),
+          }),
         );
         return;
       }
@@ -300,7 +296,7 @@ export class Supervisor {
 
   private clearTimer(name: string, timer: TimerId): void {
     const key = timerKey(name, timer);
-    clearTimeout(this.timers.get(key));
+    this.timers.get(key)?.();
     this.timers.delete(key);
   }
 
@@ -347,8 +343,24 @@ export class Supervisor {
     return logs && ((stdout, stderr) => logs.attach(spec.name, stdout, stderr, spec.logLimits));
   }
 
+  /**
+   * systemd's socket-activation variables: LISTEN_FDS and LISTEN_FDNAMES go in `env`; LISTEN_PID
+   * must be the service's own pid, which is known only once it runs, so a shell sets it and then
+   * exec's the service (same pid): sd_listen_fds() ignores the fds unless LISTEN_PID is its getpid().
+   * Without /bin/sh (a distroless image) LISTEN_PID is not set; `bind fd@3` and `listen({ fd: 3 })`
+   * do not read it.
+   */
+  private withListenEnv(name: string, count: number, command: { file: string; args: string[] }, env: Record<string, string>): { file: string; args: string[] } {
+    env.LISTEN_FDS = String(count);
+    env.LISTEN_FDNAMES = Array.from({ length: count }, () => name).join(':');
+    delete env.LISTEN_PID;
+    this.shellPresent ??= this.deps.edges.exists(SHELL);
+    if (!this.shellPresent) return command;
+    return { file: SHELL, args: ['-c', 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"', name, command.file, ...command.args] };
+  }
+
   private envFor(spec: ServiceSpec): Record<string, string> {
-    const env: Record<string, string> = { ...this.deps.baseEnv };
+    const env: Record<string, string> = { ...this.deps.edges.env };
     for (const [key, value] of Object.entries(spec.env)) {
       if (value === null) delete env[key];
       else env[key] = value;
@@ -357,28 +369,7 @@ export class Supervisor {
   }
 }
 
-/**
- * systemd's socket-activation variables: LISTEN_FDS and LISTEN_FDNAMES go in `env`; LISTEN_PID
- * must be the service's own pid, which is known only once it runs, so a shell sets it and then
- * exec's the service (same pid): sd_listen_fds() ignores the fds unless LISTEN_PID is its getpid().
- * Without /bin/sh (a distroless image) LISTEN_PID is not set; `bind fd@3` and `listen({ fd: 3 })`
- * do not read it.
- */
-function withListenEnv(name: string, count: number, command: { file: string; args: string[] }, env: Record<string, string>): { file: string; args: string[] } {
-  env.LISTEN_FDS = String(count);
-  env.LISTEN_FDNAMES = Array.from({ length: count }, () => name).join(':');
-  delete env.LISTEN_PID;
-  if (!hasShell()) return command;
-  return { file: SHELL, args: ['-c', 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"', name, command.file, ...command.args] };
-}
-
 const SHELL = '/bin/sh';
-let shellPresent: boolean | undefined;
-
-function hasShell(): boolean {
-  shellPresent ??= existsSync(SHELL);
-  return shellPresent;
-}
 
 /** The file and args that run `file` with `args`: through its `#!` interpreter when it has one to go through. */
 function viaShebang(via: readonly string[], file: string, args: readonly string[]): { file: string; args: string[] } {

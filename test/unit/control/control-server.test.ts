@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { ControlServer, type RequestHandler } from '../../../src/adapters/control-server.js';
+import { realSchedule } from '../../../src/daemon/edges.js';
 import { waitUntil } from '../../../src/daemon/wait-until.js';
 
 async function serve(t: TestContext, handle: RequestHandler): Promise<string> {
@@ -167,7 +168,7 @@ test('waitUntil: cancel resolves false and stops listening', async () => {
     return () => listeners--;
   };
   const abort = new AbortController();
-  const waiting = waitUntil(subscribe, () => false, Infinity, abort.signal);
+  const waiting = waitUntil(realSchedule, subscribe, () => false, Infinity, abort.signal);
   assert.equal(listeners, 1);
   abort.abort();
   assert.equal(await waiting, false);
