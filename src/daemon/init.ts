@@ -57,6 +57,15 @@ const DIVERTED_SIGNALS: ReadonlySet<string> = new Set(['SIGTERM', 'SIGQUIT', 'SI
 const WATCH_SETTLE_MS = 250;
 
 
+/**
+ * Where the container is in its life: booting (units, then CMD), up, or stopping for the first
+ * reason that came, with the exit code to come.
+ */
+type Lifecycle =
+  | { readonly kind: 'booting' }
+  | { readonly kind: 'up' }
+  | { readonly kind: 'stopping'; readonly reason: StopReason; readonly exit: Promise<number> };
+
 export class Init {
   private readonly supervisor: Supervisor;
   private readonly services: ServiceSet;
@@ -71,7 +80,7 @@ export class Init {
   private readonly console = consoleStream();
   private readonly signalRoutes: SignalRoutes;
   private readonly pipes: PipeHolder;
-  private stopping: Promise<number> | null = null;
+  private life: Lifecycle = { kind: 'booting' };
   /** mtime of the exitcode file as boot wrote it (s6-overlay's 0). */
   private exitcodeStamp: number | null = null;
   private resolveExit!: (code: number) => void;
@@ -127,7 +136,7 @@ export class Init {
       usage: new UsageSampler(treeUsage),
       halt: (code) => void this.stop({ kind: 'halt', code, by: 'warden halt' }),
       reload: () => this.services.rescan('reload'),
-      stopping: () => this.stopping !== null,
+      stopping: () => this.isStopping(),
       units: () => this.services.atomStates(),
       atomsOf: (names) => this.services.atomsOf(names),
       change: (direction, atoms, timeoutMs) => this.services.change(direction, atoms, timeoutMs),
@@ -153,6 +162,11 @@ export class Init {
       rescan: () => void this.services.rescan('SIGHUP'),
       forward: (signal, name) => this.forward(signal, name),
     };
+  }
+
+  /** A method, not a field read: boot asks again after each await, when a stop may have come. */
+  private isStopping(): boolean {
+    return this.life.kind === 'stopping';
   }
 
   /** Runs the container until it stops; resolves with the exit code. */
@@ -241,9 +255,9 @@ export class Init {
       if (err !== null) logger.warn({ event: 'closing-fd-unreadable', fd, err }, `fd ${fd} cannot be read: boot goes on`);
       else logger.info({ event: 'closing-fd-closed', fd }, `fd ${fd} closed: boot goes on`);
     }
-    if (this.stopping) return;
+    if (this.isStopping()) return;
     if (settings.stage2Hook.length > 0) await this.runStage2Hook();
-    if (this.stopping) return;
+    if (this.isStopping()) return;
 
     await this.services.rescan('boot');
     // The previous boot's environment dirs go now that the services run, not before them.
@@ -258,15 +272,16 @@ export class Init {
     // As s6-overlay's rc.init: the bring-up as a whole (s6-rc -u change top) ends first; a failed
     // unit, or one not up within S6_CMD_WAIT_FOR_SERVICES_MAXTIME, is a stage 2 failure.
     const brought = await this.services.whenBroughtUp(settings.cmdWaitMs);
-    if (this.stopping) return;
+    if (this.isStopping()) return;
     if (brought.failed.length > 0 || brought.timedOut.length > 0) await this.bringUpFailed(brought);
-    if (this.stopping) return;
+    if (this.isStopping()) return;
     if (settings.command.length > 0) {
       if (brought.timedOut.length > 0) logger.warn({ event: 'cmd-wait-timeout', afterMs: settings.cmdWaitMs, waiting: brought.timedOut.join(',') }, 'starting CMD before every service is ready');
       // As PID 1 koffi loads only now (CMD's spawn needs it): fault signals get their handlers here.
       armNativeSignals(this.signalRoutes);
       this.command.start(settings.command, this.edges.env);
     }
+    if (this.life.kind === 'booting') this.life = { kind: 'up' };
   }
 
   /** Off by default: the module (node:http, the event-loop monitor) loads only when asked for. */
@@ -421,19 +436,20 @@ export class Init {
 
   /** The first call decides the reason; later calls wait for the same shutdown. */
   stop(reason: StopReason): Promise<number> {
-    if (this.stopping) {
+    if (this.life.kind === 'stopping') {
       this.logger.info({ event: 'already-stopping', reason: reason.kind }, 'already-stopping');
-      return this.stopping;
+      return this.life.exit;
     }
-    this.stopping = this.shutdown(reason).then(
+    const exit = this.shutdown(reason).then(
       (code) => code,
       (err: unknown) => {
         this.logger.error({ event: 'shutdown-failed', err }, 'shutdown-failed');
         return EXIT_CANNOT_START;
       },
     );
-    void this.stopping.then(this.resolveExit);
-    return this.stopping;
+    this.life = { kind: 'stopping', reason, exit };
+    void exit.then(this.resolveExit);
+    return exit;
   }
 
   private async shutdown(reason: StopReason): Promise<number> {
