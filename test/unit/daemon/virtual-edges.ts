@@ -1,0 +1,121 @@
+/**
+ * The daemon's edges in virtual time: a clock that moves only when the test advances it, a
+ * timer queue fired in time order, and a launcher whose "processes" are records the test ends
+ * (or that react to signals as the test says). Nothing here starts a process or sleeps.
+ */
+import { pino, type Logger } from 'pino';
+import type { LaunchRequest, LaunchResult } from '../../../src/adapters/launcher.js';
+import type { ExitStatus } from '../../../src/core/exit-status.js';
+import type { DaemonEdges } from '../../../src/daemon/edges.js';
+
+interface Timer {
+  readonly at: number;
+  readonly seq: number;
+  readonly fire: () => void;
+  cancelled: boolean;
+}
+
+/** One launched program: what it was asked to run, when, and the signals it got. */
+export interface FakeProcess {
+  readonly pid: number;
+  readonly req: LaunchRequest;
+  readonly startedAt: number;
+  readonly signals: { readonly at: number; readonly signal: string; readonly group: boolean }[];
+  exited: boolean;
+}
+
+/** How a process answers a signal: exit with this status, or ignore it (null). */
+export type Reaction = (proc: FakeProcess, signal: string) => ExitStatus | null;
+
+/** SIGKILL kills; every other signal kills as its default would, but for SIGCONT. */
+export const defaultReaction: Reaction = (_proc, signal) =>
+  signal === 'SIGCONT' ? null : { kind: 'killed', signal: signal === 'SIGKILL' ? 9 : signal === 'SIGINT' ? 2 : 15 };
+
+/** Dies of SIGKILL only (a service that ignores its down signal). */
+export const ignoresTerm: Reaction = (_proc, signal) => (signal === 'SIGKILL' ? { kind: 'killed', signal: 9 } : null);
+
+export class VirtualWorld {
+  now = 0;
+  private seq = 0;
+  private timers: Timer[] = [];
+  private nextPid = 100;
+  readonly processes: FakeProcess[] = [];
+  /** Per file: how its processes answer signals (default: `defaultReaction`). */
+  readonly reactions = new Map<string, Reaction>();
+  readonly lines: Record<string, unknown>[] = [];
+  readonly logger: Logger = pino({ level: 'debug', base: null }, { write: (line: string) => void this.lines.push(JSON.parse(line) as Record<string, unknown>) });
+
+  readonly edges: DaemonEdges = {
+    clock: { now: () => this.now },
+    schedule: (ms, fire) => {
+      const timer: Timer = { at: this.now + Math.max(0, ms), seq: this.seq++, fire, cancelled: false };
+      this.timers.push(timer);
+      return () => void (timer.cancelled = true);
+    },
+    launcher: {
+      launch: (req: LaunchRequest): LaunchResult => {
+        const proc: FakeProcess = { pid: this.nextPid++, req, startedAt: this.now, signals: [], exited: false };
+        this.processes.push(proc);
+        return { ok: true, pid: proc.pid };
+      },
+      isManaged: (pid) => this.processes.some((p) => p.pid === pid && !p.exited),
+    },
+    signal: (pid, signal) => {
+      const proc = this.processes.find((p) => p.pid === Math.abs(pid));
+      if (proc === undefined || proc.exited) return false;
+      proc.signals.push({ at: this.now, signal: String(signal), group: pid < 0 });
+      const status = (this.reactions.get(proc.req.file) ?? defaultReaction)(proc, String(signal));
+      // A real exit is reported later, by the event loop, never inside kill(2).
+      if (status !== null) queueMicrotask(() => this.exit(proc.pid, status));
+      return true;
+    },
+    exists: () => true,
+    env: { PATH: '/usr/bin:/bin' },
+  };
+
+  /** The processes started from `file`, in order. */
+  runsOf(file: string): FakeProcess[] {
+    return this.processes.filter((p) => p.req.file === file);
+  }
+
+  /** The one live process started from `file`. */
+  live(file: string): FakeProcess {
+    const live = this.runsOf(file).filter((p) => !p.exited);
+    if (live.length !== 1) throw new Error(`${live.length} live processes of ${file}`);
+    return live[0]!;
+  }
+
+  /** The process ends with `status` now (a second exit of the same process is ignored). */
+  exit(pid: number, status: ExitStatus): void {
+    const proc = this.processes.find((p) => p.pid === pid);
+    if (proc === undefined || proc.exited) return;
+    proc.exited = true;
+    proc.req.onExit(status);
+  }
+
+  /** The log lines whose `event` is `event`. */
+  logged(event: string): Record<string, unknown>[] {
+    return this.lines.filter((l) => l.event === event);
+  }
+
+  /** Moves the clock `ms` ahead, firing each timer due on the way at its own time, in order. */
+  async advance(ms: number): Promise<void> {
+    const until = this.now + ms;
+    await settle();
+    for (;;) {
+      this.timers = this.timers.filter((t) => !t.cancelled);
+      const due = this.timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
+      if (due === undefined) break;
+      this.timers.splice(this.timers.indexOf(due), 1);
+      this.now = due.at;
+      due.fire();
+      await settle();
+    }
+    this.now = until;
+  }
+}
+
+/** Lets every promise and microtask that is ready run (the daemon's awaits), without moving time. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+}
