@@ -10,9 +10,9 @@
 import { spawnInOwnGroup } from '../adapters/group-spawn.js';
 import type { Logger } from '../adapters/logger.js';
 import { readStat } from '../adapters/process-tree.js';
-import { sendSignal } from '../adapters/signals.js';
 import { foregroundTerminal, takeBack, type Terminal } from '../adapters/terminal.js';
 import { exitCodeOf, type ExitStatus } from '../core/exit-status.js';
+import type { DaemonEdges } from './edges.js';
 
 type CommandState =
   | { readonly kind: 'none' }
@@ -32,6 +32,8 @@ export class Command {
   constructor(
     private readonly logger: Logger,
     private readonly onExit: (status: ExitStatus) => void,
+    /** Its signals and its kill timer. */
+    private readonly edges: Pick<DaemonEdges, 'signal' | 'schedule'>,
   ) {}
 
   start(argv: readonly string[], env: Readonly<Record<string, string>>): void {
@@ -79,7 +81,7 @@ export class Command {
 
   /** Forwards `signal` to CMD; returns who got it ('cmd') or null when there is no CMD running. */
   forward(signal: NodeJS.Signals | number): string | null {
-    return this.state.kind === 'running' && sendSignal(this.state.pid, signal) ? 'cmd' : null;
+    return this.state.kind === 'running' && this.edges.signal(this.state.pid, signal) ? 'cmd' : null;
   }
 
   /** TERM, then KILL after `graceMs`; resolves with how CMD ended, or null if it never ran. */
@@ -88,13 +90,13 @@ export class Command {
     const state = this.state;
     if (state.kind === 'none') return null;
     if (state.kind === 'exited') return state.status;
-    sendSignal(state.pid, 'SIGTERM');
+    this.edges.signal(state.pid, 'SIGTERM');
     // A CMD stopped by Ctrl-Z (or SIGSTOP) must wake up to die of its SIGTERM. Only then: tini
     // and dumb-init send TERM alone, and a CMD that handles both would see an extra SIGCONT.
-    if (readStat(state.pid)?.state === 'T') sendSignal(state.pid, 'SIGCONT');
-    const timer = setTimeout(() => sendSignal(state.pid, 'SIGKILL'), graceMs);
+    if (readStat(state.pid)?.state === 'T') this.edges.signal(state.pid, 'SIGCONT');
+    const cancelKill = this.edges.schedule(graceMs, () => void this.edges.signal(state.pid, 'SIGKILL'));
     const status = await state.exited;
-    clearTimeout(timer);
+    cancelKill();
     return status;
   }
 }

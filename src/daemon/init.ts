@@ -127,7 +127,7 @@ export class Init {
       },
       onError: (err) => logger.error({ event: 'reap-failed', err }, 'reap-failed'),
     });
-    this.command = new Command(logger, (status) => void this.stop({ kind: 'command-exited', status }));
+    this.command = new Command(logger, (status) => void this.stop({ kind: 'command-exited', status }), edges);
     const handler = controlHandler({
       supervisor: this.supervisor,
       clock: edges.clock,
@@ -368,7 +368,7 @@ export class Init {
     const { settings, logger } = this;
     switch (spec.action.kind) {
       case 'script':
-        return runOneshot(spec, phase, { launcher: this.edges.launcher, logger, env: () => this.edges.env, execlineb: settings.execlineb, downCapMs: settings.servicesGraceMs });
+        return runOneshot(spec, phase, { edges: this.edges, logger, execlineb: settings.execlineb, downCapMs: settings.servicesGraceMs });
       case 'legacy-services':
         return { ok: true };
       case 'fix-attrs': {
@@ -380,9 +380,8 @@ export class Init {
       case 'cont-init': {
         const up = phase === 'up';
         const failures = await runScripts(await listScripts(up ? settings.contInitDirs : settings.contFinishDirs), {
-          launcher: this.edges.launcher,
+          edges: this.edges,
           logger,
-          env: this.edges.env,
           stage: up ? 'cont-init' : 'cont-finish',
           timeoutMs: up ? 0 : settings.contFinishMaxMs,
           stopOnFailure: false,
@@ -469,7 +468,7 @@ export class Init {
     this.closeMetrics();
     this.control.close();
     await this.watcher.close();
-    const left = await killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger });
+    const left = await killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger, edges: this.edges });
     // The last lines reach the files and stdout; a dead disk or reader must not hold PID 1 past its deadline.
     await Promise.race([this.logs.close().then(() => flush(this.console)), this.delay(settings.killGraceMs)]);
     if (settings.syncDisks) await this.sync();

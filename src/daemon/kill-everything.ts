@@ -6,12 +6,14 @@
 import type { Logger } from '../adapters/logger.js';
 import { descendants, directChildren } from '../adapters/process-tree.js';
 import type { Reaper } from '../adapters/reaper.js';
-import { sendSignal } from '../adapters/signals.js';
+import type { DaemonEdges } from './edges.js';
 
 export interface KillEverythingOptions {
   readonly graceMs: number;
   readonly reaper: Reaper;
   readonly logger: Logger;
+  /** Its signals, its clock and its polling timer. */
+  readonly edges: Pick<DaemonEdges, 'signal' | 'schedule' | 'clock'>;
 }
 
 /** How long to wait for the kernel to tear down SIGKILLed processes. */
@@ -25,31 +27,31 @@ export async function killEverything(opts: KillEverythingOptions): Promise<numbe
   const left = directChildren().length;
   if (left === 0) return 0;
   opts.logger.info({ event: 'kill-all', signal: 'SIGTERM', children: left }, 'kill-all');
-  signalAll('SIGTERM');
-  signalAll('SIGCONT');
-  if (await noChildrenWithin(opts.graceMs, opts.reaper)) return left;
+  signalAll('SIGTERM', opts.edges);
+  signalAll('SIGCONT', opts.edges);
+  if (await noChildrenWithin(opts.graceMs, opts)) return left;
   opts.logger.warn({ event: 'kill-all', signal: 'SIGKILL', children: directChildren().length }, 'kill-all');
-  signalAll('SIGKILL');
-  if (!(await noChildrenWithin(KILL_SETTLE_MS, opts.reaper))) {
+  signalAll('SIGKILL', opts.edges);
+  if (!(await noChildrenWithin(KILL_SETTLE_MS, opts))) {
     opts.logger.error({ event: 'kill-all-failed', children: directChildren().join(',') }, 'processes survived SIGKILL');
   }
   return left;
 }
 
-function signalAll(signal: NodeJS.Signals): void {
+function signalAll(signal: NodeJS.Signals, edges: KillEverythingOptions['edges']): void {
   if (process.pid === 1) {
-    sendSignal(-1, signal);
+    edges.signal(-1, signal);
     return;
   }
-  for (const pid of descendants(process.pid)) sendSignal(pid, signal);
+  for (const pid of descendants(process.pid)) edges.signal(pid, signal);
 }
 
-async function noChildrenWithin(ms: number, reaper: Reaper): Promise<boolean> {
-  const deadline = Date.now() + ms;
+async function noChildrenWithin(ms: number, { reaper, edges }: KillEverythingOptions): Promise<boolean> {
+  const deadline = edges.clock.now() + ms;
   for (;;) {
     reaper.drain();
     if (directChildren().length === 0) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    if (edges.clock.now() >= deadline) return false;
+    await new Promise<void>((resolve) => void edges.schedule(POLL_MS, resolve));
   }
 }

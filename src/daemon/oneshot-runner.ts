@@ -1,15 +1,14 @@
 /** Runs an s6-rc oneshot's `up` or `down`: its argv directly, or `execlineb -P FILE` when it needs execline. */
-import type { Launcher } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
-import { sendSignal } from '../adapters/signals.js';
 import type { OneshotScript, OneshotSpec } from '../config/s6-rc-source.js';
+import type { DaemonEdges } from './edges.js';
 
 export type OneshotOutcome = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 export interface OneshotRunnerDeps {
-  readonly launcher: Pick<Launcher, 'launch'>;
+  /** Launches the script, times it out, and gives it warden's environment. */
+  readonly edges: Pick<DaemonEdges, 'launcher' | 'schedule' | 'signal' | 'env'>;
   readonly logger: Logger;
-  readonly env: () => Readonly<Record<string, string>>;
   /** The execlineb to run real execline scripts with (`WARDEN_EXECLINEB`, default from PATH). */
   readonly execlineb: string;
   /**
@@ -32,15 +31,15 @@ export function runOneshot(spec: OneshotSpec, phase: 'up' | 'down', deps: Onesho
   deps.logger.info({ event: `oneshot-${phase}`, service: spec.name, command: [file, ...args].join(' ') }, `oneshot-${phase}`);
   return new Promise((resolve) => {
     let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    const launched = deps.launcher.launch({
+    let cancelTimer: (() => void) | undefined;
+    const launched = deps.edges.launcher.launch({
       file,
       args,
       cwd: spec.dir,
-      env: deps.env(),
+      env: deps.edges.env,
       detached: false,
       onExit: (status) => {
-        clearTimeout(timer);
+        cancelTimer?.();
         if (status.kind === 'exited' && status.code === 0) return resolve({ ok: true });
         const how = timedOut
           ? `timed out after ${timeoutMs} ms (timeout-${phase}${capped ? ', capped by the services grace time' : ''})`
@@ -55,10 +54,10 @@ export function runOneshot(spec: OneshotSpec, phase: 'up' | 'down', deps: Onesho
       return resolve({ ok: false, reason: `${launched.error}${hint}` });
     }
     if (Number.isFinite(timeoutMs)) {
-      timer = setTimeout(() => {
+      cancelTimer = deps.edges.schedule(timeoutMs, () => {
         timedOut = true;
-        sendSignal(launched.pid, 'SIGKILL');
-      }, timeoutMs);
+        deps.edges.signal(launched.pid, 'SIGKILL');
+      });
     }
   });
 }

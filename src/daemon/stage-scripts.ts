@@ -1,10 +1,9 @@
 /** cont-init.d and cont-finish.d: every executable file of the dirs, in name order, one at a time. */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Launcher } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
-import { sendSignal } from '../adapters/signals.js';
 import type { ExitStatus } from '../core/exit-status.js';
+import type { DaemonEdges } from './edges.js';
 
 export interface ScriptFailure {
   readonly script: string;
@@ -33,9 +32,9 @@ export async function listScripts(dirs: readonly string[]): Promise<string[]> {
 }
 
 export interface RunScriptsOptions {
-  readonly launcher: Pick<Launcher, 'launch'>;
+  /** Launches each script, times it out, and gives it warden's environment. */
+  readonly edges: Pick<DaemonEdges, 'launcher' | 'schedule' | 'signal' | 'env'>;
   readonly logger: Logger;
-  readonly env: Readonly<Record<string, string>>;
   readonly stage: 'cont-init' | 'cont-finish';
   /** Each script is killed after this long (0 = no limit). */
   readonly timeoutMs: number;
@@ -60,13 +59,13 @@ function runOne(script: string, opts: RunScriptsOptions): Promise<ScriptFailure 
   opts.logger.info({ event: `${opts.stage}-script`, script }, `${opts.stage}-script`);
   return new Promise((resolve) => {
     let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    const result = opts.launcher.launch({
+    let cancelTimer: (() => void) | undefined;
+    const result = opts.edges.launcher.launch({
       file: script,
-      env: opts.env,
+      env: opts.edges.env,
       detached: false,
       onExit: (status) => {
-        clearTimeout(timer);
+        cancelTimer?.();
         if (status.kind === 'exited' && status.code === 0) return resolve(null);
         const how = status.kind === 'exited' ? `exited ${status.code}` : `was killed by signal ${status.signal}`;
         resolve({ script, status, reason: timedOut ? `timed out after ${opts.timeoutMs} ms` : `${script} ${how}` });
@@ -74,10 +73,10 @@ function runOne(script: string, opts: RunScriptsOptions): Promise<ScriptFailure 
     });
     if (!result.ok) return resolve({ script, status: null, reason: result.error });
     if (opts.timeoutMs > 0) {
-      timer = setTimeout(() => {
+      cancelTimer = opts.edges.schedule(opts.timeoutMs, () => {
         timedOut = true;
-        sendSignal(result.pid, 'SIGKILL');
-      }, opts.timeoutMs);
+        opts.edges.signal(result.pid, 'SIGKILL');
+      });
     }
   });
 }
