@@ -135,3 +135,30 @@ test('a finish that outlives its timeout is SIGKILLed at exactly timeout-finish,
   assert.equal(world.runsOf(RUN)[1]!.startedAt, 20_700);
   assert.equal(supervisor.get('svc')?.state.kind, 'up');
 });
+
+test('a finish of a replaced run that exits late is ignored: the new run\'s finish is the one the state waits for', async () => {
+  const world = new VirtualWorld();
+  // Its finish outlives even SIGKILL (stuck in the kernel): retire gives up on it and forgets it.
+  world.reactions.set(FINISH, () => null);
+  const { supervisor } = supervise(world, { finish: FINISH, timeoutFinishMs: 0 });
+  await world.advance(100);
+  world.exit(world.live(RUN).pid, { kind: 'exited', code: 1 });
+  await world.advance(0);
+  const oldFinish = world.live(FINISH);
+  const replacing = supervisor.replace(makeSpec({ dir: '/srv/svc', run: RUN, finish: FINISH, timeoutFinishMs: 0, scriptsFingerprint: 'edited' }), 1000);
+  await world.advance(1000 + 2000);
+  await replacing;
+  assert.deepEqual(oldFinish.signals.map((s) => [s.at, s.signal, s.group]), [[1100, 'SIGKILL', true]]);
+  const newRun = world.live(RUN);
+  assert.equal(newRun.startedAt, 3100, 'the new spec runs once the old one is forgotten');
+  world.exit(newRun.pid, { kind: 'exited', code: 1 });
+  await world.advance(0);
+  const newFinish = world.runsOf(FINISH).find((p) => p !== oldFinish)!;
+  world.exit(oldFinish.pid, { kind: 'exited', code: 0 });
+  await world.advance(0);
+  const state = supervisor.get('svc')?.state;
+  assert.deepEqual(state?.kind === 'finishing' ? state.finisher : state, { kind: 'running', pid: newFinish.pid });
+  world.exit(newFinish.pid, { kind: 'exited', code: 0 });
+  await world.advance(0);
+  assert.equal(world.runsOf(RUN).length, 3, 'the new finish ending restarts the service');
+});
