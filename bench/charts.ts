@@ -90,6 +90,43 @@ function supervisorCharts(doc: string): Chart[] {
   return out;
 }
 
+/**
+ * The release's variants (its section of docs/benchmarks.md, run 1, measured by hand with parts
+ * of the bench on a loaded machine): the CPU the supervisor used to boot, which waiting for a
+ * CPU inflates less than wall time, and RSS, of the one executable beside `node dist/...` and
+ * the floors of each Node.
+ */
+function releaseCharts(doc: string): Chart[] {
+  const table = tableRows(doc, 'supervisor', 'boot CPU median ms');
+  if (table === null) return [];
+  const plain = { header: table.header, rows: table.rows.map((r) => r.map((cell) => cell.replace(/\*\*|`/g, ''))) };
+  // The row in bold is what the release ships.
+  const shipped = new Set(table.rows.filter((r) => r[0]!.includes('**')).map((r) => r[0]!.replace(/\*\*|`/g, '')));
+  const bars = (value: string, format: (v: number) => string): Bar[] =>
+    supervisorBars(plain, value, null, format).map((b) => ({ ...b, highlight: shipped.has(b.label) }));
+  const source = 'docs/benchmarks.md, "The release", run 1';
+  return [
+    {
+      file: 'release-boot-cpu.svg',
+      spec: barSpec({
+        title: 'The release: CPU time to boot, the one executable and its variants',
+        subtitle: [`the supervisor's own CPU time when its service announced itself, median of 20 boots (${source})`],
+        axis: 'ms of CPU',
+        bars: bars('boot CPU median ms', ms),
+      }),
+    },
+    {
+      file: 'release-rss.svg',
+      spec: barSpec({
+        title: 'The release: RSS with 3 services, the one executable and its variants',
+        subtitle: [`sum over the supervisor\u2019s own processes (${source})`],
+        axis: 'MB',
+        bars: bars('RSS MB (3 svc)', (v) => `${v.toFixed(1)} MB`),
+      }),
+    },
+  ];
+}
+
 function logCharts(doc: string): Chart[] {
   const rows = rowsOf(tableRows(doc, 'measure'));
   const row = (prefix: string): string[] | undefined => rows.find((r) => r[0]!.startsWith(prefix));
@@ -186,6 +223,7 @@ async function main(): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const groups: [string, Chart[]][] = [
     ['supervisors (docs/data/supervisors-*.json, docs/benchmarks.md)', supervisorCharts(doc)],
+    ['the release (docs/benchmarks.md)', releaseCharts(doc)],
     ['control and logs (docs/benchmarks.md)', logCharts(doc)],
     ['stack scaling (docs/benchmarks.md)', stackScalingCharts(doc)],
     ['live stack timeline (docs/data/stack-timeline.json)', timelineChart(join(root, 'docs', 'data', 'stack-timeline.json'), 'stack-timeline.svg')],
