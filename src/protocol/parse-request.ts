@@ -1,6 +1,6 @@
 /**
  * The one place a request's shape is decided: a request line → a typed `RequestLine`, or the
- * error to reply with. One parser per command, in a table the compiler holds to `Requests`.
+ * error to reply with. One parser per command, in a table the compiler holds to `Commands`.
  */
 import { MAX_TIMER_MS } from '../core/timer-limit.js';
 import type { ErrorCode, ProtocolError } from './reply.js';
