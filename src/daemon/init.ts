@@ -7,7 +7,7 @@ import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import { waitForClosingFd } from '../adapters/closing-fd.js';
 import { consoleStream } from '../adapters/console-stream.js';
-import { ControlServer } from '../adapters/control-server.js';
+import { ControlServer, type RequestHandler } from '../adapters/control-server.js';
 import { DirWatcher } from '../adapters/dir-watcher.js';
 import type { Logger } from '../adapters/logger.js';
 import { setChildSubreaper } from '../adapters/native.js';
@@ -27,9 +27,10 @@ import { Command } from './command.js';
 import { fixAttrs } from './fix-attrs.js';
 import type { OneshotOutcome } from './oneshot-runner.js';
 import { controlHandler } from './control-handler.js';
+import { S6SuperviseProtocol } from './s6-supervise-protocol.js';
 import { killEverything } from './kill-everything.js';
 import { runOneshot } from './oneshot-runner.js';
-import { envDirs, makeServicePaths, prepareOverlayRuntime, readExitCodeFile, removeStaleEnvDirs, S6_EXITCODE_FILE, writeExitCodeFile, writeUnitsFile } from './overlay-runtime.js';
+import { envDirs, makeServicePaths, prepareOverlayRuntime, readExitCodeFile, removeStaleEnvDirs, S6_EXITCODE_FILE, S6_SERVICE_DIR, writeExitCodeFile, writeUnitsFile } from './overlay-runtime.js';
 import { HeldSockets } from './held-sockets.js';
 import { UsageSampler } from './usage-sampler.js';
 import { treeUsage } from '../adapters/proc-usage.js';
@@ -80,6 +81,7 @@ export class Init {
   private readonly console = consoleStream();
   private readonly signalRoutes: SignalRoutes;
   private readonly pipes: PipeHolder;
+  private readonly s6Protocol: S6SuperviseProtocol;
   private life: Lifecycle = { kind: 'booting' };
   /** mtime of the exitcode file as boot wrote it (s6-overlay's 0). */
   private exitcodeStamp: number | null = null;
@@ -103,6 +105,14 @@ export class Init {
       },
       (service, err) => logger.warn({ event: 'log-failed', service, err }, 'log-failed'),
     );
+    // The control FIFOs take the control socket's path: the handler is made below, from the supervisor.
+    let handle: RequestHandler = () => Promise.resolve({ ok: false, error: { code: 'internal', message: 'warden is starting' } });
+    this.s6Protocol = new S6SuperviseProtocol({
+      base: settings.s6Runtime ? S6_SERVICE_DIR : join(settings.runDir, 'service'),
+      logger,
+      // A FIFO's writer never waits for an answer: nothing to cancel.
+      request: (request) => handle(request, new AbortController().signal),
+    });
     this.supervisor = new Supervisor({
       edges,
       logs: this.logs,
@@ -111,6 +121,7 @@ export class Init {
       stdioOf: (name) => this.pipes.stdioOf(name),
       heldFds: (name) => this.sockets.fdsOf(name),
       onHalt: (code, by) => void this.stop({ kind: 'halt', code, by }),
+      observer: this.s6Protocol,
     });
     this.services = new ServiceSet({
       edges,
@@ -128,7 +139,7 @@ export class Init {
       onError: (err) => logger.error({ event: 'reap-failed', err }, 'reap-failed'),
     });
     this.command = new Command(logger, (status) => void this.stop({ kind: 'command-exited', status }), edges);
-    const handler = controlHandler({
+    const handler = (handle = controlHandler({
       supervisor: this.supervisor,
       clock: edges.clock,
       waiting: () => this.services.waiting(),
@@ -140,7 +151,7 @@ export class Init {
       units: () => this.services.atomStates(),
       atomsOf: (names) => this.services.atomsOf(names),
       change: (direction, atoms, timeoutMs) => this.services.change(direction, atoms, timeoutMs),
-    });
+    }));
     // Only dirs that exist (they come with the image): chokidar watching a path that is not
     // there watches its parents instead (all of /etc), which makes rescans from unrelated changes.
     this.watchedDirs = [...settings.serviceDirs, ...settings.s6RcDirs].filter((d) => edges.exists(d));
@@ -460,6 +471,7 @@ export class Init {
     if (settings.s6Runtime && reason.kind === 'command-exited') await writeExitCodeFile(exitCodeOf(reason.status));
     const commandStatus = await this.command.stop(settings.servicesGraceMs);
     await this.services.stopAll();
+    this.s6Protocol.closeAll();
     // No service runs any more: end the notify wait (a blocked threadpool thread) and any check.
     this.supervisor.close();
     // Nothing will accept on the held sockets any more: close them, so clients get refused at once.

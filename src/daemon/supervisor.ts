@@ -47,6 +47,15 @@ export interface SupervisorDeps {
   readonly heldFds?: (name: string) => readonly number[];
   /** The pipeline ends of a service (s6-rc producer-for / consumer-for); none by default. */
   readonly stdioOf?: (name: string) => Stdio;
+  /** Told of every service taken in, each of its new states, and its end (s6-supervise's files). */
+  readonly observer?: SupervisorObserver;
+}
+
+/** What follows each service's supervision from outside: its start, every state it takes, its end. */
+export interface SupervisorObserver {
+  added(service: Service): void;
+  stepped(service: Service): void;
+  removed(name: string): void;
 }
 
 export class Supervisor {
@@ -84,6 +93,7 @@ export class Supervisor {
     const fresh = initialService(spec, now);
     const first = boot(goal ? { ...fresh, goal } : fresh, now);
     this.services.set(spec.name, first.service);
+    this.deps.observer?.added(first.service);
     this.apply(spec.name, first.effects);
     this.drain();
   }
@@ -104,6 +114,7 @@ export class Supervisor {
     this.clearTimer(name, 'check');
     this.stopCheck(name);
     this.services.delete(name);
+    this.deps.observer?.removed(name);
     for (const listener of this.listeners) listener();
     // Its log file is closed before a replacement (same name) opens it again.
     await this.deps.logs?.forget(name);
@@ -164,6 +175,7 @@ export class Supervisor {
         const service = this.services.get(name)!;
         const result = step(service, event, this.deps.edges.clock.now());
         this.services.set(name, result.service);
+        this.deps.observer?.stepped(result.service);
         this.apply(name, result.effects);
       }
     } finally {

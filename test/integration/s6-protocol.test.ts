@@ -1,0 +1,161 @@
+/**
+ * Debian's own s6 tools (s6-svc, s6-svstat, s6-svwait, s6-svok, s6-svdt) on warden's services,
+ * side by side with a real s6-supervise on the same service dirs: the same commands in the same
+ * order, each followed by a wait on the state it leads to (s6-svwait, so a slow machine only
+ * makes it slower), must print the same things once pids and ages are normalised, and have the
+ * same effect. warden runs as PID 1; its supervise files are in the sandbox's runtime dir.
+ */
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { cp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { eventually, Sandbox } from './harness.js';
+
+/** A failing s6-svwait ends here, with its message: only a broken supervisor ever takes this long. */
+const WAIT_MS = 60_000;
+
+interface Result {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function tool(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile(args[0]!, args.slice(1), { timeout: WAIT_MS + 10_000, env }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Runs an s6 tool that must succeed; fails the test with its stderr otherwise. */
+async function must(args: readonly string[]): Promise<string> {
+  const r = await tool(args);
+  assert.equal(r.code, 0, `${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Pids, ages and TAI64N stamps differ from run to run; the rest must not. */
+function normalise(text: string): string {
+  return text
+    .replace(/\(pid \d+\)/g, '(pid N)')
+    .replace(/\b\d+ seconds/g, 'N seconds')
+    .replace(/@[0-9a-f]{24}/g, '@STAMP')
+    .trimEnd();
+}
+
+const NAMES = ['note', 'plain', 'idle'];
+const FIELDS = 'up,ready,normallyup,wantedup,paused,exitcode,signal,signum';
+
+/** The service dirs both supervisors run: one with readiness notification, one without, one normally down. */
+async function writeServices(box: Sandbox): Promise<void> {
+  await box.service('note', { run: 'echo >&3\nexec 3>&-\nexec sleep 1000', files: { 'notification-fd': '3\n' } });
+  await box.service('plain', { run: 'exec sleep 1000' });
+  await box.service('idle', { run: 'exec sleep 1000', files: { down: '' } });
+}
+
+/**
+ * The same session against the service dirs in `root` (NAME under it), whoever supervises them:
+ * what s6-svstat, s6-svstat -o and s6-svdt print after each command and its wait.
+ */
+async function session(root: string): Promise<string[]> {
+  const dir = (name: string): string => join(root, name);
+  const transcript: string[] = [];
+  const record = async (label: string, names: readonly string[] = NAMES): Promise<void> => {
+    for (const name of names) {
+      transcript.push(`${label} ${name}: ${normalise(await must(['s6-svstat', dir(name)]))}`);
+      transcript.push(`${label} ${name} -o: ${normalise(await must(['s6-svstat', '-o', FIELDS, dir(name)]))}`);
+    }
+  };
+  const wait = (flag: string, name: string): Promise<string> => must(['s6-svwait', `-t${WAIT_MS}`, flag, dir(name)]);
+
+  await wait('-U', 'note');
+  await wait('-u', 'plain');
+  for (const name of NAMES) transcript.push(`svok ${name}: ${(await tool(['s6-svok', dir(name)])).code}`);
+  await record('boot');
+
+  await must(['s6-svc', '-d', dir('note')]);
+  await wait('-D', 'note');
+  await record('after -d', ['note']);
+
+  await must(['s6-svc', '-u', dir('note')]);
+  await wait('-U', 'note');
+  await record('after -u', ['note']);
+
+  // -wr: s6-svc waits (through s6-svlisten1) for the death and the restart it causes.
+  await must(['s6-svc', `-T${WAIT_MS}`, '-wr', '-k', dir('plain')]);
+  await record('after -k', ['plain']);
+
+  await must(['s6-svc', `-T${WAIT_MS}`, '-wR', '-r', dir('note')]);
+  await record('after -r', ['note']);
+
+  await must(['s6-svc', '-o', dir('idle')]);
+  await wait('-u', 'idle');
+  await record('after -o', ['idle']);
+  await must(['s6-svc', '-d', dir('idle')]);
+  await wait('-D', 'idle');
+  await record('after -d', ['idle']);
+
+  // -p and -c: the paused flag follows, once the supervisor has read the command.
+  const paused = async (): Promise<string> => (await must(['s6-svstat', '-o', 'paused', dir('plain')])).trim();
+  await must(['s6-svc', '-p', dir('plain')]);
+  await eventually('paused true', async () => (await paused()) === 'true', WAIT_MS);
+  await must(['s6-svc', '-c', dir('plain')]);
+  await eventually('paused false', async () => (await paused()) === 'false', WAIT_MS);
+  await record('after -p -c', ['plain']);
+
+  for (const name of NAMES) transcript.push(`svdt ${name}: ${normalise(await must(['s6-svdt', dir(name)]))}`);
+  return transcript;
+}
+
+/** Waits until a supervisor holds the lock of each service of `root` (s6-svok), as s6-svscan's users do. */
+async function supervised(root: string): Promise<void> {
+  for (const name of NAMES) await eventually(`a supervisor on ${name}`, async () => (await tool(['s6-svok', join(root, name)])).code === 0, WAIT_MS);
+}
+
+/** Starts one real s6-supervise per service of `root`; stops them all when the test ends. */
+function superviseAll(root: string, names: readonly string[]): ChildProcess[] {
+  return names.map((name) => spawn('s6-supervise', [name], { cwd: root, stdio: 'ignore' }));
+}
+
+async function stopSupervisors(children: readonly ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+test("s6's own tools see and drive warden's services as they do s6-supervise's", { timeout: 240_000 }, async (t) => {
+  const box = await Sandbox.create();
+  t.after(() => box.cleanup());
+  await writeServices(box);
+
+  // The oracle: Debian's s6-supervise on copies of the same dirs.
+  const s6Root = box.path('s6');
+  await cp(box.servicesDir, s6Root, { recursive: true });
+  const supervisors = superviseAll(s6Root, NAMES);
+  t.after(() => stopSupervisors(supervisors));
+  await supervised(s6Root);
+  const expected = await session(s6Root);
+  await stopSupervisors(supervisors);
+  assert.equal((await tool(['s6-svok', join(s6Root, 'note')])).code, 1, 's6-svok says no once s6-supervise is gone');
+
+  const warden = box.boot();
+  const wardenRoot = box.path('run', 'service');
+  await supervised(wardenRoot);
+  const got = await session(wardenRoot);
+  assert.deepEqual(got, expected);
+
+  // Supervision ends with warden: the lock goes, and s6-svok says so.
+  await warden.signal('SIGTERM');
+  await warden.waitForExit(WAIT_MS);
+  for (const name of NAMES) assert.equal((await tool(['s6-svok', join(wardenRoot, name)])).code, 1, `s6-svok ${name} after warden exited`);
+});
