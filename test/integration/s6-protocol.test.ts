@@ -10,7 +10,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { eventually, Sandbox } from './harness.js';
+import { eventually, REPO_ROOT, Sandbox } from './harness.js';
 
 /** A failing s6-svwait ends here, with its message: only a broken supervisor ever takes this long. */
 const WAIT_MS = 60_000;
@@ -153,6 +153,16 @@ test("s6's own tools see and drive warden's services as they do s6-supervise's",
   await supervised(wardenRoot);
   const got = await session(wardenRoot);
   assert.deepEqual(got, expected);
+
+  // warden's shims, first on PATH as warden puts them, hand a supervised dir to s6's own tools:
+  // with no warden CLI to call (WARDEN_CLI=false), they still work.
+  const shimmed = { ...process.env, PATH: `${join(REPO_ROOT, 'shims')}:${process.env.PATH ?? ''}`, WARDEN_CLI: 'false' };
+  const note = join(wardenRoot, 'note');
+  assert.equal((await tool(['s6-svc', `-T${WAIT_MS}`, '-wD', '-d', note], shimmed)).code, 0, 'the s6-svc shim on a supervised dir');
+  assert.equal(normalise(await must(['s6-svstat', note])), expected.find((l) => l.startsWith('after -d note: '))!.slice('after -d note: '.length));
+  assert.equal((await tool(['s6-svc', '-u', note], shimmed)).code, 0);
+  assert.equal((await tool(['s6-svwait', `-t${WAIT_MS}`, '-U', note], shimmed)).code, 0, 'the s6-svwait shim on a supervised dir');
+  assert.equal((await tool(['s6-svc', '-u', join(box.servicesDir, 'note')], shimmed)).code, 111, 'elsewhere the shim calls warden (here: false)');
 
   // Supervision ends with warden: the lock goes, and s6-svok says so.
   await warden.signal('SIGTERM');
