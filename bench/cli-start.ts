@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { repoRoot, writeDocSection } from './doc-section.js';
 import { describeMachine } from './machine.js';
 import { median, ms, p95 } from './stats.js';
-import { startSubInit, untilUp, WARDEN_MAIN, type SubInit } from './sub-init.js';
+import { startSubInit, untilUp, WARDEN_BIN, WARDEN_MAIN, type SubInit } from './sub-init.js';
 
 const YARGS_MAIN = fileURLToPath(new URL('./cli-yargs.js', import.meta.url));
 const RELEASE_OPT = join(repoRoot(), 'release', `.work-${process.arch}`, 'root', 'opt', 'warden');
@@ -57,9 +57,10 @@ function rows(): Row[] {
   const node = process.execPath;
   const out = [
     row('`node -e 0`', [node, '-e', '0'], '`node -e 0`'),
-    row('`warden health`', [node, WARDEN_MAIN, 'health'], '`node -e 0`'),
-    row('`warden status`', [node, WARDEN_MAIN, 'status'], '`node -e 0`'),
-    row('`warden status --json`', [node, WARDEN_MAIN, 'status', '--json'], '`node -e 0`'),
+    row('`warden health`', [node, WARDEN_BIN, 'health'], '`node -e 0`'),
+    row('`warden status`', [node, WARDEN_BIN, 'status'], '`node -e 0`'),
+    row('`warden status --json`', [node, WARDEN_BIN, 'status', '--json'], '`node -e 0`'),
+    row('`warden health` from the ES module entry (main.js)', [node, WARDEN_MAIN, 'health'], '`node -e 0`'),
     row('`warden health` through yargs (before)', [node, YARGS_MAIN, 'health'], '`node -e 0`'),
     row('`warden status` through yargs (before)', [node, YARGS_MAIN, 'status'], '`node -e 0`'),
   ];

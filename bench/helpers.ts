@@ -25,7 +25,7 @@ import { makeServices, PEERS, type Instance } from './peers.js';
 import { PidLines } from './pid-lines.js';
 import { tree } from './procs.js';
 import { median, ms, p95 } from './stats.js';
-import { startSubInit, untilUp, WARDEN_MAIN, type SubInit } from './sub-init.js';
+import { startSubInit, untilUp, WARDEN_BIN, type SubInit } from './sub-init.js';
 
 const SHIM = join(repoRoot(), 'shims', 'with-contenv');
 const CONTENV_GOAL = 2;
@@ -117,11 +117,11 @@ async function controlSteps(tmp: string, started: { s6?: Instance; warden?: SubI
   started.warden = await startSubInit({ dir: wRoot, services: join(wRoot, 'services') });
   await untilUp(started.warden.socket, 1, true);
   const wEnv = { ...process.env, WARDEN_SOCKET: started.warden.socket };
-  const warden = (label: string, args: readonly string[], base: string): Call => call(label, [process.execPath, WARDEN_MAIN, ...args], base, wEnv);
+  const warden = (label: string, args: readonly string[], base: string): Call => call(label, [process.execPath, WARDEN_BIN, ...args], base, wEnv);
   const svc = s6Svc!;
   const bothReady = async () => {
     await timeOnce(['s6-svwait', '-U', svc]);
-    await timeOnce([process.execPath, WARDEN_MAIN, 'wait', '--ready', 'svc'], wEnv);
+    await timeOnce([process.execPath, WARDEN_BIN, 'wait', '--ready', 'svc'], wEnv);
   };
   return [
     { calls: [call('`s6-svc -d`', ['s6-svc', '-d', svc], '`s6-svc -d`'), warden('`warden down`', ['down', 'svc'], '`s6-svc -d`')] },

@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { childrenOf, request, until } from './control-status.js';
 
 export const WARDEN_MAIN = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
+/** The `warden` that npm installs (package.json's bin): CommonJS for the control commands' fast path. */
+export const WARDEN_BIN = fileURLToPath(new URL('../src/cli/warden.cjs', import.meta.url));
 
 export interface SubInitOptions {
   /** The dir for the socket, run and log dirs. */

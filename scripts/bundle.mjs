@@ -59,3 +59,18 @@ const fastPath = await build({
   logLevel: 'warning',
 });
 writeFileSync('dist/src/cli/fast-path.bundle.js', asciiOnly(fastPath.outputFiles[0].text));
+
+// The same as CommonJS, for the npm package's `warden` (src/cli/warden.cts): a client that
+// requires it never starts Node's ES module loader. notify's import() stays an import().
+const fastPathCjs = await build({
+  entryPoints: ['dist/src/cli/fast-path.js'],
+  write: false,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['../adapters/notify-socket.js'],
+  charset: 'ascii',
+  logLevel: 'warning',
+});
+writeFileSync('dist/src/cli/fast-path.bundle.cjs', asciiOnly(fastPathCjs.outputFiles[0].text));

@@ -17,6 +17,7 @@ import type { ServiceStatus } from '../../src/protocol/service-status.js';
 import { MAX_REQUEST_BYTES } from '../../src/protocol/commands.js';
 import {
   cli,
+  type CliResult,
   errorCode,
   LONG_RUN,
   pidsOf,
@@ -575,14 +576,12 @@ test('status on a terminal is coloured, but never with NO_COLOR', { timeout: 60_
   assert.ok(!plain.includes('\x1b['), `NO_COLOR: no colour codes: ${JSON.stringify(plain)}`);
 });
 
-test('status, health and up run from the fast path alone: no yargs, no pino, no command modules on disk', { timeout: 60_000 }, async (t) => {
-  const { box, socket } = await startWarden(t, { web: { run: LONG_RUN }, spare: { run: LONG_RUN, files: { down: '' } } });
-  // The CLI's entry and the fast path's bundle, where no node_modules can be found.
-  const lone = box.path('lone-cli');
-  await mkdir(lone);
-  for (const file of ['main.js', 'run-warden.js', 'pid1-v8-flags.js', 'fast-path.bundle.js']) await copyFile(join(REPO_ROOT, 'dist/src/cli', file), join(lone, file));
-  await writeFile(join(lone, 'package.json'), '{"type":"module"}\n');
-  const main = join(lone, 'main.js');
+/**
+ * The plain forms through the CLI entry `main` of a dir that holds only it and its fast path's
+ * bundle (services web, up, and spare, down): they work; what is not a plain form goes to yargs'
+ * command line (commands.js), which is not there and cannot be loaded.
+ */
+async function plainFormsAlone(socket: string, main: string): Promise<void> {
   const json = await cli(socket, ['status', '--json'], { main });
   assert.equal(json.code, 0, show(json));
   assert.deepEqual(parseStatuses(json.stdout).map((s) => [s.name, s.state]), [['spare', 'down'], ['web', 'up']]);
@@ -596,10 +595,37 @@ test('status, health and up run from the fast path alone: no yargs, no pino, no 
   assert.match(up.stdout, /^spare: /);
   const unknown = await cli(socket, ['status', 'nope'], { main });
   assert.equal(unknown.code, 2, show(unknown));
-  // What is not a plain form goes to yargs' command line (commands.js): not there, it cannot be loaded.
   const help = await cli(socket, ['status', '--help'], { main });
   assert.notEqual(help.code, 0, show(help));
   assert.match(help.stderr, /Cannot find module .*commands\.js/, show(help));
+}
+
+test('status, health and up run from the fast path alone: no yargs, no pino, no command modules on disk', { timeout: 60_000 }, async (t) => {
+  const { box, socket } = await startWarden(t, { web: { run: LONG_RUN }, spare: { run: LONG_RUN, files: { down: '' } } });
+  // The CLI's entry and the fast path's bundle, where no node_modules can be found.
+  const lone = box.path('lone-cli');
+  await mkdir(lone);
+  for (const file of ['main.js', 'run-warden.js', 'pid1-v8-flags.js', 'fast-path.bundle.js']) await copyFile(join(REPO_ROOT, 'dist/src/cli', file), join(lone, file));
+  await writeFile(join(lone, 'package.json'), '{"type":"module"}\n');
+  const main = join(lone, 'main.js');
+  await plainFormsAlone(socket, main);
+});
+
+test("npm's warden (warden.cjs) runs status, health and up from the CommonJS bundle alone: no ES module of warden's on disk", { timeout: 60_000 }, async (t) => {
+  const { box, socket } = await startWarden(t, { web: { run: LONG_RUN }, spare: { run: LONG_RUN, files: { down: '' } } });
+  const lone = box.path('lone-cjs');
+  await mkdir(lone);
+  for (const file of ['warden.cjs', 'fast-path.bundle.cjs']) await copyFile(join(REPO_ROOT, 'dist/src/cli', file), join(lone, file));
+  const main = join(lone, 'warden.cjs');
+  await plainFormsAlone(socket, main);
+  // The same replies as main.js (the ES module entry) gives, from the whole build.
+  const whole = join(REPO_ROOT, 'dist/src/cli/warden.cjs');
+  // What moves between two calls (uptime, usage) is left out.
+  const still = (r: CliResult) => [r.code, r.stdout.replace(/"(uptimeMs|upDownSince|readySince|cpuMs|cpuPercent|rssBytes)": ("[^"]*"|[\d.]+)/g, '"$1"'), r.stderr];
+  for (const args of [['status', '--json', 'web'], ['health', 'web'], ['status', '--bogus']]) {
+    const [a, b] = [await cli(socket, args, { main: whole }), await cli(socket, args)];
+    assert.deepEqual(still(a), still(b), `${args.join(' ')}\n${show(a)}\n${show(b)}`);
+  }
 });
 
 test("status: each running service's memory and CPU, of its whole process tree, as /proc has them", { timeout: 60_000 }, async (t) => {
