@@ -23,6 +23,7 @@ import { handlerLogger } from './log.js';
 import { serfMembers } from './members.js';
 import { followMonitor } from './monitor.js';
 import { ReconcileError, Reconciler } from './reconcile.js';
+import { serially } from './serially.js';
 import { chooseStrategy } from './strategy.js';
 
 /** How soon a failed pass is tried again the first time; each failure after doubles it, up to the resync. */
@@ -42,26 +43,6 @@ function reconciler(command: 'render' | 'watch', env: NodeJS.ProcessEnv, setting
     sleep: (ms) => sleep(ms),
     log,
   });
-}
-
-/** Calls `run` one at a time: a call while it runs makes it run once more after, not twice. */
-function serially(run: () => Promise<void>): { trigger: () => void; idle: () => Promise<void> } {
-  let current: Promise<void> | null = null;
-  let again = false;
-  const loop = async (): Promise<void> => {
-    do {
-      again = false;
-      await run();
-    } while (again);
-    current = null;
-  };
-  return {
-    trigger: () => {
-      if (current) again = true;
-      else current = loop();
-    },
-    idle: () => current ?? Promise.resolve(),
-  };
 }
 
 async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings: HandlerTimings, log: Logger): Promise<number> {
