@@ -22,7 +22,7 @@ export interface CliResult {
 export interface CliOptions {
   /** Run as this user (and its primary group) through setpriv; root when absent. */
   readonly user?: { readonly name: string; readonly group: string };
-  /** SIGKILL the CLI after this long (the result then has signal SIGKILL). */
+  /** SIGKILL the CLI after this long (the result then has signal SIGKILL): a hang guard, not a bound. */
   readonly timeoutMs?: number;
   /** The CLI's entry script; default the build's dist/src/cli/main.js. */
   readonly main?: string;
@@ -45,7 +45,7 @@ export function cli(socket: string, args: readonly string[], opts: CliOptions = 
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
     child.once('error', (err) => {
       clearTimeout(timer);
       reject(err);
