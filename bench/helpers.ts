@@ -119,13 +119,27 @@ async function controlSteps(tmp: string, started: { s6?: Instance; warden?: SubI
   const wEnv = { ...process.env, WARDEN_SOCKET: started.warden.socket };
   const warden = (label: string, args: readonly string[], base: string): Call => call(label, [process.execPath, WARDEN_BIN, ...args], base, wEnv);
   const svc = s6Svc!;
+  // warden keeps s6-supervise's files of each service (RUNDIR/service/NAME): s6's own tools run on it.
+  const wSvc = join(wRoot, 'run', 'service', 'svc');
   const bothReady = async () => {
     await timeOnce(['s6-svwait', '-U', svc]);
     await timeOnce([process.execPath, WARDEN_BIN, 'wait', '--ready', 'svc'], wEnv);
   };
   return [
-    { calls: [call('`s6-svc -d`', ['s6-svc', '-d', svc], '`s6-svc -d`'), warden('`warden down`', ['down', 'svc'], '`s6-svc -d`')] },
-    { calls: [call('`s6-svc -u`', ['s6-svc', '-u', svc], '`s6-svc -u`'), warden('`warden up`', ['up', 'svc'], '`s6-svc -u`')] },
+    {
+      calls: [
+        call('`s6-svc -d`', ['s6-svc', '-d', svc], '`s6-svc -d`'),
+        warden('`warden down`', ['down', 'svc'], '`s6-svc -d`'),
+        call('`s6-svc -d` on warden', ['s6-svc', '-d', wSvc], '`s6-svc -d`'),
+      ],
+    },
+    {
+      calls: [
+        call('`s6-svc -u`', ['s6-svc', '-u', svc], '`s6-svc -u`'),
+        warden('`warden up`', ['up', 'svc'], '`s6-svc -u`'),
+        call('`s6-svc -u` on warden', ['s6-svc', '-u', wSvc], '`s6-svc -u`'),
+      ],
+    },
     {
       before: bothReady,
       calls: [
@@ -136,8 +150,8 @@ async function controlSteps(tmp: string, started: { s6?: Instance; warden?: SubI
         warden('`warden wait --ready` (already ready)', ['wait', '--ready', 'svc'], '`s6-svwait -U` (already ready)'),
         call('`s6-svwait -u` (already up)', ['s6-svwait', '-u', svc], '`s6-svwait -u` (already up)'),
         warden('`warden wait --up` (already up)', ['wait', '--up', 'svc'], '`s6-svwait -u` (already up)'),
-        // s6's own tools against warden's services go here, one row each, e.g.
-        // call('`s6-svstat` on warden', ['s6-svstat', wardenServiceDir], '`s6-svstat`'),
+        call('`s6-svstat` on warden', ['s6-svstat', wSvc], '`s6-svstat`'),
+        call('`s6-svwait -U` on warden (already ready)', ['s6-svwait', '-U', wSvc], '`s6-svwait -U` (already ready)'),
       ],
     },
   ];
