@@ -137,6 +137,15 @@ describe('reconcile against a real HAProxy: each kind of pass leaves its servers
   const row = (s: RuntimeServer): string => `${s.address}:${s.port} ${(s.adminState & ADMIN_FORCED_MAINT) !== 0 ? 'maint' : 'ready'}`;
   const sessions = async (name: string): Promise<number> => (await api.stat()).find((r) => r.proxy === settings.backend && r.server === name)?.current ?? -1;
   const wanted = (...names: string[]): Record<string, string> => Object.fromEntries(names.map((n) => [n, `127.0.0.1:${backends.get(n)!.port} ready`]));
+  /** The backend that holds `request`'s `/hold`; fails if the request was answered instead. */
+  const holderOf = async (request: Promise<string>): Promise<Backend> => {
+    let answered: string | null = null;
+    void request.then((a) => (answered = a), (err: Error) => (answered = err.message));
+    return until('a held request', async () => {
+      if (answered !== null) throw new Error(`the request to hold was answered: ${answered}`);
+      return [...backends.values()].find((b) => b.held.length > 0);
+    });
+  };
   const applied = (outcome: ReconcileOutcome) => {
     assert.equal(outcome.kind, 'applied', JSON.stringify(outcome));
     return outcome as Extract<ReconcileOutcome, { kind: 'applied' }>;
@@ -181,9 +190,12 @@ describe('reconcile against a real HAProxy: each kind of pass leaves its servers
   });
 
   after(async () => {
-    await killHaproxy();
-    for (const b of backends.values()) await b.close();
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      await killHaproxy();
+      for (const b of backends.values()) await b.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('render: Serf not up yet, HAProxy starts from a file without servers', async () => {
@@ -205,7 +217,7 @@ describe('reconcile against a real HAProxy: each kind of pass leaves its servers
   test('leave: out of rotation at once, deleted by the pass after its last session closed', async () => {
     // A request held by whichever server HAProxy picks: that one leaves.
     const held = request(httpPort, '/hold');
-    const leaver = await until('a held request', async () => [...backends.values()].find((b) => b.held.length > 0));
+    const leaver = await holderOf(held);
     const stayer = leaver.name === 'web1' ? 'web2' : 'web1';
     members = [backends.get(stayer)!.member(), leaver.member('leaving')];
     let outcome = applied(await watch.pass());
@@ -276,7 +288,7 @@ describe('reconcile against a real HAProxy: each kind of pass leaves its servers
   test('drain timeout: sessions still open are cut with shutdown sessions, then the server is deleted', async () => {
     const impatient = new Reconciler(settings, { kind: 'runtime-api', drainTimeoutMs: 0 }, edges);
     const held = request(httpPort, '/hold');
-    const holder = await until('a held request', async () => [...backends.values()].find((b) => b.held.length > 0));
+    const holder = await holderOf(held);
     members = [...backends.values()].filter((b) => b !== holder).map((b) => b.member());
     // `del server` may refuse while the cut sessions are torn down: the next pass deletes it.
     await until(`${holder.name} deleted`, async () => {
