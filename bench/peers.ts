@@ -90,7 +90,8 @@ function wardenPeer(name: string, program: string, args: readonly string[]): Pee
     name,
     supervises: true,
     launch(root) {
-      const env = { ...process.env, WARDEN_LOG_LEVEL: 'warn' };
+      // Its runtime dir and socket in the round's root: never the host's /run/warden.
+      const env = { ...process.env, WARDEN_LOG_LEVEL: 'warn', WARDEN_RUN_DIR: join(root, 'run'), WARDEN_SOCKET: join(root, 'control.sock') };
       const child = start(root, program, [...args, 'boot', '--services', join(root, 'services')], root, env);
       return instance(root, child, () => signal(child.pid, 'SIGTERM'));
     },
