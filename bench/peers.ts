@@ -90,8 +90,15 @@ function wardenPeer(name: string, program: string, args: readonly string[]): Pee
     name,
     supervises: true,
     launch(root) {
-      // Its runtime dir and socket in the round's root: never the host's /run/warden.
-      const env = { ...process.env, WARDEN_LOG_LEVEL: 'warn', WARDEN_RUN_DIR: join(root, 'run'), WARDEN_SOCKET: join(root, 'control.sock') };
+      // Its runtime dir and socket in the round's root, and no s6-overlay runtime: the bench
+      // shares the host's /run, where /run/s6 and /run/service must not be left behind.
+      const env = {
+        ...process.env,
+        WARDEN_LOG_LEVEL: 'warn',
+        WARDEN_RUN_DIR: join(root, 'run'),
+        WARDEN_SOCKET: join(root, 'control.sock'),
+        WARDEN_S6_RUNTIME: '0',
+      };
       const child = start(root, program, [...args, 'boot', '--services', join(root, 'services')], root, env);
       return instance(root, child, () => signal(child.pid, 'SIGTERM'));
     },
