@@ -10,7 +10,8 @@
  * the headless Service's name `warden-stack-serf` that SERF_JOIN names is given to the balancer's
  * pod as a network alias (what its DNS name resolves to in Kubernetes: pods of the stack); and
  * `kubectl scale` (a pod is added by playing the webapp template under another Deployment name).
- * Readiness probes are not run by podman 4.3: the test runs each probe's command itself.
+ * Readiness probes are not run by podman 4.3: the test runs each probe's command itself, healthy
+ * and with a webapp crash-looping.
  * Needs root and podman; skipped with the reason when podman cannot run here.
  */
 import assert from 'node:assert/strict';
@@ -23,7 +24,7 @@ import { parseAllDocuments, stringify } from 'yaml';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import { Service } from 'kubernetes-models/v1/Service';
-import { buildImages, eventually, podman, podmanOk, podmanUnusable, REPO } from './podman.js';
+import { buildImages, eventually, podman, podmanOk, podmanUnusable, REPO, service } from './podman.js';
 
 const DIR = join(REPO, 'deploy/kubernetes');
 const NET = `wk${process.pid.toString(36)}-kube`;
@@ -221,5 +222,45 @@ describe('deploy/kubernetes: the manifests, played by podman kube play', { skip:
     for (const service of ['haproxy', 'serf', 'serf-handler']) assert.match(r.stdout, new RegExp(`^warden_service_up\\{service="${service}"\\} 1$`, 'm'), r.stdout.slice(0, 2000) + r.stderr);
     const stats = await podmanOk(['stats', '--no-stream', '--format', '{{.Name}} {{.CPUPerc}} {{.MemUsage}}', balancerContainer, ...podsOf(webapp).map((p) => containerOf(p, webapp))]);
     report('podman stats (idle)', stats.trim().split('\n').join('; '));
+  });
+
+  // podman 4.3 runs no probe by itself (only the healthcheck it makes of a livenessProbe, on a
+  // timer): the probes' command is run here as the kubelet would, in the container, and judged
+  // by its exit code, healthy and then with the webapp crash-looping.
+  it('the probes’ command, run in a webapp container, exits 0 when healthy, 1 while its webapp crash-loops, 0 once it recovers', async () => {
+    const container = containerOf('webapp-extra-pod-0', webapp);
+    const spec = webapp.spec!.template!.spec.containers[0]!;
+    const commands = [spec.readinessProbe!.exec!.command, spec.livenessProbe!.exec!.command];
+    const probe = async (command: readonly string[]): Promise<{ code: number; output: string }> => {
+      const r = await podman(['exec', container, ...command], 30_000);
+      return { code: r.code, output: `${r.stdout}${r.stderr}` };
+    };
+    for (const command of commands) {
+      const healthy = await probe(command);
+      assert.equal(healthy.code, 0, `healthy: \`${command.join(' ')}\` → ${healthy.code}: ${healthy.output}`);
+    }
+    // Five quick deaths make a crash loop (src/core/backoff.ts). A killer inside the container
+    // kills the webapp each time it is up again, as long as its marker file is there: its kills
+    // wait for no podman exec (seconds here), and the loop lasts while the probes are run.
+    const marker = '/tmp/warden-test-crash-loop';
+    await podmanOk(['exec', container, 'touch', marker]);
+    await podmanOk(['exec', '-d', container, 'sh', '-c',
+      `while [ -e ${marker} ]; do warden wait --up --timeout 30000 webapp >/dev/null && warden signal KILL webapp >/dev/null; sleep 0.2; done`]);
+    await eventually('the webapp in a crash loop', async () => (await service(container, 'webapp')).crashLoop, 300_000, 1000);
+    for (const command of commands) {
+      const looping = await probe(command);
+      assert.equal(looping.code, 1, `crash-looping: \`${command.join(' ')}\` → ${looping.code}: ${looping.output}`);
+      assert.match(looping.output, /^webapp: crash loop \(\d+ quick deaths, last killed by SIGKILL\)$/m);
+      report('the probe with the webapp crash-looping', looping.output.trim().split('\n').join('; '));
+    }
+    // What podman does itself with the livenessProbe it made a healthcheck of, for docs/kubernetes.md.
+    report('podman healthcheck of the livenessProbe: command, interval, on failure',
+      (await podmanOk(['inspect', '--format', '{{json .Config.Healthcheck.Test}} {{.Config.Healthcheck.Interval}} {{.Config.HealthcheckOnFailureAction}}', container])).trim());
+    await podmanOk(['exec', container, 'rm', '-f', marker]);
+    // The loop ends once the webapp has run restart-reset (10 s) without dying.
+    const t0 = Date.now();
+    await eventually('the probe passing again', async () => (await probe(commands[0]!)).code === 0, 300_000, 1000);
+    report('crash loop → probe passing again, ms', Date.now() - t0);
+    for (const command of commands) assert.equal((await probe(command)).code, 0);
   });
 });

@@ -60,6 +60,7 @@ export interface ServiceStatus {
   readonly ready: boolean;
   readonly restarts: number;
   readonly lastExit: { code?: number; signal?: string } | null;
+  readonly crashLoop: boolean;
 }
 
 export async function wardenStatus(container: string): Promise<ServiceStatus[]> {
