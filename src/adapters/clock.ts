@@ -3,6 +3,15 @@ export interface Clock {
   now(): number;
 }
 
+/** Calls `fire` once, `ms` from now; returns what cancels it (a no-op once it fired). */
+export type Schedule = (ms: number, fire: () => void) => () => void;
+
+/** Node's timers. */
+export const realSchedule: Schedule = (ms, fire) => {
+  const timer = setTimeout(fire, ms);
+  return () => clearTimeout(timer);
+};
+
 // process.hrtime rather than performance.now(): the same monotonic clock, without loading
 // perf_hooks (and the eight modules it pulls in) into PID 1 for its whole life. The origin is
 // taken at the first call, not at import: the single executable may start from a V8 snapshot

@@ -201,6 +201,9 @@ interface OpenSocket {
   readonly onMessage: NotifyHandler;
 }
 
+/** What the Supervisor uses of the sockets: the unit tests hand it a set whose datagrams they write. */
+export type NotifySocketSet = Pick<NotifySockets, 'open' | 'close'>;
+
 /** Every service's NOTIFY_SOCKET, read by one epoll wait on the threadpool. */
 export class NotifySockets {
   private readonly sockets = new Map<bigint, OpenSocket>();

@@ -1,3 +1,6 @@
+/** Sends `signal` to `pid` (a negative pid: its process group); false when it is already gone. */
+export type SendSignal = (pid: number, signal: string | number) => boolean;
+
 /** Sends a signal; a process that is already gone is not an error (it raced us to its death). */
 export function sendSignal(pid: number, signal: NodeJS.Signals | string | number): boolean {
   try {

@@ -1,15 +1,19 @@
 /**
  * Everything the daemon does to the world outside its own state, as one object: the clock, the
- * timers, starting programs, sending signals, the filesystem it asks about, and warden's
- * environment read once. `cli/boot.ts` builds the real one (`systemEdges`); the unit tests pass
- * fakes and drive the Supervisor, the unit set and Init in virtual time.
+ * timers, starting programs, sending signals, the filesystem and /proc it asks about, the
+ * NOTIFY_SOCKETs, and warden's environment read once. `cli/boot.ts` builds the real one
+ * (`systemEdges`); the unit tests pass fakes and drive the Supervisor, the unit set and Init in
+ * virtual time.
  */
 import { existsSync } from 'node:fs';
-import type { Clock } from '../adapters/clock.js';
+import { realSchedule, type Clock, type Schedule } from '../adapters/clock.js';
 import type { Launcher } from '../adapters/launcher.js';
+import { NotifySockets, type NotifySocketSet } from '../adapters/notify-socket.js';
+import { readStat, uidOf } from '../adapters/process-tree.js';
+import type { SendSignal } from '../adapters/signals.js';
+import type { ProcessLookup } from '../core/notify-access.js';
 
-/** Calls `fire` once, `ms` from now; returns what cancels it (a no-op once it fired). */
-export type Schedule = (ms: number, fire: () => void) => () => void;
+export { realSchedule, type Schedule };
 
 /** Starts programs and says which pids are its own children (the reaper leaves those to Node). */
 export type Spawner = Pick<Launcher, 'launch' | 'isManaged'>;
@@ -19,22 +23,32 @@ export interface DaemonEdges {
   readonly schedule: Schedule;
   readonly launcher: Spawner;
   /** Sends `signal` to `pid` (a negative pid: its process group); false when it is already gone. */
-  readonly signal: (pid: number, signal: string | number) => boolean;
+  readonly signal: SendSignal;
   /** Whether a file exists (the shell that sets LISTEN_PID, a service dir to watch). */
   readonly exists: (path: string) => boolean;
+  /** What /proc says of a process (its parent, its uid): whether a NOTIFY_SOCKET sender is of the service's tree. */
+  readonly processes: ProcessLookup;
+  /** Makes the NOTIFY_SOCKETs of the services that have one, in `dir`. */
+  readonly notifySockets: (dir: string, onError: (err: unknown) => void) => NotifySocketSet;
   /** warden's environment, read once at boot: what every program it starts inherits. */
   readonly env: Readonly<Record<string, string>>;
 }
 
-/** Node's timers. */
-export const realSchedule: Schedule = (ms, fire) => {
-  const timer = setTimeout(fire, ms);
-  return () => clearTimeout(timer);
-};
+/** /proc, for the notify senders' checks. */
+const procLookup: ProcessLookup = { parentOf: (pid) => readStat(pid)?.ppid ?? null, uidOf };
 
 /** The real edges: `launcher` and `signal` come from the adapters, the environment from `env`. */
-export function systemEdges(parts: { clock: Clock; launcher: Spawner; signal: DaemonEdges['signal']; env: NodeJS.ProcessEnv }): DaemonEdges {
+export function systemEdges(parts: { clock: Clock; launcher: Spawner; signal: SendSignal; env: NodeJS.ProcessEnv }): DaemonEdges {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(parts.env)) if (value !== undefined) env[key] = value;
-  return { clock: parts.clock, launcher: parts.launcher, signal: parts.signal, schedule: realSchedule, exists: existsSync, env };
+  return {
+    clock: parts.clock,
+    launcher: parts.launcher,
+    signal: parts.signal,
+    schedule: realSchedule,
+    exists: existsSync,
+    processes: procLookup,
+    notifySockets: (dir, onError) => new NotifySockets(dir, onError),
+    env,
+  };
 }

@@ -8,9 +8,8 @@ import { runCheck, type CheckRun } from '../adapters/check-probe.js';
 import type { LaunchRequest } from '../adapters/launcher.js';
 import type { Logger } from '../adapters/logger.js';
 import type { Stdio } from '../adapters/pipe-holder.js';
-import { NotifySockets, parseNotifyMessage, type NotifyEndpoint, type NotifySender } from '../adapters/notify-socket.js';
-import { readStat, uidOf } from '../adapters/process-tree.js';
-import { notifyVerdict, type ProcessLookup } from '../core/notify-access.js';
+import { parseNotifyMessage, type NotifyEndpoint, type NotifySender, type NotifySocketSet } from '../adapters/notify-socket.js';
+import { notifyVerdict } from '../core/notify-access.js';
 import type { ServiceLogs } from '../adapters/service-logs.js';
 import {
   boot,
@@ -26,9 +25,6 @@ import type { ExitStatus } from '../core/exit-status.js';
 import type { ServiceSpec } from '../core/service-spec.js';
 import type { DaemonEdges } from './edges.js';
 import { waitUntil } from './wait-until.js';
-
-/** The sender checks of notify messages read /proc. */
-const PROC: ProcessLookup = { parentOf: (pid) => readStat(pid)?.ppid ?? null, uidOf };
 
 /** How long a retired service has to die after its SIGKILL. */
 const RETIRE_KILL_WAIT_MS = 2000;
@@ -64,14 +60,14 @@ export class Supervisor {
   private readonly timers = new Map<string, () => void>();
   /** The running `check` of each service. */
   private readonly checks = new Map<string, CheckRun>();
-  private readonly notify: NotifySockets;
+  private readonly notify: NotifySocketSet;
   private readonly queue: [string, ServiceEvent][] = [];
   private readonly listeners = new Set<() => void>();
   private draining = false;
   private shellPresent: boolean | undefined;
 
   constructor(private readonly deps: SupervisorDeps) {
-    this.notify = new NotifySockets(deps.notifyDir, (err) =>
+    this.notify = deps.edges.notifySockets(deps.notifyDir, (err) =>
       deps.logger.error({ event: 'notify-socket-error', err }, 'notify-socket-error'),
     );
   }
@@ -326,7 +322,7 @@ export class Supervisor {
    */
   private fromNotify(spec: ServiceSpec, pid: number, text: string, sender: NotifySender | null): void {
     const { name } = spec;
-    const verdict = notifyVerdict(spec.notifyAccess, pid, sender, PROC);
+    const verdict = notifyVerdict(spec.notifyAccess, pid, sender, this.deps.edges.processes);
     if (!verdict.ok) {
       this.deps.logger.warn({ service: name, event: 'notify-refused', pid: sender?.pid, uid: sender?.uid }, `notify message refused: ${verdict.reason}`);
       return;

@@ -1,10 +1,13 @@
 /**
  * The daemon's edges in virtual time: a clock that moves only when the test advances it, a
- * timer queue fired in time order, and a launcher whose "processes" are records the test ends
- * (or that react to signals as the test says). Nothing here starts a process or sleeps.
+ * timer queue fired in time order, a launcher whose "processes" are records the test ends
+ * (or that react to signals as the test says), a process table the test writes (who is whose
+ * parent, as which uid) and NOTIFY_SOCKETs whose datagrams the test sends. Nothing here starts
+ * a process, opens a socket or sleeps.
  */
 import { pino, type Logger } from 'pino';
 import type { LaunchRequest, LaunchResult } from '../../../src/adapters/launcher.js';
+import type { NotifyHandler, NotifySender } from '../../../src/adapters/notify-socket.js';
 import type { ExitStatus } from '../../../src/core/exit-status.js';
 import type { DaemonEdges } from '../../../src/daemon/edges.js';
 
@@ -43,6 +46,10 @@ export class VirtualWorld {
   /** Per file: how its processes answer signals (default: `defaultReaction`). */
   readonly reactions = new Map<string, Reaction>();
   readonly lines: Record<string, unknown>[] = [];
+  /** Processes the test made up, beside the launched ones: pid → its parent and uid. */
+  readonly others = new Map<number, { readonly ppid: number; readonly uid: number }>();
+  /** The open NOTIFY_SOCKETs, by service name. */
+  readonly sockets = new Map<string, NotifyHandler>();
   readonly logger: Logger = pino({ level: 'debug', base: null }, { write: (line: string) => void this.lines.push(JSON.parse(line) as Record<string, unknown>) });
 
   readonly edges: DaemonEdges = {
@@ -58,7 +65,7 @@ export class VirtualWorld {
         this.processes.push(proc);
         return { ok: true, pid: proc.pid };
       },
-      isManaged: (pid) => this.processes.some((p) => p.pid === pid && !p.exited),
+      isManaged: (pid) => this.isLive(pid),
     },
     signal: (pid, signal) => {
       const proc = this.processes.find((p) => p.pid === Math.abs(pid));
@@ -70,8 +77,31 @@ export class VirtualWorld {
       return true;
     },
     exists: () => true,
+    // A live launched process is warden's child (PID 1), as root; a made-up one is as the test says.
+    processes: {
+      parentOf: (pid) => this.others.get(pid)?.ppid ?? (this.isLive(pid) ? 1 : null),
+      uidOf: (pid) => this.others.get(pid)?.uid ?? (this.isLive(pid) ? 0 : null),
+    },
+    notifySockets: () => ({
+      open: (name, onMessage) => {
+        this.sockets.set(name, onMessage);
+        return { path: `/virtual/notify/${name}.sock`, close: () => void (this.sockets.get(name) === onMessage && this.sockets.delete(name)) };
+      },
+      close: () => this.sockets.clear(),
+    }),
     env: { PATH: '/usr/bin:/bin' },
   };
+
+  private isLive(pid: number): boolean {
+    return this.processes.some((p) => p.pid === pid && !p.exited);
+  }
+
+  /** A datagram to `service`'s NOTIFY_SOCKET from `sender` (the kernel's credentials). */
+  notify(service: string, text: string, sender: NotifySender): void {
+    const onMessage = this.sockets.get(service);
+    if (onMessage === undefined) throw new Error(`${service} has no open NOTIFY_SOCKET`);
+    onMessage(text, sender);
+  }
 
   /** The processes started from `file`, in order. */
   runsOf(file: string): FakeProcess[] {
