@@ -54,7 +54,11 @@ test('a client that goes away cancels its requests: a wait stops waiting; a conn
   assert.equal(kept.aborted, true);
 });
 
-test('a client that shuts its write side after its request still gets the reply (nc -N, socat)', async (t) => {
+// Each test that waits on a socket has a timeout: a server that never answers, closes or reads
+// fails the test instead of hanging the suite.
+const SOCKET_TEST = { timeout: 20_000 };
+
+test('a client that shuts its write side after its request still gets the reply (nc -N, socat)', SOCKET_TEST, async (t) => {
   let cancelled = false;
   const path = await serve(t, async (_request, cancel) => {
     cancel.addEventListener('abort', () => (cancelled = true));
@@ -78,7 +82,7 @@ test('a client that shuts its write side after its request still gets the reply 
   assert.equal(cancelled, false);
 });
 
-test('a request line over 64 KiB is refused even when its newline came in the same write', async (t) => {
+test('a request line over 64 KiB is refused even when its newline came in the same write', SOCKET_TEST, async (t) => {
   let answered = 0;
   const path = await serve(t, async () => {
     answered++;
@@ -123,7 +127,7 @@ test('listening never changes the process umask: files written meanwhile keep th
   assert.equal((await stat(join(dir, 'control.sock'))).mode & 0o777, 0o600);
 });
 
-test('a client that does not read gets no more replies made past 1 MiB unread', async (t) => {
+test('a client that does not read gets no more replies made past 1 MiB unread', SOCKET_TEST, async (t) => {
   let answered = 0;
   const big = 'y'.repeat(300_000);
   const path = await serve(t, async () => {
@@ -142,7 +146,7 @@ test('a client that does not read gets no more replies made past 1 MiB unread', 
   assert.ok(answered <= 8, `${answered} replies of 300 KB made for a client that reads none`);
 });
 
-test('a client that sends without reading is not read from past 64 unanswered requests', async (t) => {
+test('a client that sends without reading is not read from past 64 unanswered requests', SOCKET_TEST, async (t) => {
   let answered = 0;
   const path = await serve(t, () => {
     answered++;
@@ -154,6 +158,9 @@ test('a client that sends without reading is not read from past 64 unanswered re
   await new Promise<void>((resolve) => client.on('connect', resolve));
   // 1.2 MB of requests: far more than the kernel's socket buffers hold.
   client.write(request({ cmd: 'status', services: [] }).repeat(25_000));
+  // The first request reached the handler (however slow the machine), then the server had time
+  // to read on if it were going to.
+  while (answered === 0) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 500));
   // Answered one after the other: one is being handled, the rest of what was read waits…
   assert.equal(answered, 1);

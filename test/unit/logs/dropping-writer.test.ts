@@ -24,7 +24,8 @@ function stalledPipe() {
 
 const notice = (n: number): string => `dropped ${n}\n`;
 
-test('lines beyond the limit are dropped and counted, then announced once the reader catches up', async () => {
+// The timeout turns a writer that never drains (the loop below) into a failure, not a hang.
+test('lines beyond the limit are dropped and counted, then announced once the reader catches up', { timeout: 10_000 }, async () => {
   const { out, written, release } = stalledPipe();
   const w = new DroppingWriter(out, 10, notice);
   w.write('one\n'); // 4 bytes in flight
