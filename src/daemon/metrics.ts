@@ -9,7 +9,7 @@ import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import { parseMetricsAddress, serveMetrics } from '../adapters/metrics-server.js';
 import type { ServiceLogs } from '../adapters/service-logs.js';
-import { renderMetrics, type ServiceSample } from './metrics-text.js';
+import { renderMetrics, type ServiceSample } from '../protocol/metrics-text.js';
 import { serviceStatus, waitingStatus } from './service-status.js';
 import type { Supervisor } from './supervisor.js';
 

@@ -3,8 +3,8 @@
  * Hand-written rather than prom-client: it is ~100 lines, and prom-client costs PID 1 ~9 MB of
  * RSS and ~0.25 s to load (measured, see docs/metrics.md) for gauges warden reads at scrape time.
  */
-import type { ServiceStatus } from '../protocol/service-status.js';
-import { signalNumber } from '../protocol/signal-name.js';
+import type { ServiceStatus } from './service-status.js';
+import { signalNumber } from './signal-name.js';
 
 export interface ServiceSample {
   readonly status: ServiceStatus;
