@@ -6,8 +6,9 @@
 import type { Readable } from 'node:stream';
 import type { ExitStatus } from '../core/exit-status.js';
 import type { RunAs } from '../core/service-spec.js';
+import type { Schedule } from './clock.js';
 import type { Launcher } from './launcher.js';
-import { sendSignal } from './signals.js';
+import type { SendSignal } from './signals.js';
 
 /** Bytes of output kept for the `check-failed` log line. */
 export const OUTPUT_TAIL_BYTES = 400;
@@ -35,8 +36,15 @@ export interface CheckRun {
 
 export type CheckStart = { readonly ok: true; readonly run: CheckRun } | { readonly ok: false; readonly error: string };
 
+/** What a probe needs of the world: the daemon's launcher, signals and timers (virtual in the unit tests). */
+export interface CheckEdges {
+  readonly launcher: Pick<Launcher, 'launch'>;
+  readonly signal: SendSignal;
+  readonly schedule: Schedule;
+}
+
 /** Starts `check` in its own session, stdin /dev/null; `onDone` gets its result once it has exited. */
-export function runCheck(launcher: Pick<Launcher, 'launch'>, req: CheckRequest, onDone: (result: CheckResult) => void): CheckStart {
+export function runCheck(edges: CheckEdges, req: CheckRequest, onDone: (result: CheckResult) => void): CheckStart {
   let tail = Buffer.alloc(0);
   let stopped = false;
   const streams: Readable[] = [];
@@ -44,7 +52,7 @@ export function runCheck(launcher: Pick<Launcher, 'launch'>, req: CheckRequest, 
     tail = Buffer.concat([tail, chunk]);
     if (tail.length > OUTPUT_TAIL_BYTES) tail = tail.subarray(tail.length - OUTPUT_TAIL_BYTES);
   };
-  const result = launcher.launch({
+  const result = edges.launcher.launch({
     file: req.file,
     cwd: req.cwd,
     env: req.env,
@@ -59,7 +67,7 @@ export function runCheck(launcher: Pick<Launcher, 'launch'>, req: CheckRequest, 
     },
     onExit: (status) => {
       // 'exit' can come before the last output: wait briefly for the pipes to close.
-      void drained(streams, DRAIN_MS).then(() => {
+      void drained(edges.schedule, streams, DRAIN_MS).then(() => {
         for (const s of streams) s.destroy();
         if (!stopped) onDone({ status, output: tail.toString('utf8').trim() });
       });
@@ -76,25 +84,25 @@ export function runCheck(launcher: Pick<Launcher, 'launch'>, req: CheckRequest, 
         stopped = true;
         // Its own process group (detached): a `curl` it started goes with it.
         try {
-          sendSignal(-pid, 'SIGKILL');
+          edges.signal(-pid, 'SIGKILL');
         } catch {
-          sendSignal(pid, 'SIGKILL');
+          edges.signal(pid, 'SIGKILL');
         }
       },
     },
   };
 }
 
-function drained(streams: readonly Readable[], maxMs: number): Promise<void> {
+function drained(schedule: Schedule, streams: readonly Readable[], maxMs: number): Promise<void> {
   const open = streams.filter((s) => !s.closed);
   if (open.length === 0) return Promise.resolve();
   return new Promise((resolve) => {
     let left = open.length;
-    const timer = setTimeout(resolve, maxMs);
+    const cancel = schedule(maxMs, resolve);
     for (const s of open) {
       s.once('close', () => {
         if (--left === 0) {
-          clearTimeout(timer);
+          cancel();
           resolve();
         }
       });

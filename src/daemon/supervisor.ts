@@ -235,7 +235,7 @@ export class Supervisor {
       }
       case 'run-check': {
         this.stopCheck(name);
-        const started = runCheck(this.deps.edges.launcher, { file: spec.check!.file, cwd: spec.dir, env: this.envFor(spec), user: spec.user }, (result) => {
+        const started = runCheck(this.deps.edges, { file: spec.check!.file, cwd: spec.dir, env: this.envFor(spec), user: spec.user }, (result) => {
           if (this.checks.get(name) !== run) return;
           this.checks.delete(name);
           const passed = result.status.kind === 'exited' && result.status.code === 0;
