@@ -20,12 +20,14 @@ function supervise(world: VirtualWorld, check: Partial<NonNullable<ServiceSpec['
   return supervisor;
 }
 
-/** Gives a launched probe pipes, as the real launcher does: the test writes and closes them. */
-function withPipes(probe: FakeProcess): { stdout: PassThrough; stderr: PassThrough } {
+/** The first probe, given pipes as the real launcher gives them: the test writes and closes them. */
+async function firstProbe(world: VirtualWorld): Promise<{ probe: FakeProcess; stdout: PassThrough; stderr: PassThrough }> {
+  await world.advance(0);
+  const probe = world.live(CHECK);
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   probe.req.onOutput!(stdout, stderr);
-  return { stdout, stderr };
+  return { probe, stdout, stderr };
 }
 
 test('a check that outlives check-timeout has its process group SIGKILLed exactly at the timeout, and the next run starts check-interval later', async () => {
@@ -84,9 +86,7 @@ test('once up, check-retries timed-out probes in a row restart the service: each
 test('a failing probe whose pipes a background child holds open: its result comes DRAIN (100 ms) after its exit, with what it printed', async () => {
   const world = new VirtualWorld();
   const supervisor = supervise(world);
-  await world.advance(0);
-  const probe = world.live(CHECK);
-  const { stdout, stderr } = withPipes(probe);
+  const { probe, stdout, stderr } = await firstProbe(world);
   stdout.write('port 8080 not listening yet\n');
   stderr.end();
   await world.advance(200);
@@ -111,9 +111,7 @@ test('a failing probe whose pipes a background child holds open: its result come
 test('a probe whose pipes close soon after its exit: its result comes as they close, not at the end of the drain wait', async () => {
   const world = new VirtualWorld();
   const supervisor = supervise(world);
-  await world.advance(0);
-  const probe = world.live(CHECK);
-  const { stdout, stderr } = withPipes(probe);
+  const { probe, stdout, stderr } = await firstProbe(world);
   stdout.write('ok\n');
   await world.advance(50);
   world.exit(probe.pid, { kind: 'exited', code: 0 });
