@@ -1,6 +1,5 @@
 /**
- * The daemon's edges in virtual time: a clock that moves only when the test advances it, a
- * timer queue fired in time order, a launcher whose "processes" are records the test ends
+ * The daemon's edges in virtual time (the clock and timers of ../virtual-time.ts), a launcher whose "processes" are records the test ends
  * (or that react to signals as the test says), a process table the test writes (who is whose
  * parent, as which uid) and NOTIFY_SOCKETs whose datagrams the test sends. Nothing here starts
  * a process, opens a socket or sleeps.
@@ -10,13 +9,7 @@ import type { LaunchRequest, LaunchResult } from '../../../src/adapters/launcher
 import type { NotifyHandler, NotifySender } from '../../../src/adapters/notify-socket.js';
 import type { ExitStatus } from '../../../src/core/exit-status.js';
 import type { DaemonEdges } from '../../../src/daemon/edges.js';
-
-interface Timer {
-  readonly at: number;
-  readonly seq: number;
-  readonly fire: () => void;
-  cancelled: boolean;
-}
+import { VirtualTime } from '../virtual-time.js';
 
 /** One launched program: what it was asked to run, when, and the signals it got. */
 export interface FakeProcess {
@@ -37,10 +30,7 @@ export const defaultReaction: Reaction = (_proc, signal) =>
 /** Dies of SIGKILL only (a service that ignores its down signal). */
 export const ignoresTerm: Reaction = (_proc, signal) => (signal === 'SIGKILL' ? { kind: 'killed', signal: 9 } : null);
 
-export class VirtualWorld {
-  now = 0;
-  private seq = 0;
-  private timers: Timer[] = [];
+export class VirtualWorld extends VirtualTime {
   private nextPid = 100;
   readonly processes: FakeProcess[] = [];
   /** Per file: how its processes answer signals (default: `defaultReaction`). */
@@ -54,11 +44,7 @@ export class VirtualWorld {
 
   readonly edges: DaemonEdges = {
     clock: { now: () => this.now },
-    schedule: (ms, fire) => {
-      const timer: Timer = { at: this.now + Math.max(0, ms), seq: this.seq++, fire, cancelled: false };
-      this.timers.push(timer);
-      return () => void (timer.cancelled = true);
-    },
+    schedule: this.schedule,
     launcher: {
       launch: (req: LaunchRequest): LaunchResult => {
         const proc: FakeProcess = { pid: this.nextPid++, req, startedAt: this.now, signals: [], exited: false };
@@ -127,25 +113,4 @@ export class VirtualWorld {
   logged(event: string): Record<string, unknown>[] {
     return this.lines.filter((l) => l.event === event);
   }
-
-  /** Moves the clock `ms` ahead, firing each timer due on the way at its own time, in order. */
-  async advance(ms: number): Promise<void> {
-    const until = this.now + ms;
-    await settle();
-    for (;;) {
-      this.timers = this.timers.filter((t) => !t.cancelled);
-      const due = this.timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at || a.seq - b.seq)[0];
-      if (due === undefined) break;
-      this.timers.splice(this.timers.indexOf(due), 1);
-      this.now = due.at;
-      due.fire();
-      await settle();
-    }
-    this.now = until;
-  }
-}
-
-/** Lets every promise and microtask that is ready run (the daemon's awaits), without moving time. */
-export async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
