@@ -4,6 +4,7 @@
  *   main.js watch        the `serf-handler` service: follows the local agent's log stream
  *                        (monitor.ts) and, on every member change (and every STACK_RESYNC_MS),
  *                        reconciles HAProxy with the whole membership, serially, bursts coalesced
+ *                        (watch-loop.ts, on the real edges made here)
  *   main.js render       write the config HAProxy starts with (before `exec haproxy`)
  *
  * Env: STACK_RUN_DIR, STACK_TEMPLATE_DIR, SERF_RPC_ADDR, SERF_BIN, HAPROXY_BIN, STACK_DRAIN_TIMEOUT_MS,
@@ -14,6 +15,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { realSchedule, systemClock } from '../../adapters/clock.js';
 import { DEFAULT_TEMPLATE_DIR, loadTemplates } from '../haproxy/render.js';
 import { RuntimeApi } from '../haproxy/runtime-api.js';
 import { handlerTimings, haproxySettings, type HandlerTimings, type HaproxySettings } from '../haproxy/settings.js';
@@ -23,11 +25,8 @@ import { handlerLogger } from './log.js';
 import { serfMembers } from './members.js';
 import { followMonitor } from './monitor.js';
 import { ReconcileError, Reconciler } from './reconcile.js';
-import { serially } from './serially.js';
 import { chooseStrategy } from './strategy.js';
-
-/** How soon a failed pass is tried again the first time; each failure after doubles it, up to the resync. */
-const RETRY_FIRST_MS = 500;
+import { startWatch } from './watch-loop.js';
 
 /** The handler's passes for `command`, on the real edges: the local agent, the templates on disk, HAProxy. */
 function reconciler(command: 'render' | 'watch', env: NodeJS.ProcessEnv, settings: HaproxySettings, log: Logger, timings: HandlerTimings): Reconciler {
@@ -39,7 +38,7 @@ function reconciler(command: 'render' | 'watch', env: NodeJS.ProcessEnv, setting
     templates: () => loadTemplates(templateDir),
     validate: (file) => validateConfig(file, haproxyBin(env)),
     api,
-    now: () => performance.now(),
+    now: () => systemClock.now(),
     sleep: (ms) => sleep(ms),
     log,
   });
@@ -47,82 +46,32 @@ function reconciler(command: 'render' | 'watch', env: NodeJS.ProcessEnv, setting
 
 async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings: HandlerTimings, log: Logger): Promise<number> {
   const files = coalesceFiles(settings.runDir);
-  const reconcile = reconciler('watch', env, settings, log, timings);
-  let drainTimer: NodeJS.Timeout | null = null;
-  // A pass that failed (serf members or HAProxy's check slow on a loaded machine, HAProxy
-  // restarting) is tried again soon, with backoff: the feed may say nothing more for a long time
-  // (a leave's lines all come at once), and the resync alone would leave the change undone for
-  // up to STACK_RESYNC_MS.
-  let retryTimer: NodeJS.Timeout | null = null;
-  let retryMs = 0;
-  // What arrived since the last pass began, and when the first of it did (for the log's `ms`).
-  let changes: string[] = [];
-  let since = performance.now();
-  const pass = async (): Promise<void> => {
-    const cause = changes;
-    const started = since;
-    changes = [];
-    try {
-      const outcome = await reconcile.pass();
-      const quiet = outcome.kind === 'applied' && outcome.actions.length === 0 && outcome.failed === 0;
-      // A pass that changed nothing (a repeated line, a resync, a drain poll) is not news.
-      log[quiet ? 'debug' : 'info']({ event: 'reconciled', changes: cause, ...outcome, ms: Math.round(performance.now() - started) }, 'reconciled');
-      if (outcome.kind === 'applied' && outcome.draining.length > 0) pollDrain();
-      retryMs = 0;
-    } catch (err) {
-      const step = err instanceof ReconcileError ? err.step : 'internal';
-      retryMs = Math.min(retryMs === 0 ? RETRY_FIRST_MS : retryMs * 2, timings.resyncMs);
-      // The old config keeps serving: nothing was installed or applied.
-      log.error({ event: `${step}-failed`, changes: cause, error: (err as Error).message, retryInMs: retryMs }, `${step}-failed: the running config is unchanged`);
-      if (retryTimer === null) {
-        retryTimer = setTimeout(() => {
-          retryTimer = null;
-          note('retry');
-        }, retryMs);
-      }
-    }
-  };
-  const passes = serially(async () => {
-    // The lock keeps a pass apart from the haproxy service's `render` (at HAProxy's start).
-    while (!(await runCoalesced(files, pass)).ran) await sleep(100);
-  });
-  // Servers out of rotation are deleted once their connections are closed: look again soon, for
-  // as long as a drain may take (then the resync keeps trying).
-  const pollDrain = (): void => {
-    const oldest = reconcile.drainingSince();
-    if (drainTimer !== null || oldest === null || performance.now() - oldest > timings.drainTimeoutMs + 5000) return;
-    drainTimer = setTimeout(() => {
-      drainTimer = null;
-      note('drain');
-    }, 250);
-  };
-  const note = (what: string): void => {
-    if (changes.length === 0) since = performance.now();
-    changes.push(what);
-    passes.trigger();
-  };
-  const stop = followMonitor({
-    rpcAddr: env.SERF_RPC_ADDR || '127.0.0.1:7373',
-    bin: env.SERF_BIN || 'serf',
-    retryMs: 250,
-    onChange: (change, node) => note(`${change} ${node}`),
-    onConnect: () => {
-      log.info({ event: 'following', rpcAddr: env.SERF_RPC_ADDR || '127.0.0.1:7373' }, 'following serf monitor');
-      note('resync');
+  const rpcAddr = env.SERF_RPC_ADDR || '127.0.0.1:7373';
+  const loop = startWatch(
+    {
+      reconciler: reconciler('watch', env, settings, log, timings),
+      coalesced: (pass) => runCoalesced(files, pass),
+      follow: (feed) =>
+        followMonitor({
+          rpcAddr,
+          bin: env.SERF_BIN || 'serf',
+          retryMs: 250,
+          ...feed,
+          onConnect: () => {
+            log.info({ event: 'following', rpcAddr }, 'following serf monitor');
+            feed.onConnect();
+          },
+        }),
+      clock: systemClock,
+      schedule: realSchedule,
+      log,
     },
-    onDrop: (reason) => log.warn({ event: 'monitor-dropped', reason }, 'monitor-dropped: reconnecting'),
-  });
-  // A missed line (or a failed pass) is made good by a full pass now and then.
-  const resync = setInterval(() => note('resync'), timings.resyncMs);
+    timings,
+  );
   await new Promise<void>((resolve) => {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.once(signal, () => resolve());
   });
-  clearInterval(resync);
-  if (drainTimer !== null) clearTimeout(drainTimer);
-  if (retryTimer !== null) clearTimeout(retryTimer);
-  stop();
-  // A pass that has begun finishes (a drain in progress completes), then the process exits.
-  await passes.idle();
+  await loop.stop();
   return 0;
 }
 
