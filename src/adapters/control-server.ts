@@ -7,8 +7,8 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, renameSync, rmSync, unlin
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { parseRequest } from '../protocol/parse-request.js';
-import type { Reply, ReplyLine } from '../protocol/reply.js';
-import { MAX_REQUEST_BYTES, PROTOCOL_VERSION, type RequestLine } from '../protocol/commands.js';
+import { failure, replyLine, type Reply, type ReplyLine } from '../protocol/reply.js';
+import { MAX_REQUEST_BYTES, type RequestLine } from '../protocol/commands.js';
 import { peerCredentials } from './peer-credentials.js';
 import { peerHungUp } from './socket-hangup.js';
 
@@ -137,7 +137,7 @@ export class ControlServer {
     const cred = peerCredentials(socket);
     const owner = process.getuid?.() ?? 0;
     if (cred === null || (cred.uid !== 0 && cred.uid !== owner)) {
-      send({ v: PROTOCOL_VERSION, id: null, ok: false, error: { code: 'permission-denied', message: 'only root or the owner of the control socket may control warden' } });
+      send(replyLine(null, failure('permission-denied', 'only root or the owner of the control socket may control warden')));
       socket.end();
       return;
     }
@@ -175,7 +175,7 @@ export class ControlServer {
     };
     const tooLarge = (): void => {
       buffered = '';
-      send({ v: PROTOCOL_VERSION, id: null, ok: false, error: { code: 'too-large', message: `a request line may hold at most ${MAX_REQUEST_BYTES} bytes` } });
+      send(replyLine(null, failure('too-large', `a request line may hold at most ${MAX_REQUEST_BYTES} bytes`)));
       socket.end();
       socket.pause();
     };
@@ -214,16 +214,13 @@ export class ControlServer {
 
   private async answer(line: string, cancel: AbortSignal): Promise<ReplyLine> {
     const parsed = parseRequest(line);
-    if (!parsed.ok) return { v: PROTOCOL_VERSION, id: parsed.id ?? null, ok: false, error: parsed.error };
+    if (!parsed.ok) return replyLine(parsed.id ?? null, parsed);
     const id = parsed.request.id ?? null;
     try {
-      const result = await this.handle(parsed.request, cancel);
-      return result.ok
-        ? { v: PROTOCOL_VERSION, id, ok: true, result: result.result }
-        : { v: PROTOCOL_VERSION, id, ok: false, error: result.error };
+      return replyLine(id, await this.handle(parsed.request, cancel));
     } catch (err) {
       this.onError(err);
-      return { v: PROTOCOL_VERSION, id, ok: false, error: { code: 'internal', message: String(err) } };
+      return replyLine(id, failure('internal', String(err)));
     }
   }
 }

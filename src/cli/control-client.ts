@@ -2,8 +2,8 @@
 import { connect } from 'node:net';
 import { socketCandidates } from '../adapters/runtime-dir.js';
 import { EXIT_BY_ERROR, EXIT_CANNOT_START, EXIT_FAILED } from '../protocol/exit-codes.js';
-import type { ProtocolError, ReplyLine } from '../protocol/reply.js';
-import { PROTOCOL_VERSION, type Request, type ResultOf } from '../protocol/commands.js';
+import { parseReplyLine, type ProtocolError, type ReplyLine } from '../protocol/reply.js';
+import { requestLine, type Request, type ResultOf } from '../protocol/commands.js';
 import { socketPath } from '../protocol/socket-path.js';
 
 /** A failure the CLI reports in one line and exits with `exitCode`. */
@@ -51,17 +51,15 @@ function send(request: Request, socket: string): Promise<ReplyLine> {
     const conn = connect(socket);
     let buffered = '';
     conn.setEncoding('utf8');
-    conn.on('connect', () => conn.write(`${JSON.stringify({ v: PROTOCOL_VERSION, id: 1, ...request })}\n`));
+    conn.on('connect', () => conn.write(`${JSON.stringify(requestLine(request, 1))}\n`));
     conn.on('data', (chunk: string) => {
       buffered += chunk;
       const newline = buffered.indexOf('\n');
       if (newline < 0) return;
       conn.end();
-      try {
-        resolve(JSON.parse(buffered.slice(0, newline)) as ReplyLine);
-      } catch {
-        reject(new CliError(`${socket}: the supervisor sent a reply that is not JSON`, EXIT_CANNOT_START));
-      }
+      const reply = parseReplyLine(buffered.slice(0, newline));
+      if (reply !== null) resolve(reply);
+      else reject(new CliError(`${socket}: the supervisor sent a reply that is not one of the control protocol's`, EXIT_CANNOT_START));
     });
     conn.on('error', (err: NodeJS.ErrnoException) => reject(connectError(err, socket)));
     conn.on('close', () => reject(new CliError(`${socket}: the supervisor closed the connection without a reply`, EXIT_CANNOT_START)));

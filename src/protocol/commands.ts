@@ -80,3 +80,8 @@ export type RequestOf<C extends Command> = Extract<Request, { readonly cmd: C }>
 export type ResultOf<C extends Command> = Commands[C]['result'];
 
 export type RequestLine = Request & { readonly v: number; readonly id?: number | string };
+
+/** `request` as a client sends it: with the protocol's version, and `id` to match its reply by. */
+export function requestLine(request: Request, id?: number | string): RequestLine {
+  return { v: PROTOCOL_VERSION, ...(id === undefined ? {} : { id }), ...request };
+}

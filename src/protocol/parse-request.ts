@@ -3,21 +3,16 @@
  * error to reply with. One parser per command, in a table the compiler holds to `Commands`.
  */
 import { MAX_TIMER_MS } from '../core/timer-limit.js';
-import type { ErrorCode, ProtocolError } from './reply.js';
+import { failure, type Failure, type ProtocolError } from './reply.js';
 import { PROTOCOL_VERSION, type Command, type RequestLine, type RequestOf, type WaitCondition } from './commands.js';
 import { normalizeSignal } from './signal-name.js';
 
 type Fields = Readonly<Record<string, unknown>>;
-type Failed = { readonly ok: false; readonly error: ProtocolError };
-type Parsed<C extends Command> = { readonly ok: true; readonly request: RequestOf<C> } | Failed;
+type Parsed<C extends Command> = { readonly ok: true; readonly request: RequestOf<C> } | Failure;
 
 const CONDITIONS: ReadonlySet<string> = new Set<WaitCondition>(['up', 'ready', 'down']);
 
 const TIMEOUT_RANGE = `"timeoutMs" must be a whole number from 0 (no limit) to ${MAX_TIMER_MS}`;
-
-function fail(code: ErrorCode, message: string): Failed {
-  return { ok: false, error: { code, message } };
-}
 
 /**
  * A request's timeoutMs: absent means 0 (no limit); null is not absent: the CLI's NaN arrives as
@@ -29,10 +24,10 @@ function parseTimeout(raw: unknown): number | null {
 }
 
 /** The `services` list: absent is empty; only `status` may leave it empty (it means all). */
-function parseServices(cmd: Command, obj: Fields): { ok: true; services: string[] } | Failed {
+function parseServices(cmd: Command, obj: Fields): { ok: true; services: string[] } | Failure {
   const list = obj.services ?? [];
-  if (!Array.isArray(list) || !list.every((s): s is string => typeof s === 'string')) return fail('bad-request', '"services" must be an array of names');
-  if (cmd !== 'status' && list.length === 0) return fail('bad-request', `${cmd} needs at least one service`);
+  if (!Array.isArray(list) || !list.every((s): s is string => typeof s === 'string')) return failure('bad-request', '"services" must be an array of names');
+  if (cmd !== 'status' && list.length === 0) return failure('bad-request', `${cmd} needs at least one service`);
   return { ok: true, services: list };
 }
 
@@ -53,26 +48,26 @@ const PARSERS: { readonly [C in Command]: (obj: Fields) => Parsed<C> } = {
   signal: (obj) => {
     const found = parseServices('signal', obj);
     if (!found.ok) return found;
-    if (typeof obj.signal !== 'string' || obj.signal === '') return fail('bad-request', 'signal needs "signal"');
+    if (typeof obj.signal !== 'string' || obj.signal === '') return failure('bad-request', 'signal needs "signal"');
     const signal = normalizeSignal(obj.signal);
-    if (signal === null) return fail('bad-request', `unknown signal ${obj.signal}`);
+    if (signal === null) return failure('bad-request', `unknown signal ${obj.signal}`);
     return { ok: true, request: { cmd: 'signal', services: found.services, signal } };
   },
   wait: (obj) => {
     const found = parseServices('wait', obj);
     if (!found.ok) return found;
     const condition = obj.condition ?? 'up';
-    if (typeof condition !== 'string' || !CONDITIONS.has(condition)) return fail('bad-request', '"condition" must be up, ready or down');
+    if (typeof condition !== 'string' || !CONDITIONS.has(condition)) return failure('bad-request', '"condition" must be up, ready or down');
     const timeoutMs = parseTimeout(obj.timeoutMs);
-    if (timeoutMs === null) return fail('bad-request', TIMEOUT_RANGE);
+    if (timeoutMs === null) return failure('bad-request', TIMEOUT_RANGE);
     const any = obj.any ?? false;
-    if (typeof any !== 'boolean') return fail('bad-request', '"any" must be true or false');
+    if (typeof any !== 'boolean') return failure('bad-request', '"any" must be true or false');
     return { ok: true, request: { cmd: 'wait', services: found.services, condition: condition as WaitCondition, timeoutMs, any } };
   },
   halt: (obj) => {
     // As with timeoutMs: a null code (the CLI's NaN) must not halt the container with 0.
     const code = obj.code === undefined ? 0 : obj.code;
-    if (typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code > 255) return fail('bad-request', '"code" must be a whole number from 0 to 255');
+    if (typeof code !== 'number' || !Number.isInteger(code) || code < 0 || code > 255) return failure('bad-request', '"code" must be a whole number from 0 to 255');
     return { ok: true, request: { cmd: 'halt', code } };
   },
   reload: () => ({ ok: true, request: { cmd: 'reload' } }),
@@ -81,9 +76,9 @@ const PARSERS: { readonly [C in Command]: (obj: Fields) => Parsed<C> } = {
     const found = parseServices('change', obj);
     if (!found.ok) return found;
     const direction = obj.direction;
-    if (direction !== 'up' && direction !== 'down') return fail('bad-request', '"direction" must be up or down');
+    if (direction !== 'up' && direction !== 'down') return failure('bad-request', '"direction" must be up or down');
     const timeoutMs = parseTimeout(obj.timeoutMs);
-    if (timeoutMs === null) return fail('bad-request', TIMEOUT_RANGE);
+    if (timeoutMs === null) return failure('bad-request', TIMEOUT_RANGE);
     return { ok: true, request: { cmd: 'change', services: found.services, direction, timeoutMs } };
   },
 };
@@ -102,17 +97,17 @@ export function parseRequest(line: string): { ok: true; request: RequestLine } |
   try {
     raw = JSON.parse(line);
   } catch {
-    return fail('bad-request', 'not JSON: send one JSON object per line');
+    return failure('bad-request', 'not JSON: send one JSON object per line');
   }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail('bad-request', 'expected a JSON object');
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return failure('bad-request', 'expected a JSON object');
   const obj = raw as Fields;
   const id = typeof obj.id === 'number' || typeof obj.id === 'string' ? obj.id : null;
   if (obj.v !== PROTOCOL_VERSION) {
-    return { ...fail('unsupported-version', `protocol version ${String(obj.v)} not supported; this warden speaks v${PROTOCOL_VERSION}`), id };
+    return { ...failure('unsupported-version', `protocol version ${String(obj.v)} not supported; this warden speaks v${PROTOCOL_VERSION}`), id };
   }
   const cmd = obj.cmd;
-  if (typeof cmd !== 'string') return { ...fail('bad-request', 'missing "cmd"'), id };
-  if (!isCommand(cmd)) return { ...fail('unknown-command', `unknown command "${cmd}"`), id };
+  if (typeof cmd !== 'string') return { ...failure('bad-request', 'missing "cmd"'), id };
+  if (!isCommand(cmd)) return { ...failure('unknown-command', `unknown command "${cmd}"`), id };
   const parsed = PARSERS[cmd](obj);
   if (!parsed.ok) return { ...parsed, id };
   return { ok: true, request: { v: PROTOCOL_VERSION, ...(id === null ? {} : { id }), ...parsed.request } };
