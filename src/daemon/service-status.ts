@@ -96,7 +96,7 @@ export function invalidStatus(unit: InvalidUnit): ServiceStatus {
   return notRunning(unit.name, 'invalid', 'up', unit.problems);
 }
 
-function notRunning(name: string, state: string, goal: 'up' | 'down', problems: ServiceStatus['problems']): ServiceStatus {
+function notRunning(name: string, state: 'waiting' | 'invalid', goal: 'up' | 'down', problems: ServiceStatus['problems']): ServiceStatus {
   return {
     name,
     state,

@@ -1,8 +1,17 @@
 /** One service as `status` reports it: a stable API (`warden status --json`). */
+import type { DownReason, ServiceState } from '../core/service-machine.js';
+
+/**
+ * A service's state on the wire: its core state's kind, or `waiting` (for dependencies) and
+ * `invalid` (cannot start: see `problems`) for one not supervised. A client must still expect
+ * a state it does not know: a newer warden may report one.
+ */
+export type StatusState = ServiceState['kind'] | 'waiting' | 'invalid';
+
 export interface ServiceStatus {
   readonly name: string;
   /** down · spawning · starting · up · stopping · finishing · backoff · waiting (for dependencies) · invalid (cannot start: see `problems`) */
-  readonly state: string;
+  readonly state: StatusState;
   readonly goal: 'up' | 'down' | 'once';
   readonly pid: number | null;
   /** ms since the current process started, or null when none runs. */
@@ -23,7 +32,7 @@ export interface ServiceStatus {
   readonly deaths: number;
   readonly crashLoop: boolean;
   /** Why it is down: wanted · exited · permanent-failure; null when not down. */
-  readonly downReason: string | null;
+  readonly downReason: DownReason | null;
   /** The last `STATUS=` the service sent over NOTIFY_SOCKET (cleared at each start), or null. */
   readonly statusText: string | null;
   /** Resident memory of its process and every descendant, bytes; null when none runs. */

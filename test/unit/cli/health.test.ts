@@ -1,7 +1,7 @@
 /** `warden health`'s judgement of each status, as a table. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ServiceStatus } from '../../../src/protocol/service-status.js';
+import type { ServiceStatus, StatusState } from '../../../src/protocol/service-status.js';
 import { healthReport, unhealthyReason } from '../../../src/cli/health.js';
 import { upStatus } from './status-fixture.js';
 
@@ -16,7 +16,8 @@ const cases: readonly [string, Partial<ServiceStatus>, string | null][] = [
   ['down, wanted down', { state: 'down', goal: 'down', downReason: 'wanted', ready: false, pid: null, lastExit: { signal: 'SIGTERM' } }, 'down, wanted down'],
   ['down after exiting (restart never)', { state: 'down', goal: 'down', downReason: 'exited', ready: false, pid: null, lastExit: { code: 0 } }, 'exited, not restarted, last exit 0'],
   ['down for good (finish 125)', { state: 'down', goal: 'down', downReason: 'permanent-failure', ready: false, pid: null, lastExit: { code: 1 } }, 'down for good: its finish exited 125, last exit 1'],
-  ['a state this CLI does not know', { state: 'paused', ready: false, pid: null }, 'paused'],
+  // A newer warden's state, outside this version's StatusState.
+  ['a state this CLI does not know', { state: 'paused' as StatusState, ready: false, pid: null }, 'paused'],
   [
     'invalid: the first problem with its file and line, and how many more',
     { state: 'invalid', ready: false, pid: null, problems: [{ file: '/s/web/down-signal', line: 1, message: 'unknown signal "SIGFOO"' }, { file: '/s/web/notifcation-fd', line: null, message: 'not a setting file' }] },
