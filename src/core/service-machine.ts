@@ -4,7 +4,7 @@
  * `now` (ms, monotonic), so tests drive it in virtual time.
  */
 import { CRASH_LOOP_STREAK, LAUNCH_FAILED_DELAY_MS, restartDelayMs } from './backoff.js';
-import { exitCodeOf, finishArgs, isSuccess, type ExitStatus } from './exit-status.js';
+import { exitCodeOf, finishArgs, isSuccess, LAUNCH_FAILED, type ExitStatus } from './exit-status.js';
 import type { ServiceSpec } from './service-spec.js';
 
 /** What the user wants: s6-svc's -u, -d and -o. */
@@ -426,7 +426,7 @@ function inSpawning(service: Service, event: ServiceEvent, now: number): Step {
     case 'spawn-failed': {
       // A program that cannot start is a quick death like any other: it backs off.
       const failed = log('error', 'spawn-failed', { error: event.error });
-      const next = died(service, { kind: 'exited', code: 111 }, now, false, now, true);
+      const next = died(service, LAUNCH_FAILED, now, false, now, true);
       return { service: next.service, effects: [failed, ...next.effects] };
     }
     // No process can take a command yet: the goal changes for when one can.

@@ -1,5 +1,6 @@
 /** Runs an s6-rc oneshot's `up` or `down`: its argv directly, or `execlineb -P FILE` when it needs execline. */
 import type { Logger } from '../adapters/logger.js';
+import { isSuccess } from '../core/exit-status.js';
 import type { OneshotScript, OneshotSpec } from '../config/s6-rc-source.js';
 import type { DaemonEdges } from './edges.js';
 
@@ -40,7 +41,7 @@ export function runOneshot(spec: OneshotSpec, phase: 'up' | 'down', deps: Onesho
       detached: false,
       onExit: (status) => {
         cancelTimer?.();
-        if (status.kind === 'exited' && status.code === 0) return resolve({ ok: true });
+        if (isSuccess(status)) return resolve({ ok: true });
         const how = timedOut
           ? `timed out after ${timeoutMs} ms (timeout-${phase}${capped ? ', capped by the services grace time' : ''})`
           : status.kind === 'exited'

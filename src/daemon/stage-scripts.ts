@@ -2,7 +2,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
-import type { ExitStatus } from '../core/exit-status.js';
+import { isSuccess, type ExitStatus } from '../core/exit-status.js';
 import type { DaemonEdges } from './edges.js';
 
 export interface ScriptFailure {
@@ -66,7 +66,7 @@ function runOne(script: string, opts: RunScriptsOptions): Promise<ScriptFailure 
       detached: false,
       onExit: (status) => {
         cancelTimer?.();
-        if (status.kind === 'exited' && status.code === 0) return resolve(null);
+        if (isSuccess(status)) return resolve(null);
         const how = status.kind === 'exited' ? `exited ${status.code}` : `was killed by signal ${status.signal}`;
         resolve({ script, status, reason: timedOut ? `timed out after ${opts.timeoutMs} ms` : `${script} ${how}` });
       },

@@ -21,7 +21,7 @@ import {
   type ServiceEvent,
   type TimerId,
 } from '../core/service-machine.js';
-import type { ExitStatus } from '../core/exit-status.js';
+import { isSuccess, LAUNCH_FAILED, type ExitStatus } from '../core/exit-status.js';
 import type { ServiceSpec } from '../core/service-spec.js';
 import type { DaemonEdges } from './edges.js';
 import { waitUntil } from './wait-until.js';
@@ -238,12 +238,11 @@ export class Supervisor {
         const started = runCheck(this.deps.edges, { file: spec.check!.file, cwd: spec.dir, env: this.envFor(spec), user: spec.user }, (result) => {
           if (this.checks.get(name) !== run) return;
           this.checks.delete(name);
-          const passed = result.status.kind === 'exited' && result.status.code === 0;
-          this.send(name, passed ? { type: 'check-passed' } : { type: 'check-failed', status: result.status, output: result.output });
+          this.send(name, isSuccess(result.status) ? { type: 'check-passed' } : { type: 'check-failed', status: result.status, output: result.output });
         });
         const run = started.ok ? started.run : null;
         if (run !== null) this.checks.set(name, run);
-        else this.queue.push([name, { type: 'check-failed', status: { kind: 'exited', code: 111 }, output: started.ok ? '' : started.error }]);
+        else this.queue.push([name, { type: 'check-failed', status: LAUNCH_FAILED, output: started.ok ? '' : started.error }]);
         return;
       }
       case 'stop-check':
@@ -269,7 +268,7 @@ export class Supervisor {
             if (result.ok) this.fromFinish(name, result.pid, status);
           },
         });
-        this.queue.push([name, result.ok ? { type: 'finish-started', pid: result.pid } : { type: 'finish-exited', status: { kind: 'exited', code: 111 } }]);
+        this.queue.push([name, result.ok ? { type: 'finish-started', pid: result.pid } : { type: 'finish-exited', status: LAUNCH_FAILED }]);
         return;
       }
       case 'set-timer': {

@@ -3,6 +3,7 @@
  * to; for PID 1, warden itself could not start). Scripts tell the other failures apart by these;
  * `warden --help` and the README list them.
  */
+import { CANNOT_RUN } from '../core/exit-status.js';
 import type { ErrorCode } from './reply.js';
 
 /** Refused or failed: a bad request, warden shutting down; `check` found problems. */
@@ -12,7 +13,7 @@ export const EXIT_UNKNOWN_SERVICE = 2;
 /** `wait` gave up at its --timeout. */
 export const EXIT_TIMEOUT = 3;
 export const EXIT_USAGE = 100;
-export const EXIT_CANNOT_START = 111;
+export const EXIT_CANNOT_START = CANNOT_RUN;
 
 /** The exit code of a command whose request got this error. */
 export const EXIT_BY_ERROR: Readonly<Record<ErrorCode, number>> = {
