@@ -6,8 +6,9 @@
 //   /opt/warden/lib/            the C libraries that binary and koffi's were linked against, this
 //                               machine's (Debian's), with their loader; the executable names that
 //                               loader as its ELF interpreter and the dir as its rpath
-//   /opt/warden/shims/          the s6 shims (POSIX sh: busybox's is enough); s6-svstat and s6-rc
-//                               are links to warden, which answers to those names
+//   /opt/warden/shims/          the s6 shims (POSIX sh: busybox's is enough) and lib/, what they
+//                               share; s6-rc, and s6-svstat's fallback (lib/s6-svstat), are links
+//                               to warden, which answers to those names
 //   /opt/warden/js/s6-rc.cjs    the s6-rc shim (shims/s6-rc, a Node script) bundled: warden runs it
 //   /opt/warden/share/          licenses, and where each part came from
 //   /init                       -> warden: `warden boot` with s6-overlay's layout and S6_* variables
@@ -53,7 +54,7 @@ const NODE_VERSION = '24.22.3';
 const POSTJECT_VERSION = '1.0.0-alpha.6';
 const PREFIX = '/opt/warden';
 // The shell shims. s6-rc's is a Node script: the executable runs it (src/cli/sea-main.ts).
-const SHIMS = ['with-contenv', 's6-svc', 's6-svscanctl', 's6-svwait', 's6-notifyoncheck'];
+const SHIMS = ['with-contenv', 's6-svc', 's6-svscanctl', 's6-svstat', 's6-svwait', 's6-notifyoncheck'];
 // Debian's multiarch dir for each Node arch, where this machine's C libraries are.
 const TRIPLET = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu' };
 // Debian's name for each Node arch, and the packages that hold what Node's and koffi's binaries need.
@@ -224,11 +225,15 @@ for (const shim of SHIMS) {
   copyFileSync(join(REPO, 'shims', shim), join(shimDir, shim));
   chmodSync(join(shimDir, shim), 0o755);
 }
+// What the shims source (lib/real-s6), and warden's own s6-svstat, which the shim runs when s6's
+// is not there: the executable answers to that name.
+mkdirSync(join(shimDir, 'lib'));
+copyFileSync(join(REPO, 'shims', 'lib', 'real-s6'), join(shimDir, 'lib', 'real-s6'));
+symlinkSync('../../bin/warden', join(shimDir, 'lib', 's6-svstat'));
 link('init', `${PREFIX}/bin/warden`);
 link('usr/bin/warden', `${PREFIX}/bin/warden`);
-// s6-svstat and s6-rc are warden itself under those names; in the shims dir too, which boot
-// puts first on PATH.
-const ownNames = ['s6-svstat', 's6-rc'];
+// s6-rc is warden itself under that name; in the shims dir too, which boot puts first on PATH.
+const ownNames = ['s6-rc'];
 for (const name of ownNames) symlinkSync('../bin/warden', join(shimDir, name));
 for (const shim of [...SHIMS, ...ownNames]) link(`command/${shim}`, `${PREFIX}/shims/${shim}`);
 link('command/warden', `${PREFIX}/bin/warden`);

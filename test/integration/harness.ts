@@ -19,8 +19,6 @@ import { descendants } from '../../src/adapters/process-tree.js';
 /** The repo root, from dist/test/integration/harness.js. */
 export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const WARDEN_MAIN = join(REPO_ROOT, 'dist/src/cli/main.js');
-/** The npm package's s6-svstat command (a Node script in shims/). */
-export const S6_SVSTAT_MAIN = join(REPO_ROOT, 'shims/s6-svstat');
 
 /** One line of warden's pino log. Fields are checked where used: the log is an API, not a type. */
 export interface WardenEvent {

@@ -39,8 +39,8 @@ export function treeEtc(tree: string): string {
  */
 export async function imagePrelude(bin: string, etc: string, shims?: readonly string[]): Promise<string> {
   await mkdir(bin, { recursive: true });
-  const wanted = shims ?? (await readdir(SHIMS)).filter((name) => name !== 'package.json');
-  // Links, as npm installs bin entries: the Node shims (s6-svstat) find warden's code from their real path.
+  const wanted = shims ?? (await readdir(SHIMS)).filter((name) => name !== 'package.json' && name !== 'lib');
+  // Links, as npm installs bin entries: the shims find their lib/ (and warden's code) from their real path.
   for (const name of wanted) await symlink(join(SHIMS, name), join(bin, name));
   await writeFile(join(bin, 'warden'), `#!/bin/sh\nexec ${sq(process.execPath)} ${sq(WARDEN_MAIN)} "$@"\n`);
   for (const name of await readdir(bin)) await chmod(join(bin, name), 0o755);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { directChildren } from '../../src/adapters/process-tree.js';
 import { cli, statusOf } from './control-helpers.js';
-import { eventually, REPO_ROOT, S6_SVSTAT_MAIN, sq, WARDEN_MAIN, type Sandbox, type Warden } from './harness.js';
+import { eventually, REPO_ROOT, sq, WARDEN_MAIN, type Sandbox, type Warden } from './harness.js';
 
 const SHIMS = join(REPO_ROOT, 'shims');
 
@@ -117,7 +117,7 @@ export function wardenSubject(warden: Warden, socket: string): Subject {
     },
     svwait: async (flags, names, timeoutMs) =>
       (await run('sh', [join(SHIMS, 's6-svwait'), ...flags, '-t', String(timeoutMs), ...names.map(dir)], shimEnv)).code === 0,
-    svstat: async (name) => (await run(process.execPath, [S6_SVSTAT_MAIN, dir(name)], shimEnv)).stdout,
+    svstat: async (name) => (await run('sh', [join(SHIMS, 's6-svstat'), dir(name)], shimEnv)).stdout,
     svc: async (flags, name, timeoutMs) => (await run('sh', [join(SHIMS, 's6-svc'), ...flags, '-T', String(timeoutMs), dir(name)], shimEnv)).code,
   };
 }

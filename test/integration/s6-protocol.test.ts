@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cp } from 'node:fs/promises';
+import { cp, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { eventually, REPO_ROOT, Sandbox } from './harness.js';
@@ -133,6 +133,40 @@ async function stopSupervisors(children: readonly ChildProcess[]): Promise<void>
   );
 }
 
+/**
+ * The s6-svstat shim on warden's supervised dirs: with s6's own s6-svstat further on PATH it runs
+ * that one (`shimmed`: no warden reachable, so its fallback could not answer); with none, warden's
+ * fallback answers over the control socket with the same lines (for a service with readiness
+ * notification: one without is ready for warden's fallback, never for s6).
+ */
+async function svstatShim(root: string, socket: string, shimmed: NodeJS.ProcessEnv): Promise<void> {
+  const handed = { ...shimmed, WARDEN_SOCKET: join(root, 'no-warden-here.sock') };
+  for (const args of [['plain'], ['note'], ['-o', FIELDS, 'note'], ['-o', FIELDS, 'idle']]) {
+    const argv = [...args.slice(0, -1), join(root, args.at(-1)!)];
+    const real = normalise(await must(['/usr/bin/s6-svstat', ...argv]));
+    const shim = await tool(['s6-svstat', ...argv], handed);
+    assert.equal(shim.code, 0, `the s6-svstat shim ${args.join(' ')} with s6's on PATH: ${shim.stderr}`);
+    assert.equal(normalise(shim.stdout), real, `the s6-svstat shim ${args.join(' ')} prints s6's own line`);
+  }
+  // The telling line: s6 never calls a service without notification-fd ready; warden's fallback would.
+  assert.doesNotMatch(normalise(await must(['/usr/bin/s6-svstat', join(root, 'plain')])), /ready/);
+
+  // Without s6 on PATH (only node): warden's s6-svstat, through warden's socket.
+  const bin = join(root, '..', 'node-only-bin');
+  await mkdir(bin, { recursive: true });
+  await symlink(process.execPath, join(bin, 'node'));
+  const fallback = { ...process.env, PATH: `${join(REPO_ROOT, 'shims')}:${bin}`, WARDEN_SOCKET: socket };
+  for (const args of [['note'], ['-o', FIELDS, 'note'], ['-o', FIELDS, 'idle'], ['-o', 'up,wantedup,normallyup,pid', 'plain']]) {
+    const argv = [...args.slice(0, -1), join(root, args.at(-1)!)];
+    const real = normalise(await must(['/usr/bin/s6-svstat', ...argv]));
+    const shim = await tool(['s6-svstat', ...argv], fallback);
+    assert.equal(shim.code, 0, `warden's s6-svstat ${args.join(' ')}: ${shim.stderr}`);
+    assert.equal(normalise(shim.stdout), real, `warden's s6-svstat ${args.join(' ')} prints s6's line`);
+  }
+  const unreachable = await tool(['s6-svstat', join(root, 'note')], { ...fallback, WARDEN_SOCKET: handed.WARDEN_SOCKET });
+  assert.equal(unreachable.code, 111, `warden's s6-svstat without a warden to ask: ${unreachable.stderr}`);
+}
+
 test("s6's own tools see and drive warden's services as they do s6-supervise's", { timeout: 240_000 }, async (t) => {
   const box = await Sandbox.create();
   t.after(() => box.cleanup());
@@ -163,6 +197,7 @@ test("s6's own tools see and drive warden's services as they do s6-supervise's",
   assert.equal((await tool(['s6-svc', '-u', note], shimmed)).code, 0);
   assert.equal((await tool(['s6-svwait', `-t${WAIT_MS}`, '-U', note], shimmed)).code, 0, 'the s6-svwait shim on a supervised dir');
   assert.equal((await tool(['s6-svc', '-u', join(box.servicesDir, 'note')], shimmed)).code, 111, 'elsewhere the shim calls warden (here: false)');
+  await svstatShim(wardenRoot, box.path('control.sock'), shimmed);
 
   // Supervision ends with warden: the lock goes, and s6-svok says so.
   await warden.signal('SIGTERM');
