@@ -4,10 +4,9 @@
  * else `$XDG_RUNTIME_DIR/warden`, else a private dir (0700) of its own uid under the tmp dir.
  * As PID 1 there is one warden per container and the dir is shared by name; as a sub-init on a
  * host, a dir not named by WARDEN_RUN_DIR gets one subdir per instance (its pid), so two wardens
- * never read each other's files. The CLI looks in the same places (`socketCandidates`).
+ * never read each other's files. The CLI looks in the same places (`findSocket`).
  */
 import { accessSync, chmodSync, constants, lstatSync, mkdirSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_RUN_DIR, SOCKET_NAME } from '../protocol/socket-path.js';
 
@@ -60,10 +59,15 @@ function privateDir(dir: string, uid: number): string | null {
   }
 }
 
-/** The dirs warden may use, in order of preference: configured, XDG, private tmp. */
-function baseDirs(env: Env, uid: number): string[] {
-  const xdg = env.XDG_RUNTIME_DIR;
-  return [env.WARDEN_RUN_DIR || DEFAULT_RUN_DIR, ...(xdg ? [join(xdg, 'warden')] : []), join(tmpdir(), `warden-${uid}`)];
+/**
+ * The dirs warden may use, in order of preference: configured, XDG, private tmp. One at a time:
+ * the CLI mostly finds its warden in the first, and node:os (for the tmp dir) is a module more
+ * for `warden health`, which a probe runs every few seconds.
+ */
+function* baseDirs(env: Env, uid: number): Generator<string> {
+  yield env.WARDEN_RUN_DIR || DEFAULT_RUN_DIR;
+  if (env.XDG_RUNTIME_DIR) yield join(env.XDG_RUNTIME_DIR, 'warden');
+  yield join(process.getBuiltinModule('node:os').tmpdir(), `warden-${uid}`);
 }
 
 /** Chooses (and makes) warden's runtime dir; `pid1` false gives a dir per instance unless WARDEN_RUN_DIR names one. */
@@ -84,16 +88,16 @@ export function chooseRunDir(env: Env, opts: { readonly uid: number; readonly pi
 }
 
 /**
- * Where the CLI looks for a warden of its own uid, in order: `WARDEN_SOCKET`; else in each dir
+ * Where the CLI finds a warden of its own uid, the first of: `WARDEN_SOCKET`; else in each dir
  * chooseRunDir may pick, its control.sock (a PID 1's, or the one WARDEN_RUN_DIR names) and then
- * the sockets of sub-init instances (`DIR/PID/control.sock`). Only paths that are sockets now.
+ * the sockets of sub-init instances (`DIR/PID/control.sock`). Only a path that is a socket now;
+ * null when there is none.
  */
-export function socketCandidates(env: Env, uid: number): string[] {
-  if (env.WARDEN_SOCKET) return [env.WARDEN_SOCKET];
-  const found: string[] = [];
+export function findSocket(env: Env, uid: number): string | null {
+  if (env.WARDEN_SOCKET) return env.WARDEN_SOCKET;
   for (const base of baseDirs(env, uid)) {
     const direct = join(base, SOCKET_NAME);
-    if (isSocket(direct)) found.push(direct);
+    if (isSocket(direct)) return direct;
     if (env.WARDEN_RUN_DIR && base === env.WARDEN_RUN_DIR) continue;
     let names: string[];
     try {
@@ -102,11 +106,10 @@ export function socketCandidates(env: Env, uid: number): string[] {
       continue;
     }
     // A sub-init removes its dir at exit; one killed left it: its pid no longer runs.
-    for (const name of names) {
-      if (/^\d+$/.test(name) && isAlive(Number(name)) && isSocket(join(base, name, SOCKET_NAME))) found.push(join(base, name, SOCKET_NAME));
-    }
+    const instance = names.find((name) => /^\d+$/.test(name) && isAlive(Number(name)) && isSocket(join(base, name, SOCKET_NAME)));
+    if (instance !== undefined) return join(base, instance, SOCKET_NAME);
   }
-  return found;
+  return null;
 }
 
 /** A socket this process may connect to (connecting needs write permission on it). */

@@ -1,6 +1,5 @@
 /** Sends one request to the running supervisor and returns its reply; errors say what to do. */
-import { connect } from 'node:net';
-import { socketCandidates } from '../adapters/runtime-dir.js';
+import { findSocket } from '../adapters/runtime-dir.js';
 import { EXIT_BY_ERROR, EXIT_CANNOT_START, EXIT_FAILED } from '../protocol/exit-codes.js';
 import { parseReplyLine, type ProtocolError, type ReplyLine } from '../protocol/reply.js';
 import { requestLine, type Request, type ResultOf } from '../protocol/commands.js';
@@ -27,7 +26,7 @@ export function exitWithFailure(err: unknown): never {
  * its runtime dir (runtime-dir.ts: a PID 1's first, then sub-inits'), else the default path.
  */
 export function currentSocket(): string {
-  return socketCandidates(process.env, process.getuid?.() ?? 0)[0] ?? socketPath(process.env);
+  return findSocket(process.env, process.getuid?.() ?? 0) ?? socketPath(process.env);
 }
 
 /** The reply's result (of the type the protocol gives the command), or a CliError built from its error. */
@@ -46,7 +45,10 @@ function describe(error: ProtocolError): string {
   return error.message;
 }
 
-function send(request: Request, socket: string): Promise<ReplyLine> {
+async function send(request: Request, socket: string): Promise<ReplyLine> {
+  // Loaded here, not at import: `warden health` mostly never connects (health-source.ts), and
+  // net with its streams is ~1.6 MB of a short-lived client's peak RSS.
+  const { connect } = await import('node:net');
   return new Promise((resolve, reject) => {
     const conn = connect(socket);
     let buffered = '';
