@@ -49,8 +49,8 @@ function lockFile(fd: number, path: string): boolean {
   throw errnoError('cannot lock', path);
 }
 
-/** Makes a FIFO at `path` unless one is there already. */
-function makeFifo(path: string, mode: number): void {
+/** Makes a FIFO at `path` unless one is there already (health-files.ts makes one too). */
+export function makeFifo(path: string, mode: number): void {
   if (load().mkfifo(path, mode) === 0) return;
   if (koffi().errno() !== koffi().os.errno.EEXIST) throw errnoError('cannot make the FIFO', path);
   if (!statSync(path).isFIFO()) throw new Error(`${path} exists and is not a FIFO`);

@@ -6,6 +6,7 @@ import { call, CliError } from './control-client.js';
 import { EXIT_FAILED, EXIT_TIMEOUT, EXIT_USAGE } from '../protocol/exit-codes.js';
 import { formatStatusTable } from './format-status.js';
 import { healthReport } from './health.js';
+import { healthOf } from './health-source.js';
 
 interface ServicesArgs {
   services?: string[];
@@ -56,7 +57,7 @@ export const healthCommand: CommandModule<object, ServicesArgs> = {
       .example('$0 health db web', 'only these two'),
   handler: async (args) => {
     const services = namesOf(args);
-    const lines = healthReport(await call({ cmd: 'status', services }), services.length > 0);
+    const lines = healthReport(await healthOf(services), services.length > 0);
     if (lines.length === 0) return;
     print(lines.join('\n'));
     process.exitCode = EXIT_FAILED;

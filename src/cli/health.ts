@@ -3,23 +3,23 @@
  * when it is up and ready and not crash-looping; the services judged are the named ones, or
  * every normally-up one (no `down` file). Pure: the caller fetches the statuses and prints.
  */
-import type { ServiceStatus } from '../protocol/service-status.js';
+import type { HealthView } from '../protocol/health-file.js';
 import { formatProblem } from '../config/config-problem.js';
 
 /** An invalid service's problems in one line: the first in full, how many more. */
-export function problemsText(s: ServiceStatus): string {
+export function problemsText(s: HealthView): string {
   const [first, ...more] = s.problems ?? [];
   if (first === undefined) return '';
   return `${formatProblem(first)}${more.length > 0 ? ` (and ${more.length} more problem${more.length > 1 ? 's' : ''})` : ''}`;
 }
 
-function exitText(s: ServiceStatus): string {
+function exitText(s: HealthView): string {
   if (s.lastExit === null) return '';
   return 'code' in s.lastExit ? `, last exit ${s.lastExit.code}` : `, last killed by ${s.lastExit.signal}`;
 }
 
 /** Why `s` is unhealthy, or null when it is healthy. */
-export function unhealthyReason(s: ServiceStatus): string | null {
+export function unhealthyReason(s: HealthView): string | null {
   if (s.crashLoop) return `crash loop (${s.deaths} quick deaths${exitText(s)})`;
   if (s.state === 'up' && s.ready) return null;
   switch (s.state) {
@@ -45,7 +45,7 @@ export function unhealthyReason(s: ServiceStatus): string | null {
  * One line per unhealthy service (`NAME: why`), empty when all are healthy. `named`: the caller
  * asked for these services, so each counts whether or not it is normally up.
  */
-export function healthReport(statuses: readonly ServiceStatus[], named: boolean): string[] {
+export function healthReport(statuses: readonly HealthView[], named: boolean): string[] {
   const judged = named ? statuses : statuses.filter((s) => s.normallyUp);
   return judged.flatMap((s) => {
     const why = unhealthyReason(s);

@@ -44,27 +44,36 @@ function answer<C extends Command>(_cmd: C, result: ResultOf<C>): Reply {
 /** Unknown names an error lists before saying how many more there were. */
 const MAX_NAMED_UNKNOWN = 10;
 
+/** What statuses are made of: the supervised services, and those known from their dirs only. */
+export type StatusSources = Pick<ControlContext, 'supervisor' | 'clock' | 'waiting' | 'invalid' | 'usage'>;
+
+/** The status of each of `names` (each one known), with its processes' usage when `ctx` samples it. */
+export function statusesOf(ctx: StatusSources, names: readonly string[]): ServiceStatus[] {
+  const now = ctx.clock.now();
+  const wall = Date.now();
+  const invalid = ctx.invalid();
+  return names.map((name) => {
+    const service = ctx.supervisor.get(name);
+    if (service) {
+      const state = service.state;
+      const usage = 'pid' in state && ctx.usage ? ctx.usage.sample(name, state.pid, now, now - state.since) : null;
+      return serviceStatus(service, now, wall, usage);
+    }
+    const unit = invalid.get(name);
+    return unit ? invalidStatus(unit) : waitingStatus(name, 'up');
+  });
+}
+
+/** Every service known, sorted. A service being stopped after its dir turned invalid is still the supervisor's: listed once. */
+export function allNames(ctx: StatusSources): string[] {
+  return [...new Set([...ctx.supervisor.list().map((s) => s.spec.name), ...ctx.waiting(), ...ctx.invalid().keys()])].sort();
+}
+
 export function controlHandler(ctx: ControlContext): RequestHandler {
-  const statuses = (names: readonly string[]): ServiceStatus[] => {
-    const now = ctx.clock.now();
-    const wall = Date.now();
-    const invalid = ctx.invalid();
-    return names.map((name) => {
-      const service = ctx.supervisor.get(name);
-      if (service) {
-        const state = service.state;
-        const usage = 'pid' in state && ctx.usage ? ctx.usage.sample(name, state.pid, now, now - state.since) : null;
-        return serviceStatus(service, now, wall, usage);
-      }
-      const unit = invalid.get(name);
-      return unit ? invalidStatus(unit) : waitingStatus(name, 'up');
-    });
-  };
-  // A service being stopped after its dir turned invalid is still the supervisor's: listed once.
-  const allNames = (): string[] => [...new Set([...ctx.supervisor.list().map((s) => s.spec.name), ...ctx.waiting(), ...ctx.invalid().keys()])].sort();
+  const statuses = (names: readonly string[]): ServiceStatus[] => statusesOf(ctx, names);
   /** The named services, or an error naming the unknown ones and listing the known. */
   const resolve = (names: readonly string[]): { ok: true; names: readonly string[] } | { ok: false; result: Reply } => {
-    const known = allNames();
+    const known = allNames(ctx);
     const knownSet = new Set(known);
     // Each name once: a request naming one service 15 000 times must not get 15 000 answers.
     const unique = [...new Set(names)];

@@ -26,7 +26,8 @@ import { withoutAtoms } from '../core/unit-machine.js';
 import { Command } from './command.js';
 import { fixAttrs } from './fix-attrs.js';
 import type { OneshotOutcome } from './oneshot-runner.js';
-import { controlHandler } from './control-handler.js';
+import { allNames, controlHandler, statusesOf } from './control-handler.js';
+import { HealthPublisher } from './health-publisher.js';
 import { S6SuperviseProtocol } from './s6-supervise-protocol.js';
 import { killEverything } from './kill-everything.js';
 import { runOneshot } from './oneshot-runner.js';
@@ -75,6 +76,8 @@ export class Init {
   private readonly reaper: Reaper;
   private readonly command: Command;
   private readonly control: ControlServer;
+  /** The health file beside the socket, which `warden health` reads (health-publisher.ts). */
+  private readonly health: HealthPublisher;
   private readonly watcher: DirWatcher;
   private readonly watchedDirs: readonly string[];
   private readonly logs: ServiceLogs;
@@ -139,11 +142,18 @@ export class Init {
       onError: (err) => logger.error({ event: 'reap-failed', err }, 'reap-failed'),
     });
     this.command = new Command(logger, (status) => void this.stop({ kind: 'command-exited', status }), edges);
+    const sources = { supervisor: this.supervisor, clock: edges.clock, waiting: () => this.services.waiting(), invalid: () => this.services.invalid() };
+    this.health = new HealthPublisher({
+      socket: settings.socketPath,
+      statuses: () => statusesOf(sources, allNames(sources)),
+      services: () => this.supervisor.list(),
+      subscribe: (listener) => this.services.onChange(listener),
+      now: () => edges.clock.now(),
+      schedule: edges.schedule,
+      logger,
+    });
     const handler = (handle = controlHandler({
-      supervisor: this.supervisor,
-      clock: edges.clock,
-      waiting: () => this.services.waiting(),
-      invalid: () => this.services.invalid(),
+      ...sources,
       usage: new UsageSampler(treeUsage),
       halt: (code) => void this.stop({ kind: 'halt', code, by: 'warden halt' }),
       reload: () => this.services.rescan('reload'),
@@ -251,8 +261,9 @@ export class Init {
     });
     this.becomeReaper();
     // A missing control socket costs the CLI, not the services: warn and go on.
-    await this.control.listen().catch((err: unknown) =>
-      logger.warn({ event: 'control-unavailable', socket: settings.socketPath, err }, 'control-unavailable'),
+    await this.control.listen().then(
+      () => this.health.start(),
+      (err: unknown) => logger.warn({ event: 'control-unavailable', socket: settings.socketPath, err }, 'control-unavailable'),
     );
     this.exitcodeStamp = await runtime;
     if (settings.metricsAddr !== null) await this.startMetrics(settings.metricsAddr);
@@ -478,6 +489,7 @@ export class Init {
     this.sockets.closeAll();
     this.pipes.close();
     this.closeMetrics();
+    this.health.close();
     this.control.close();
     await this.watcher.close();
     const left = await killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger, edges: this.edges });

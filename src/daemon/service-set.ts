@@ -159,6 +159,11 @@ export class ServiceSet {
     for (const layer of stopLayers(this.units, this.view)) await this.stopLayer(layer);
   }
 
+  /** Calls `listener` after every change of a unit or of a supervised service; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void {
+    return this.subscribe(listener);
+  }
+
   private readonly subscribe: Subscribe = (listener) => {
     const fromSupervisor = this.supervisor.onChange(listener);
     this.listeners.add(listener);

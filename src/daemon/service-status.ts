@@ -43,13 +43,20 @@ function stamps(service: Service): { upDown: number | null; ready: number | null
 }
 
 /**
- * In a crash loop now: the core ends one at the next death after a run of `restart-reset` ms;
- * a service already running that long will be judged so, and is reported out of it meanwhile
- * (a health probe must not fail for ever on a service that recovered).
+ * When a service in a crash loop that runs now will have run `restart-reset` ms (monotonic), and
+ * is reported out of it from then on; null when it is not in one, or not running. The core ends
+ * a crash loop only at the next death after such a run: a health probe must not fail for ever on
+ * a service that recovered.
  */
-function crashLooping(service: Service, now: number): boolean {
+export function crashLoopReportEnds(service: Service): number | null {
   const state = service.state;
-  return service.crashLoop && !('pid' in state && state.kind !== 'stopping' && now - state.since >= service.spec.restartResetMs);
+  return service.crashLoop && 'pid' in state && state.kind !== 'stopping' ? state.since + service.spec.restartResetMs : null;
+}
+
+/** In a crash loop now, as reported (crashLoopReportEnds). */
+function crashLooping(service: Service, now: number): boolean {
+  const ends = crashLoopReportEnds(service);
+  return service.crashLoop && (ends === null || now < ends);
 }
 
 /** No process: no usage. */

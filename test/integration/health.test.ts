@@ -4,8 +4,9 @@
  * named-services form.
  */
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
+import { access, rename, writeFile } from 'node:fs/promises';
 import { test } from 'node:test';
+import { healthPaths } from '../../src/protocol/health-file.js';
 import type { ServiceStatus } from '../../src/protocol/service-status.js';
 import { cli, LONG_RUN, serviceOf, show, startWarden, statusOf } from './control-helpers.js';
 import { eventually } from './harness.js';
@@ -126,4 +127,36 @@ test('an invalid service is in status (table and --json) as invalid with its fil
   await writeFile(box.path('services.d', 'bad', 'down-signal'), 'SIGTERM\n');
   await eventually('bad and api to run once fixed', async () => (await statusOf(socket)).every((s) => s.state === 'up'), 60_000);
   assert.equal((await cli(socket, ['health'])).code, 0);
+});
+
+test('warden health reads the health file beside the socket while warden runs; once warden is killed, it says none runs', { timeout: 120_000 }, async (t) => {
+  const { box, warden, socket } = await startWarden(t, { web: { run: LONG_RUN }, idle: { run: LONG_RUN, files: { down: '' } } });
+  const { file, live } = healthPaths(socket);
+  await eventually('the health file and its FIFO beside the socket', () => Promise.all([access(file), access(live)]).then(() => true, () => false), 15_000);
+
+  // With the socket moved away, only the file can answer: the same answers as the socket's.
+  const away = box.path('socket-moved-away');
+  await rename(socket, away);
+  const status = await cli(socket, ['status']);
+  assert.equal(status.code, 111, `status needs the socket: ${show(status)}`);
+  const all = await cli(socket, ['health']);
+  assert.equal(all.code, 0, show(all));
+  const named = await cli(socket, ['health', 'idle', 'web', 'idle']);
+  assert.equal(named.code, 1, show(named));
+  assert.equal(named.stdout, 'idle: down, wanted down\n', show(named));
+  await rename(away, socket);
+
+  // A change shows in the file on warden's next turn, before the command's reply is read.
+  assert.equal((await cli(socket, ['down', 'web'])).code, 0);
+  const down = await cli(socket, ['health']);
+  assert.equal(down.code, 1, show(down));
+  assert.equal(down.stdout, 'web: down, wanted down\n', show(down));
+
+  // Killed, warden leaves its files: the FIFO has no reader any more, and the file does not answer.
+  await warden.signal('SIGKILL');
+  await warden.waitForExit(30_000);
+  await access(file);
+  const gone = await cli(socket, ['health']);
+  assert.equal(gone.code, 111, show(gone));
+  assert.match(gone.stderr, /no warden is running/, show(gone));
 });
