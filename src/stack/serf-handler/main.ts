@@ -56,6 +56,7 @@ async function watch(env: NodeJS.ProcessEnv, settings: HaproxySettings, timings:
           rpcAddr,
           bin: env.SERF_BIN || 'serf',
           retryMs: 250,
+          schedule: realSchedule,
           ...feed,
           onConnect: () => {
             log.info({ event: 'following', rpcAddr }, 'following serf monitor');

@@ -9,6 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import type { Schedule } from '../../adapters/clock.js';
 
 /** What a log line says happened, or null for the rest of the stream. */
 export type MemberChange = 'join' | 'leave-intent' | 'leave' | 'failed' | 'update' | 'reap';
@@ -21,6 +22,9 @@ const CHANGES: Record<string, MemberChange> = {
   EventMemberUpdate: 'update',
   EventMemberReap: 'reap',
 };
+
+/** A line of the agent's log, as `serf monitor` relays it: `2026/11/25 11:25:23 [INFO] …`. */
+const LOG_LINE = /^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d \[/;
 
 /** `2026/11/25 11:25:23 [DEBUG] serf: messageLeaveType: web-2` → `{ change: 'leave-intent', node: 'web-2' }`. */
 export function parseMonitorLine(line: string): { change: MemberChange; node: string } | null {
@@ -39,13 +43,15 @@ export interface MonitorOptions {
   /** The stream ended (the agent is not up yet, or restarted); it is retried after `retryMs`. */
   readonly onDrop: (reason: string) => void;
   readonly retryMs: number;
+  /** The reconnect's timer. */
+  readonly schedule: Schedule;
 }
 
 /** Follows the agent's log stream for good, reconnecting whenever it ends. Returns a stop function. */
 export function followMonitor(opts: MonitorOptions): () => void {
   let stopped = false;
   let child: ReturnType<typeof spawn> | null = null;
-  let timer: NodeJS.Timeout | null = null;
+  let cancelRetry: (() => void) | null = null;
   const connect = (): void => {
     if (stopped) return;
     const proc = spawn(opts.bin, ['monitor', '-log-level=debug', `-rpc-addr=${opts.rpcAddr}`], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -54,7 +60,13 @@ export function followMonitor(opts: MonitorOptions): () => void {
     let errText = '';
     proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => (errText = (errText + chunk).slice(-500)));
     createInterface({ input: proc.stdout! }).on('line', (line) => {
-      // The agent first replays its recent log: the stream is up once anything arrives.
+      // `serf monitor` writes its own failure ("Error connecting to Serf agent: …") on stdout
+      // too: that is the reason of the drop to come, not the stream.
+      if (!LOG_LINE.test(line)) {
+        errText = (errText + line + '\n').slice(-500);
+        return;
+      }
+      // The agent first replays its recent log: the stream is up once a line of it arrives.
       if (!connected) {
         connected = true;
         opts.onConnect();
@@ -66,15 +78,16 @@ export function followMonitor(opts: MonitorOptions): () => void {
       if (child !== proc) return;
       child = null;
       opts.onDrop(reason);
-      if (!stopped) timer = setTimeout(connect, opts.retryMs);
+      if (!stopped) cancelRetry = opts.schedule(opts.retryMs, connect);
     };
     proc.on('error', (err) => retry(err.message));
-    proc.on('exit', (code, signal) => retry(`serf monitor exited (${code ?? signal ?? '?'}): ${errText.trim() || 'no output'}`));
+    // 'close', not 'exit': its last words on stdout are read by then.
+    proc.on('close', (code, signal) => retry(`serf monitor exited (${code ?? signal ?? '?'}): ${errText.trim() || 'no output'}`));
   };
   connect();
   return () => {
     stopped = true;
-    if (timer) clearTimeout(timer);
+    cancelRetry?.();
     const last = child;
     child = null; // its exit is ours, not a drop
     last?.kill('SIGTERM');

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { EventEmitter, once } from 'node:events';
 import { test } from 'node:test';
-import { parseMonitorLine } from '../../../src/stack/serf-handler/monitor.js';
+import { followMonitor, parseMonitorLine } from '../../../src/stack/serf-handler/monitor.js';
+import { VirtualTime } from '../virtual-time.js';
 
 // Lines as Serf 0.8 writes them to `serf monitor -log-level=debug`.
 test('parseMonitorLine: the member changes of the log stream, with the node they name', () => {
@@ -17,4 +19,40 @@ test('parseMonitorLine: the member changes of the log stream, with the node they
     ['\tEvent: "member-leave"', null],
   ];
   for (const [line, want] of cases) assert.deepEqual(parseMonitorLine(line), want, line);
+});
+
+// A real `serf monitor` against a port where no agent listens: it exits at once, and the
+// reconnect waits for the virtual timer alone.
+test('followMonitor: a dropped stream is reconnected exactly retryMs later, and stop cancels the reconnect', async (t) => {
+  const time = new VirtualTime();
+  const drops = new EventEmitter();
+  const reasons: string[] = [];
+  const stop = followMonitor({
+    rpcAddr: '127.0.0.1:1',
+    bin: 'serf',
+    retryMs: 250,
+    schedule: time.schedule,
+    onChange: () => assert.fail('no agent, no lines'),
+    onConnect: () => assert.fail('no agent, no connection'),
+    onDrop: (reason) => {
+      reasons.push(reason);
+      drops.emit('drop');
+    },
+  });
+  // A failed assertion must not leave it reconnecting for ever.
+  t.after(stop);
+  await once(drops, 'drop');
+  assert.match(reasons[0]!, /serf monitor exited \(1\): .*connection refused/);
+  assert.equal(time.pending, 1, 'one reconnect armed');
+  await time.advance(249);
+  assert.equal(time.pending, 1, 'not yet');
+  assert.equal(reasons.length, 1);
+  const second = once(drops, 'drop');
+  await time.advance(1);
+  assert.equal(time.pending, 0, 'the reconnect ran: a new `serf monitor` is under way');
+  await second;
+  assert.equal(reasons.length, 2);
+  assert.equal(time.pending, 1);
+  stop();
+  assert.equal(time.pending, 0, 'stop cancels the armed reconnect');
 });
