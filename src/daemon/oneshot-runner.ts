@@ -3,6 +3,7 @@ import type { Logger } from '../adapters/logger.js';
 import { isSuccess } from '../core/exit-status.js';
 import type { OneshotScript, OneshotSpec } from '../config/s6-rc-source.js';
 import type { DaemonEdges } from './edges.js';
+import { howItEnded, runToEnd } from './run-to-end.js';
 
 export type OneshotOutcome = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
@@ -30,36 +31,14 @@ export function runOneshot(spec: OneshotSpec, phase: 'up' | 'down', deps: Onesho
   const capped = phase === 'down' && deps.downCapMs < ownMs;
   const timeoutMs = capped ? deps.downCapMs : ownMs;
   deps.logger.info({ event: `oneshot-${phase}`, service: spec.name, command: [file, ...args].join(' ') }, `oneshot-${phase}`);
-  return new Promise((resolve) => {
-    let timedOut = false;
-    let cancelTimer: (() => void) | undefined;
-    const launched = deps.edges.launcher.launch({
-      file,
-      args,
-      cwd: spec.dir,
-      env: deps.edges.env,
-      detached: false,
-      onExit: (status) => {
-        cancelTimer?.();
-        if (isSuccess(status)) return resolve({ ok: true });
-        const how = timedOut
-          ? `timed out after ${timeoutMs} ms (timeout-${phase}${capped ? ', capped by the services grace time' : ''})`
-          : status.kind === 'exited'
-            ? `exited ${status.code}`
-            : `was killed by signal ${status.signal}`;
-        resolve({ ok: false, reason: `${script.file} ${how}` });
-      },
-    });
-    if (!launched.ok) {
+  return runToEnd(deps.edges, { file, args, cwd: spec.dir }, timeoutMs).then((outcome): OneshotOutcome => {
+    if (outcome.kind === 'not-started') {
       const hint = script.script.kind === 'execline' ? ` (it needs execline for ${script.script.why}: apt-get install execline)` : '';
-      return resolve({ ok: false, reason: `${launched.error}${hint}` });
+      return { ok: false, reason: `${outcome.error}${hint}` };
     }
-    if (Number.isFinite(timeoutMs)) {
-      cancelTimer = deps.edges.schedule(timeoutMs, () => {
-        timedOut = true;
-        deps.edges.signal(launched.pid, 'SIGKILL');
-      });
-    }
+    if (isSuccess(outcome.status)) return { ok: true };
+    const how = outcome.timedOut ? `timed out after ${timeoutMs} ms (timeout-${phase}${capped ? ', capped by the services grace time' : ''})` : howItEnded(outcome.status);
+    return { ok: false, reason: `${script.file} ${how}` };
   });
 }
 

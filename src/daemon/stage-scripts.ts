@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
 import { isSuccess, type ExitStatus } from '../core/exit-status.js';
 import type { DaemonEdges } from './edges.js';
+import { howItEnded, runToEnd } from './run-to-end.js';
 
 export interface ScriptFailure {
   readonly script: string;
@@ -57,26 +58,9 @@ export async function runScripts(scripts: readonly string[], opts: RunScriptsOpt
 
 function runOne(script: string, opts: RunScriptsOptions): Promise<ScriptFailure | null> {
   opts.logger.info({ event: `${opts.stage}-script`, script }, `${opts.stage}-script`);
-  return new Promise((resolve) => {
-    let timedOut = false;
-    let cancelTimer: (() => void) | undefined;
-    const result = opts.edges.launcher.launch({
-      file: script,
-      env: opts.edges.env,
-      detached: false,
-      onExit: (status) => {
-        cancelTimer?.();
-        if (isSuccess(status)) return resolve(null);
-        const how = status.kind === 'exited' ? `exited ${status.code}` : `was killed by signal ${status.signal}`;
-        resolve({ script, status, reason: timedOut ? `timed out after ${opts.timeoutMs} ms` : `${script} ${how}` });
-      },
-    });
-    if (!result.ok) return resolve({ script, status: null, reason: result.error });
-    if (opts.timeoutMs > 0) {
-      cancelTimer = opts.edges.schedule(opts.timeoutMs, () => {
-        timedOut = true;
-        opts.edges.signal(result.pid, 'SIGKILL');
-      });
-    }
+  return runToEnd(opts.edges, { file: script }, opts.timeoutMs || Infinity).then((outcome) => {
+    if (outcome.kind === 'not-started') return { script, status: null, reason: outcome.error };
+    if (isSuccess(outcome.status)) return null;
+    return { script, status: outcome.status, reason: outcome.timedOut ? `timed out after ${opts.timeoutMs} ms` : `${script} ${howItEnded(outcome.status)}` };
   });
 }
