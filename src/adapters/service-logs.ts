@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import type { ConsoleFormat } from '../core/service-spec.js';
 import { formatRecords, LineSplitter, MAX_LINE_BYTES, type LineSegment, type StreamName } from './log-line.js';
 import { RotatingFile, type LogLimits } from './rotating-file.js';
+import { logEntryLine } from '../protocol/log-entry.js';
 
 export type { LogLimits } from './rotating-file.js';
 
@@ -250,11 +251,6 @@ export function prefixLines(service: string, stream: StreamName, segments: reado
 /** One `{"time","service","stream","line"}` JSON line per line; pieces of a too-long line add `"continued":true`. */
 export function jsonLines(time: string, service: string, stream: StreamName, segments: readonly LineSegment[]): string {
   let out = '';
-  for (const s of segments) {
-    const entry = s.continued
-      ? { time, service, stream, line: s.text.toString('utf8'), continued: true }
-      : { time, service, stream, line: s.text.toString('utf8') };
-    out += `${JSON.stringify(entry)}\n`;
-  }
+  for (const s of segments) out += logEntryLine({ time, service, stream, line: s.text.toString('utf8'), continued: s.continued });
   return out;
 }

@@ -11,17 +11,11 @@
 import { open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { parseRecord, type StreamName } from '../adapters/log-line.js';
+import { parseRecord } from '../adapters/log-line.js';
 import { CURRENT, sortedArchives } from '../adapters/rotating-file.js';
+import type { LogEntry } from '../protocol/log-entry.js';
 
-export interface LogEntry {
-  readonly time: string;
-  readonly service: string;
-  readonly stream: StreamName;
-  /** A piece of a too-long line; the line goes on in the next entry of this service and stream. */
-  readonly continued: boolean;
-  readonly line: string;
-}
+export type { LogEntry };
 
 export class SinceError extends Error {}
 

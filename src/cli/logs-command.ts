@@ -3,6 +3,7 @@ import type { CommandModule } from 'yargs';
 import { fallbackLogDir, logDir } from '../adapters/service-logs.js';
 import { currentSocket } from './control-client.js';
 import { EXIT_USAGE } from '../protocol/exit-codes.js';
+import { logEntryLine } from '../protocol/log-entry.js';
 import { LogFollower, parseSince, readLogs, servicesWithLogs, SinceError, type LogEntry } from './log-reader.js';
 
 interface LogsArgs {
@@ -16,10 +17,7 @@ interface LogsArgs {
 
 /** One entry as `warden logs` prints it: `TIME NAME | line` (stderr: `!`), or a JSON line. */
 export function formatEntry(e: LogEntry, json: boolean): string {
-  if (json) {
-    const base = { time: e.time, service: e.service, stream: e.stream, line: e.line };
-    return `${JSON.stringify(e.continued ? { ...base, continued: true } : base)}\n`;
-  }
+  if (json) return logEntryLine(e);
   return `${e.time} ${e.service} ${e.stream === 'out' ? '|' : '!'} ${e.line}\n`;
 }
 
