@@ -21,6 +21,11 @@ export interface BootSettings {
   readonly requiredDirs: readonly string[];
   /** The tree uses s6-overlay's paths (an s6-rc.d, cont-init.d, services.d …): s6-overlay's defaults apply. */
   readonly overlayLayout: boolean;
+  /**
+   * The bring-up waits for the services.d services to be up and ready. Under s6-overlay's layout
+   * only with S6_CMD_WAIT_FOR_SERVICES=1, as its services-up; warden's own layout always waits.
+   */
+  readonly waitForLegacyServices: boolean;
   /** S6_FIX_ATTRS_HIDDEN. */
   readonly fixAttrsHidden: boolean;
   /** S6_STAGE2_HOOK, split into argv; empty for none. */
@@ -185,6 +190,7 @@ export function bootSettings(
     bundleDirs: overlay.bundleDir !== undefined ? [at(overlay.bundleDir)] : siblingBundleDirs(s6RcDirs),
     requiredDirs: [...(flags.services ?? []), ...(flags.s6Rc ?? []), ...(flags.contInit ?? []), ...(flags.contFinish ?? [])],
     overlayLayout,
+    waitForLegacyServices: !overlayLayout || overlay.waitForLegacyServices,
     fixAttrsHidden: overlay.fixAttrsHidden,
     stage2Hook: overlay.stage2Hook,
     cmdReceivesSignals: overlay.cmdReceivesSignals,
@@ -221,5 +227,6 @@ export function unitLayout(settings: BootSettings, overlaySources: readonly stri
     bundleDirs: settings.bundleDirs,
     overlaySourcesDirs: overlaySources,
     required: settings.requiredDirs,
+    waitForLegacyServices: settings.waitForLegacyServices,
   };
 }

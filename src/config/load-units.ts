@@ -25,6 +25,11 @@ export interface UnitLayout {
   readonly overlaySourcesDirs: readonly string[];
   /** Dirs named on purpose (flags, `warden check DIR`): one that does not exist is a problem. */
   readonly required: readonly string[];
+  /**
+   * Whether the bring-up waits for the services.d services to be up and ready (the default), or
+   * only until they are launched, as s6-overlay's services-up without S6_CMD_WAIT_FOR_SERVICES.
+   */
+  readonly waitForLegacyServices?: boolean;
 }
 
 export interface LoadedUnits {
@@ -172,7 +177,8 @@ export async function loadUnits(layout: UnitLayout, defaults: ServiceDefaults): 
   }
 
   // The legacy services are wanted with top: s6-overlay's legacy-services oneshot starts them all.
-  const set = resolveUnits([...defs.values()], [TOP, ...[...legacyNames].sort()], invalid);
+  const resolved = resolveUnits([...defs.values()], [TOP, ...[...legacyNames].sort()], invalid);
+  const set = layout.waitForLegacyServices === false ? { ...resolved, launchedOnly: [...legacyNames].sort() } : resolved;
   problems.push(...set.problems.map((p) => problem(p.file, p.message)));
   const invalidUnits: InvalidUnit[] = [];
   for (const [name, reason] of set.blocked) {

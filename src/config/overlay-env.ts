@@ -23,6 +23,8 @@ export interface OverlaySettings {
   readonly contFinishMaxMs?: number;
   /** Infinity for S6_CMD_WAIT_FOR_SERVICES_MAXTIME=0 (s6-rc's "no timeout"). */
   readonly cmdWaitMs?: number;
+  /** S6_CMD_WAIT_FOR_SERVICES above 0: the bring-up waits for services.d services to be up (ready with notification-fd). */
+  readonly waitForLegacyServices: boolean;
   readonly stage2Failure?: Stage2Failure;
   readonly logLevel?: string;
   readonly consoleFormat?: ConsoleFormat;
@@ -62,7 +64,6 @@ const IGNORED: Readonly<Record<string, string>> = {
   S6_SERVICES_READYTIME: 'not needed: warden knows when a services.d service has started, there is no race to sleep over',
   S6_LOGGING_SCRIPT: 'services\' logs rotate by WARDEN_LOG_MAX_BYTES and WARDEN_LOG_KEEP (or log-max-bytes / log-keep files)',
   S6_YES_I_WANT_A_WORLD_WRITABLE_RUN_BECAUSE_KUBERNETES: 'warden does not change the mode of /run',
-  S6_CMD_WAIT_FOR_SERVICES: 'CMD always waits for every service to be up and ready, services.d ones included (up to S6_CMD_WAIT_FOR_SERVICES_MAXTIME)',
 };
 
 const HANDLED = new Set([
@@ -80,6 +81,7 @@ const HANDLED = new Set([
   'S6_STAGE2_HOOK',
   'S6_CMD_RECEIVE_SIGNALS',
   'S6_WAIT_FOR_CLOSING_FD',
+  'S6_CMD_WAIT_FOR_SERVICES',
 ]);
 
 /** Reads the S6_* variables of `env`; never throws: a bad value is ignored with a note. */
@@ -91,7 +93,7 @@ export function overlaySettings(env: Env): OverlaySettings {
     const v = env[name]?.trim();
     return v === undefined || v === '' ? undefined : v;
   };
-  const out: { -readonly [K in keyof OverlaySettings]: OverlaySettings[K] } = { syncDisks: false, cmdArg0: [], notes, fixAttrsHidden: false, stage2Hook: [], cmdReceivesSignals: false, waitForClosingFd: null };
+  const out: { -readonly [K in keyof OverlaySettings]: OverlaySettings[K] } = { syncDisks: false, cmdArg0: [], notes, fixAttrsHidden: false, stage2Hook: [], cmdReceivesSignals: false, waitForClosingFd: null, waitForLegacyServices: false };
 
   for (const [variable, [field, warden]] of Object.entries(MS_VARIABLES)) {
     const raw = set(variable);
@@ -107,6 +109,21 @@ export function overlaySettings(env: Env): OverlaySettings {
       // s6-rc -t 0 waits for ever; warden's own 0 means "do not wait".
       out[field] = field === 'cmdWaitMs' && ms === 0 ? Infinity : ms;
       note(variable, true, `used as ${warden}${field === 'cmdWaitMs' && ms === 0 ? ' (0: wait for ever, as s6-rc does)' : ''}`);
+    }
+  }
+
+  const waitLegacy = set('S6_CMD_WAIT_FOR_SERVICES');
+  if (waitLegacy !== undefined) {
+    if (!/^\d+$/.test(waitLegacy)) note('S6_CMD_WAIT_FOR_SERVICES', false, 'ignored: expected a whole number; services.d services are started and not waited for');
+    else {
+      out.waitForLegacyServices = Number(waitLegacy) > 0;
+      note(
+        'S6_CMD_WAIT_FOR_SERVICES',
+        true,
+        out.waitForLegacyServices
+          ? 'the bring-up (and so CMD) waits for services.d services to be up, and ready where they have notification-fd (up to S6_CMD_WAIT_FOR_SERVICES_MAXTIME)'
+          : 'services.d services are started and not waited for (s6-overlay\'s default)',
+      );
     }
   }
 

@@ -132,14 +132,16 @@ export function waitingAtoms(units: Units, view: LongrunView): string[] {
 /**
  * Where bringing the wanted atoms up stands, as s6-rc's `change` sees it: it is over once every
  * wanted atom is up or cannot come up (it failed, or needs one that failed). A held-down longrun
- * is not waited for: it starts only when asked.
+ * is not waited for: it starts only when asked; one of `launchedOnly`, only until it is started.
  */
 export function bringUpOutcome(units: Units, view: LongrunView): { readonly done: boolean; readonly failed: readonly string[]; readonly pending: readonly string[] } {
   const wanted = wantedAtoms(units);
   const failed = [...wanted].filter((n) => units.oneshots.get(n)?.kind === 'failed').sort();
   const cannot = new Set(dependentsOf(units.set, failed));
   const held = (n: string): boolean => units.heldDown.has(n) && units.overrides.get(n) !== 'up';
-  const pending = [...wanted].filter((n) => !cannot.has(n) && !held(n) && !isUp(units, view, n)).sort();
+  const launchedOnly = new Set(units.set.launchedOnly ?? []);
+  const launched = (n: string): boolean => launchedOnly.has(n) && units.longruns.get(n) === 'started';
+  const pending = [...wanted].filter((n) => !cannot.has(n) && !held(n) && !launched(n) && !isUp(units, view, n)).sort();
   return { done: pending.length === 0, failed, pending };
 }
 

@@ -65,6 +65,12 @@ export interface UnitSet {
   /** Atoms that cannot start, with why. */
   readonly blocked: ReadonlyMap<string, string>;
   readonly problems: readonly UnitProblem[];
+  /**
+   * Longruns the bring-up waits for only until they are launched, not until up and ready:
+   * s6-overlay's services.d services when S6_CMD_WAIT_FOR_SERVICES is not set (its services-up
+   * starts them and returns). None when absent.
+   */
+  readonly launchedOnly?: readonly string[];
 }
 
 /** Where s6-overlay's own units are defined, for messages. */

@@ -44,6 +44,12 @@ describe('loadUnits: one set from every source, as s6-overlay hands them to s6-r
     ]);
   });
 
+  it('services.d services are waited for only until launched when the layout says so (S6_CMD_WAIT_FOR_SERVICES unset)', async () => {
+    const services = await dir({ 'legacy/run': RUN });
+    assert.deepEqual((await loadUnits(layout({ serviceDirs: [services], waitForLegacyServices: false }), DEFAULTS)).set.launchedOnly, ['legacy']);
+    assert.equal((await loadUnits(layout({ serviceDirs: [services] }), DEFAULTS)).set.launchedOnly, undefined);
+  });
+
   it('user-bundles.d is read when no s6-rc dir defines user, and ignored when one does (as rc.init does)', async () => {
     const s6rc = await dir(longrun('web'));
     const bundles = await dir({ 'user/contents.d/web': '' });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { initialUnits, step, stopLayers, waitingAtoms, withoutAtoms, type UnitEvent, type Units } from '../../../src/core/unit-machine.js';
+import { bringUpOutcome, initialUnits, step, stopLayers, waitingAtoms, withoutAtoms, type UnitEvent, type Units } from '../../../src/core/unit-machine.js';
 import { resolveUnits, startLayers, type UnitDef, type UnitSet } from '../../../src/core/unit-set.js';
 
 const refs = (owner: string, names: string[]) => names.map((name) => ({ name, file: `${owner}/${name}` }));
@@ -209,6 +209,17 @@ describe('the unit machine: stop layers and what waits', () => {
     const set = resolveUnits([oneshot('bad'), longrun('app', ['bad']), longrun('ok'), longrun('spare'), bundle('user', ['app', 'ok'])], ['user']);
     const { units } = simulate(set, { failing: ['bad'] });
     assert.deepEqual(waitingAtoms(units, (n) => (n === 'ok' ? 'up' : 'down')), ['app', 'bad']);
+  });
+
+  it('a longrun the bring-up waits for only until launched (services.d without S6_CMD_WAIT_FOR_SERVICES) does not hold it up once started', () => {
+    const set = { ...resolveUnits([longrun('legacy'), longrun('app'), bundle('user', ['app'])], ['user', 'legacy']), launchedOnly: ['legacy'] };
+    const { units } = simulate(set, { durations: { legacy: 1000 } });
+    // Launched and not ready yet: s6-overlay's services-up has returned; app is still waited for.
+    assert.deepEqual(bringUpOutcome(units, (n) => (n === 'app' ? 'between' : 'between')).pending, ['app']);
+    assert.equal(bringUpOutcome(units, (n) => (n === 'app' ? 'up' : 'between')).done, true);
+    // Waited for until ready otherwise.
+    const { units: awaited } = simulate({ ...set, launchedOnly: [] }, { durations: { legacy: 1000 } });
+    assert.deepEqual(bringUpOutcome(awaited, (n) => (n === 'app' ? 'up' : 'between')).pending, ['legacy']);
   });
 
   it('without an atom (its socket cannot be bound), what depends on it cannot start and says why', () => {

@@ -20,6 +20,15 @@ describe('S6_* variables', () => {
     ]);
   });
 
+  it('S6_CMD_WAIT_FOR_SERVICES: under s6-overlay\'s layout services.d services are only launched unless it is 1; warden\'s own layout waits', () => {
+    const overlay = (env: Record<string, string>) => bootSettings({ command: [] }, env, '/', (p) => p === '/etc/services.d');
+    assert.equal(overlay({}).waitForLegacyServices, false);
+    assert.equal(overlay({ S6_CMD_WAIT_FOR_SERVICES: '0' }).waitForLegacyServices, false);
+    assert.equal(overlay({ S6_CMD_WAIT_FOR_SERVICES: '1' }).waitForLegacyServices, true);
+    assert.equal(boot({}).waitForLegacyServices, true);
+    assert.deepEqual(overlaySettings({ S6_CMD_WAIT_FOR_SERVICES: '1' }).notes.map((n) => n.honoured), [true]);
+  });
+
   it('S6_CMD_WAIT_FOR_SERVICES_MAXTIME=0 waits for ever, as s6-rc -t 0 does', () => {
     assert.equal(boot({ S6_CMD_WAIT_FOR_SERVICES_MAXTIME: '0' }).cmdWaitMs, Infinity);
   });
