@@ -92,3 +92,26 @@ test('s6-notifyoncheck reads a notification-fd holding "3" with no newline, as s
   assert.equal(r.notified(), '\n', `exited ${String(exited)} without notifying`);
   await r.exited;
 });
+
+test('s6-notifyoncheck run in a pipeline, not exec\'d: the check goes on while the service lives, after its program ended (as s6\'s, which stops at the service\'s death)', { timeout: 120_000 }, async (t) => {
+  const dir = await serviceDir(t);
+  // The service's run script (its process group's leader, as a supervisor starts it): the shim's
+  // program (echo) ends at once, the script lives on, and gets ready once the check passes.
+  const script = `sh ${SHIM} -w 100 -n 0 echo waiting | cat; while [ ! -e done ]; do sleep 0.05; done`;
+  const child = spawn('sh', ['-c', script], { cwd: dir, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+  // A failing test ends the script too (the dir may be gone by then).
+  t.after(() => writeFile(join(dir, 'done'), '').catch(() => undefined));
+  let notified = '';
+  child.stdio[3]!.on('data', (c: Buffer) => (notified += c.toString()));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // The program has ended before the check can pass.
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  while (!out.includes('waiting')) await sleep(20);
+  await writeFile(join(dir, 'gate'), '');
+  // Before the fix the poller saw its program gone and gave up: no newline ever came.
+  for (let i = 0; notified === '' && i < 1200; i++) await sleep(50);
+  assert.equal(notified, '\n');
+  await writeFile(join(dir, 'done'), '');
+  await exited;
+});
