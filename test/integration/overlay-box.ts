@@ -35,9 +35,9 @@ export function treeEtc(tree: string): string {
 /**
  * Fills `bin` with the named shims (all of them when `shims` is absent) and a `warden` command,
  * and returns the shell lines that mount the image's paths: `etc` on /etc, `bin` on /usr/bin,
- * a tmpfs on /run.
+ * a tmpfs on /run. With `etcUpper`, /etc is writable, its changes kept in `etcUpper`.
  */
-export async function imagePrelude(bin: string, etc: string, shims?: readonly string[]): Promise<string> {
+export async function imagePrelude(bin: string, etc: string, shims?: readonly string[], etcUpper?: string): Promise<string> {
   await mkdir(bin, { recursive: true });
   const wanted = shims ?? (await readdir(SHIMS)).filter((name) => name !== 'package.json' && name !== 'lib');
   // Links, as npm installs bin entries: the shims find their lib/ (and warden's code) from their real path.
@@ -46,7 +46,8 @@ export async function imagePrelude(bin: string, etc: string, shims?: readonly st
   for (const name of await readdir(bin)) await chmod(join(bin, name), 0o755);
   return [
     `mount -t overlay overlay -o lowerdir=${bin}:/usr/bin /usr/bin`,
-    `mount -t overlay overlay -o lowerdir=${etc}:${COMMON}:/etc /etc`,
+    // With `etcUpper` (a dir of the sandbox) /etc is writable, as a container's is.
+    `mount -t overlay overlay -o lowerdir=${etc}:${COMMON}:/etc${etcUpper === undefined ? '' : `,upperdir=${etcUpper}/upper,workdir=${etcUpper}/work`} /etc`,
     'mount -t tmpfs tmpfs /run',
   ].join('\n');
 }

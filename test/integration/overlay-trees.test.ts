@@ -31,6 +31,8 @@ interface Expect {
   readonly order: readonly (readonly [string, string])[];
   /** Marks that must be there once the tree is up: a mark, or its first words. */
   readonly marks?: readonly string[];
+  /** Marks that must not be there once the tree is up: units s6-overlay did not run. */
+  readonly absent?: readonly string[];
   /** Longruns that must come up and ready. */
   readonly ready: readonly string[];
   /** Longruns that do not run: outside `top` (installed, down) or behind a failed oneshot. */
@@ -87,7 +89,10 @@ for (const tree of trees) {
     for (const l of [...layers].reverse()) if (await isDir(join(l, 'etc'))) etcs.push(join(l, 'etc'));
     const packages = [];
     for (const l of [...layers].reverse()) if (await isDir(join(l, 'package'))) packages.push(join(l, 'package'));
-    let prelude = await imagePrelude(box.path('bin'), etcs.join(':'));
+    // /etc is writable, as in a container: scripts (S6_STAGE2_HOOK, cont-init.d) change it.
+    await mkdir(box.path('etc/upper'), { recursive: true });
+    await mkdir(box.path('etc/work'));
+    let prelude = await imagePrelude(box.path('bin'), etcs.join(':'), undefined, box.path('etc'));
     // The image's own programs (scripts its units call by path).
     const locals = [];
     for (const l of [...layers].reverse()) if (await isDir(join(l, 'usr/local'))) locals.push(join(l, 'usr/local'));
@@ -125,6 +130,7 @@ for (const tree of trees) {
     }, PATIENCE_MS, 300);
     for (const [a, b] of expect.order) before(list, a, b);
     for (const m of expect.marks ?? []) at(list, m);
+    for (const m of expect.absent ?? []) assert.ok(!list.some((x) => x.what === m || x.what.startsWith(`${m} `)), `"${m}" must not run:\n${list.map((x) => x.what).join('\n')}`);
     for (const name of expect.down ?? []) {
       const s = await status(name);
       assert.ok(s.pid === null && s.state !== 'up', `${name} must not run: ${JSON.stringify(s)}`);
