@@ -11,7 +11,7 @@ import { chooseRunDir, unusableReason } from '../adapters/runtime-dir.js';
 import { sendSignal } from '../adapters/signals.js';
 import { SOCKET_NAME } from '../protocol/socket-path.js';
 import { bootSettings, logLevel, UsageError, type BootSettings } from '../config/boot-settings.js';
-import { Init, systemEdges } from '../daemon/init.js';
+import { Init, systemInitEdges } from '../daemon/init.js';
 import { BOOT_USAGE, parseBootArgs } from './boot-args.js';
 import { EXIT_CANNOT_START, EXIT_USAGE } from '../protocol/exit-codes.js';
 
@@ -87,7 +87,7 @@ export async function boot(argv: readonly string[]): Promise<never> {
   if (settings.s6Runtime) shimsFirstOnPath();
   settings = withUsableLogDir(settings, logger);
   // Every edge of the daemon, built here; the environment is read once, now that boot set its own variables.
-  const edges = systemEdges({ clock: systemClock, launcher: new Launcher(), signal: sendSignal, env: process.env });
+  const edges = systemInitEdges({ clock: systemClock, launcher: new Launcher(), signal: sendSignal, env: process.env });
   const code = await new Init(settings, logger, edges).run();
   // A sub-init's own dir (one per instance) goes with it; a PID 1's goes with the container.
   if (process.pid !== 1 && !ownRunDirNamed) rmSync(settings.runDir, { recursive: true, force: true });

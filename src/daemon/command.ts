@@ -7,12 +7,23 @@
  * with every signal at its default and none blocked (adapters/group-spawn), and warden's
  * reaper reaps it: Node did not spawn it.
  */
-import { spawnInOwnGroup } from '../adapters/group-spawn.js';
+import type { GroupSpawnRequest, GroupSpawnResult } from '../adapters/group-spawn.js';
 import type { Logger } from '../adapters/logger.js';
-import { readStat } from '../adapters/process-tree.js';
-import { foregroundTerminal, takeBack, type Terminal } from '../adapters/terminal.js';
+import type { Terminal } from '../adapters/terminal.js';
 import { exitCodeOf, type ExitStatus } from '../core/exit-status.js';
 import type { DaemonEdges } from './edges.js';
+
+/** CMD's edges: its spawn (posix_spawn), the terminal it is handed, and a look at its state. */
+export interface CommandSpawner {
+  /** Spawns in a new process group whose id is its pid (and hands it `terminal`); may throw. */
+  spawn(req: GroupSpawnRequest): GroupSpawnResult;
+  /** stdin's terminal when warden holds its foreground, else null; throws when it cannot be asked. */
+  foregroundTerminal(): Terminal | null;
+  /** Gives the terminal back to warden's group if `group` still holds it; may throw. */
+  takeBack(terminal: Terminal, group: number): void;
+  /** `pid` is stopped (Ctrl-Z, SIGSTOP). */
+  isStopped(pid: number): boolean;
+}
 
 type CommandState =
   | { readonly kind: 'none' }
@@ -32,20 +43,20 @@ export class Command {
   constructor(
     private readonly logger: Logger,
     private readonly onExit: (status: ExitStatus) => void,
-    /** Its signals and its kill timer. */
-    private readonly edges: Pick<DaemonEdges, 'signal' | 'schedule'>,
+    /** Its signals, its kill timer, and its spawn. */
+    private readonly edges: Pick<DaemonEdges, 'signal' | 'schedule'> & { readonly command: CommandSpawner },
   ) {}
 
   start(argv: readonly string[], env: Readonly<Record<string, string>>): void {
     let terminal: Terminal | null = null;
     try {
-      terminal = foregroundTerminal();
+      terminal = this.edges.command.foregroundTerminal();
     } catch (err) {
       this.logger.warn({ event: 'terminal-unavailable', err }, 'cannot hand the terminal to CMD');
     }
-    let result: ReturnType<typeof spawnInOwnGroup>;
+    let result: GroupSpawnResult;
     try {
-      result = spawnInOwnGroup({ file: argv[0]!, args: argv.slice(1), env, terminal });
+      result = this.edges.command.spawn({ file: argv[0]!, args: argv.slice(1), env, terminal });
     } catch (err) {
       result = { ok: false, error: `cannot run ${argv[0]!}: ${err instanceof Error ? err.message : String(err)}`, code: 126 };
     }
@@ -68,7 +79,7 @@ export class Command {
     this.state = { kind: 'exited', status };
     if (state.terminal !== null) {
       try {
-        takeBack(state.terminal, pid);
+        this.edges.command.takeBack(state.terminal, pid);
       } catch (err) {
         this.logger.warn({ event: 'terminal-unavailable', err }, 'cannot take the terminal back');
       }
@@ -93,7 +104,7 @@ export class Command {
     this.edges.signal(state.pid, 'SIGTERM');
     // A CMD stopped by Ctrl-Z (or SIGSTOP) must wake up to die of its SIGTERM. Only then: tini
     // and dumb-init send TERM alone, and a CMD that handles both would see an extra SIGCONT.
-    if (readStat(state.pid)?.state === 'T') this.edges.signal(state.pid, 'SIGCONT');
+    if (this.edges.command.isStopped(state.pid)) this.edges.signal(state.pid, 'SIGCONT');
     const cancelKill = this.edges.schedule(graceMs, () => void this.edges.signal(state.pid, 'SIGKILL'));
     const status = await state.exited;
     cancelKill();

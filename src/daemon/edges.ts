@@ -1,9 +1,9 @@
 /**
- * Everything the daemon does to the world outside its own state, as one object: the clock, the
- * timers, starting programs, sending signals, the filesystem and /proc it asks about, the
- * NOTIFY_SOCKETs, and warden's environment read once. `cli/boot.ts` builds the real one
- * (`systemEdges`); the unit tests pass fakes and drive the Supervisor, the unit set and Init in
- * virtual time.
+ * What the Supervisor and the unit set do to the world outside their own state, as one object:
+ * the clock, the timers, starting programs, sending signals, the filesystem and /proc they ask
+ * about, the NOTIFY_SOCKETs, and warden's environment read once. Init's own ports extend it
+ * (init-edges.ts); `cli/boot.ts` builds the real ones (system-edges.ts); the unit tests pass
+ * fakes and drive the Supervisor, the unit set and Init in virtual time.
  */
 import { existsSync } from 'node:fs';
 import { realSchedule, type Clock, type Schedule } from '../adapters/clock.js';
@@ -37,7 +37,7 @@ export interface DaemonEdges {
 /** /proc, for the notify senders' checks. */
 const procLookup: ProcessLookup = { parentOf: (pid) => readStat(pid)?.ppid ?? null, uidOf };
 
-/** The real edges: `launcher` and `signal` come from the adapters, the environment from `env`. */
+/** The real edges: `launcher` and `signal` come from the adapters, the environment from `env` (system-edges.ts adds Init's). */
 export function systemEdges(parts: { clock: Clock; launcher: Spawner; signal: SendSignal; env: NodeJS.ProcessEnv }): DaemonEdges {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(parts.env)) if (value !== undefined) env[key] = value;

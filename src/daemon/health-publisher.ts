@@ -9,16 +9,23 @@
  * before. Until then, and whenever they cannot be written, `warden health` asks the socket.
  */
 import type { Schedule } from '../adapters/clock.js';
-import { HealthFiles } from '../adapters/health-files.js';
 import type { Logger } from '../adapters/logger.js';
 import type { Service } from '../core/service-machine.js';
 import { healthFileText } from '../protocol/health-file.js';
 import type { ServiceStatus } from '../protocol/service-status.js';
 import { crashLoopReportEnds } from './service-status.js';
 
+/** The health file and its FIFO, once made (adapters/health-files.ts). */
+export interface HealthFilesPort {
+  write(text: string): void;
+  close(): void;
+}
+
 export interface HealthPublisherDeps {
-  /** The control socket the files go beside. */
+  /** The control socket the files go beside (for the warning when they cannot be written). */
   readonly socket: string;
+  /** Makes the files with their first text; throws when they cannot be made. */
+  readonly openFiles: (text: string) => HealthFilesPort;
   /** Every service known, as `status` reports it (no usage needed). */
   readonly statuses: () => readonly ServiceStatus[];
   /** The supervised services: the crash loops among them. */
@@ -31,7 +38,7 @@ export interface HealthPublisherDeps {
 }
 
 export class HealthPublisher {
-  private files: HealthFiles | null = null;
+  private files: HealthFilesPort | null = null;
   private written = '';
   private queued = false;
   /** Monotonic ms before which the next write waits (the cost bound above). */
@@ -78,7 +85,7 @@ export class HealthPublisher {
     // What each write costs again (not the first one's koffi, for the FIFO).
     this.nextAt = this.deps.now() + 9 * (this.deps.now() - started);
     try {
-      if (this.files === null) this.files = HealthFiles.open(this.deps.socket, text);
+      if (this.files === null) this.files = this.deps.openFiles(text);
       else if (text !== this.written) this.files.write(text);
       this.written = text;
     } catch (err) {

@@ -5,45 +5,32 @@
  */
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
-import { waitForClosingFd } from '../adapters/closing-fd.js';
-import { consoleStream } from '../adapters/console-stream.js';
-import { ControlServer, type RequestHandler } from '../adapters/control-server.js';
-import { DirWatcher } from '../adapters/dir-watcher.js';
+import type { RequestHandler } from '../adapters/control-server.js';
 import type { Logger } from '../adapters/logger.js';
-import { setChildSubreaper } from '../adapters/native.js';
-import { PipeHolder } from '../adapters/pipe-holder.js';
-import { Reaper } from '../adapters/reaper.js';
 import { notifyDir } from '../adapters/notify-socket.js';
-import { ServiceLogs } from '../adapters/service-logs.js';
 import type { BootSettings } from '../config/boot-settings.js';
 import { formatProblem, problem, problemsUnder } from '../config/config-problem.js';
-import { unitLayout } from '../config/boot-settings.js';
-import { loadUnits, overlaySourcesDirs } from '../config/load-units.js';
 import type { OneshotSpec } from '../config/s6-rc-source.js';
 import { exitCodeOf, type ExitStatus } from '../core/exit-status.js';
 import type { ServiceSpec } from '../core/service-spec.js';
 import { withoutAtoms } from '../core/unit-machine.js';
 import { Command } from './command.js';
-import { fixAttrs } from './fix-attrs.js';
 import type { OneshotOutcome } from './oneshot-runner.js';
 import { allNames, controlHandler, statusesOf } from './control-handler.js';
 import { HealthPublisher } from './health-publisher.js';
-import { S6SuperviseProtocol } from './s6-supervise-protocol.js';
-import { killEverything } from './kill-everything.js';
 import { runOneshot } from './oneshot-runner.js';
-import { envDirs, makeServicePaths, prepareOverlayRuntime, readExitCodeFile, removeStaleEnvDirs, S6_EXITCODE_FILE, S6_SERVICE_DIR, writeExitCodeFile, writeUnitsFile } from './overlay-runtime.js';
-import { HeldSockets } from './held-sockets.js';
+import { envDirs, S6_EXITCODE_FILE, S6_SERVICE_DIR } from './overlay-runtime.js';
 import { UsageSampler } from './usage-sampler.js';
-import { treeUsage } from '../adapters/proc-usage.js';
 import { ServiceSet, type LoadedUnits } from './service-set.js';
-import { listScripts, runScripts } from './stage-scripts.js';
+import { runScripts } from './stage-scripts.js';
 import { Supervisor } from './supervisor.js';
 import { armNativeSignals, routeSignals, type SignalRoutes } from './signal-router.js';
 import { EXIT_CANNOT_START } from '../protocol/exit-codes.js';
-import type { DaemonEdges } from './edges.js';
+import type { ControlPort, InitEdges, PipesPort, ReaperPort, S6ProtocolPort, ServiceOutput, SocketsPort, WatcherPort } from './init-edges.js';
 
 // boot builds the edges it hands to Init: the daemon's one door for cli.
-export { systemEdges } from './edges.js';
+export { systemInitEdges } from './system-edges.js';
+export type { InitEdges } from './init-edges.js';
 
 /** Why the container stops; it decides the exit code. */
 export type StopReason =
@@ -71,20 +58,19 @@ type Lifecycle =
 export class Init {
   private readonly supervisor: Supervisor;
   private readonly services: ServiceSet;
-  private readonly sockets = new HeldSockets();
+  private readonly sockets: SocketsPort;
   private closeMetrics: () => void = () => undefined;
-  private readonly reaper: Reaper;
+  private readonly reaper: ReaperPort;
   private readonly command: Command;
-  private readonly control: ControlServer;
+  private readonly control: ControlPort;
   /** The health file beside the socket, which `warden health` reads (health-publisher.ts). */
   private readonly health: HealthPublisher;
-  private readonly watcher: DirWatcher;
+  private readonly watcher: WatcherPort;
   private readonly watchedDirs: readonly string[];
-  private readonly logs: ServiceLogs;
-  private readonly console = consoleStream();
+  private readonly logs: ServiceOutput;
   private readonly signalRoutes: SignalRoutes;
-  private readonly pipes: PipeHolder;
-  private readonly s6Protocol: S6SuperviseProtocol;
+  private readonly pipes: PipesPort;
+  private readonly s6Protocol: S6ProtocolPort;
   private life: Lifecycle = { kind: 'booting' };
   /** mtime of the exitcode file as boot wrote it (s6-overlay's 0). */
   private exitcodeStamp: number | null = null;
@@ -94,15 +80,15 @@ export class Init {
   constructor(
     private readonly settings: BootSettings,
     private readonly logger: Logger,
-    /** Clock, timers, launcher, signals, files, and the environment read once at boot. */
-    private readonly edges: DaemonEdges,
+    /** Everything it does to the world: the Supervisor's edges and its own ports (init-edges.ts). */
+    private readonly edges: InitEdges,
   ) {
-    this.pipes = new PipeHolder(join(settings.runDir, 'pipes'));
-    this.logs = new ServiceLogs(
+    this.sockets = edges.heldSockets();
+    this.pipes = edges.pipes(join(settings.runDir, 'pipes'));
+    this.logs = edges.serviceLogs(
       {
         dir: settings.logDir,
         console: settings.consoleFormat,
-        consoleStream: this.console,
         defaultMaxBytes: settings.serviceDefaults.logMaxBytes,
         defaultKeep: settings.serviceDefaults.logKeep,
       },
@@ -110,7 +96,7 @@ export class Init {
     );
     // The control FIFOs take the control socket's path: the handler is made below, from the supervisor.
     let handle: RequestHandler = () => Promise.resolve({ ok: false, error: { code: 'internal', message: 'warden is starting' } });
-    this.s6Protocol = new S6SuperviseProtocol({
+    this.s6Protocol = edges.s6Protocol({
       base: settings.s6Runtime ? S6_SERVICE_DIR : join(settings.runDir, 'service'),
       logger,
       // A FIFO's writer never waits for an answer: nothing to cancel.
@@ -134,7 +120,7 @@ export class Init {
       stopBudgetMs: (spec) => stopBudgetMs(spec, settings.servicesGraceMs),
       runOneshot: (spec, phase) => this.runUnit(spec, phase),
     });
-    this.reaper = new Reaper({
+    this.reaper = edges.reaper({
       isManaged: edges.launcher.isManaged,
       onOrphanReaped: (pid, status) => {
         if (!this.command.reaped(pid, status)) logger.debug({ event: 'reaped', pid, ...status }, 'reaped');
@@ -150,11 +136,12 @@ export class Init {
       subscribe: (listener) => this.services.onChange(listener),
       now: () => edges.clock.now(),
       schedule: edges.schedule,
+      openFiles: (text) => edges.healthFiles(settings.socketPath, text),
       logger,
     });
     const handler = (handle = controlHandler({
       ...sources,
-      usage: new UsageSampler(treeUsage),
+      usage: new UsageSampler(edges.usage),
       halt: (code) => void this.stop({ kind: 'halt', code, by: 'warden halt' }),
       reload: () => this.services.rescan('reload'),
       stopping: () => this.isStopping(),
@@ -165,12 +152,12 @@ export class Init {
     // Only dirs that exist (they come with the image): chokidar watching a path that is not
     // there watches its parents instead (all of /etc), which makes rescans from unrelated changes.
     this.watchedDirs = [...settings.serviceDirs, ...settings.s6RcDirs].filter((d) => edges.exists(d));
-    this.watcher = new DirWatcher(this.watchedDirs, {
+    this.watcher = edges.watcher(this.watchedDirs, {
       settleMs: WATCH_SETTLE_MS,
       onChange: () => void this.services.rescan('watcher'),
       onError: (err) => logger.warn({ event: 'watch-error', err }, 'watch-error'),
     });
-    this.control = new ControlServer(settings.socketPath, handler, (err) =>
+    this.control = edges.controlServer(settings.socketPath, handler, (err) =>
       logger.error({ event: 'control-error', err }, 'control-error'),
     );
     this.signalRoutes = {
@@ -198,20 +185,20 @@ export class Init {
   }
 
   private becomeReaper(): void {
-    if (process.pid !== 1) {
+    if (!this.edges.pid1) {
       try {
-        setChildSubreaper();
+        this.edges.becomeSubreaper();
       } catch (err) {
         this.logger.warn({ event: 'subreaper-failed', err }, 'not PID 1 and cannot become a subreaper: orphans escape');
       }
       // koffi is loaded by now: a sub-init, which the kernel does not shield, catches the rest.
-      armNativeSignals(this.signalRoutes);
+      armNativeSignals(this.signalRoutes, this.edges.signals);
     }
     this.reaper.start();
   }
 
   private handleSignals(): void {
-    routeSignals(this.signalRoutes);
+    routeSignals(this.signalRoutes, this.edges.signals);
   }
 
   /**
@@ -241,7 +228,7 @@ export class Init {
 
   private async boot(): Promise<void> {
     const { settings, logger } = this;
-    logger.info({ event: 'boot', pid1: process.pid === 1, serviceDirs: settings.serviceDirs, s6RcDirs: settings.s6RcDirs }, 'boot');
+    logger.info({ event: 'boot', pid1: this.edges.pid1, serviceDirs: settings.serviceDirs, s6RcDirs: settings.s6RcDirs }, 'boot');
     logger.info(
       { event: 'hup', action: settings.hup, chosenBy: settings.hupChosen ? 'WARDEN_HUP' : settings.command.length > 0 ? 'CMD given' : 'no CMD' },
       settings.hup === 'forward' ? 'SIGHUP is forwarded to CMD (WARDEN_HUP=rescan makes it rescan)' : 'SIGHUP rescans the service dirs (WARDEN_HUP=forward makes it forward)',
@@ -251,12 +238,12 @@ export class Init {
     }
     // The runtime files are written on the threadpool while this thread becomes the reaper and
     // opens the control socket; all three are done before the first script or service starts.
-    const runtime = prepareOverlayRuntime({
+    const runtime = this.edges.runtimeFiles.prepare({
       logger,
       env: this.edges.env,
       runDir: settings.runDir,
       s6Runtime: settings.s6Runtime,
-      wardenArgv: [process.execPath, ...process.argv.slice(1, 2)],
+      wardenArgv: this.edges.wardenArgv,
       socketPath: settings.socketPath,
     });
     this.becomeReaper();
@@ -273,7 +260,7 @@ export class Init {
     if (settings.waitForClosingFd !== null) {
       const fd = settings.waitForClosingFd;
       logger.info({ event: 'waiting-for-closing-fd', fd }, `waiting for end of file on fd ${fd} (S6_WAIT_FOR_CLOSING_FD)`);
-      const err = await waitForClosingFd(fd);
+      const err = await this.edges.waitForClosingFd(fd);
       if (err !== null) logger.warn({ event: 'closing-fd-unreadable', fd, err }, `fd ${fd} cannot be read: boot goes on`);
       else logger.info({ event: 'closing-fd-closed', fd }, `fd ${fd} closed: boot goes on`);
     }
@@ -283,7 +270,7 @@ export class Init {
 
     await this.services.rescan('boot');
     // The previous boot's environment dirs go now that the services run, not before them.
-    removeStaleEnvDirs(envDirs(settings.runDir, settings.s6Runtime));
+    this.edges.runtimeFiles.removeStaleEnvDirs(envDirs(settings.runDir, settings.s6Runtime));
     // Watching starts after the first services do; one more rescan once it is on catches any
     // change made in between (it touches nothing when nothing changed).
     void this.watcher
@@ -300,16 +287,15 @@ export class Init {
     if (settings.command.length > 0) {
       if (brought.timedOut.length > 0) logger.warn({ event: 'cmd-wait-timeout', afterMs: settings.cmdWaitMs, waiting: brought.timedOut.join(',') }, 'starting CMD before every service is ready');
       // As PID 1 koffi loads only now (CMD's spawn needs it): fault signals get their handlers here.
-      armNativeSignals(this.signalRoutes);
+      armNativeSignals(this.signalRoutes, this.edges.signals);
       this.command.start(settings.command, this.edges.env);
     }
     if (this.life.kind === 'booting') this.life = { kind: 'up' };
   }
 
-  /** Off by default: the module (node:http, the event-loop monitor) loads only when asked for. */
+  /** Off by default: the server is started only when asked for. */
   private async startMetrics(address: string): Promise<void> {
-    const { startMetrics } = await import('./metrics.js');
-    const metrics = await startMetrics({
+    const metrics = await this.edges.startMetrics({
       address,
       supervisor: this.supervisor,
       waiting: () => this.services.waiting(),
@@ -350,14 +336,13 @@ export class Init {
       void this.stop({ kind: 'boot-failed', message: reason });
       return;
     }
-    await writeExitCodeFile(code);
+    await this.edges.runtimeFiles.writeExitCode(code);
     void this.stop({ kind: 'halt', code, by: 'S6_BEHAVIOUR_IF_STAGE2_FAILS=2' });
   }
 
   private async loadServices(): Promise<LoadedUnits> {
     const { settings, logger } = this;
-    const layout = unitLayout({ ...settings, requiredDirs: [] }, await overlaySourcesDirs('/'));
-    const loaded = await loadUnits(layout, settings.serviceDefaults);
+    const loaded = await this.edges.loadUnits(settings);
     for (const p of loaded.problems) logger.error({ event: 'config-problem', file: p.file, line: p.line }, formatProblem(p));
     // Sockets are bound here, once per service: one whose socket cannot be bound (a port in use)
     // is left out like a service with a bad file, and the next rescan tries it again.
@@ -370,8 +355,8 @@ export class Init {
     const dirOf = new Map([...loaded.services, ...loaded.oneshots].map((u) => [u.name, u.dir]));
     const blockedNow = [...set.blocked].filter(([name]) => !loaded.set.blocked.has(name) && !unbound.some((s) => s.name === name));
     for (const [name, why] of blockedNow) logger.error({ event: 'dependency-problem', service: name }, why);
-    if (settings.s6Runtime) await makeServicePaths(held.runnable.map((s) => s.name), logger);
-    await writeUnitsFile(settings.runDir, set, logger);
+    if (settings.s6Runtime) await this.edges.runtimeFiles.makeServicePaths(held.runnable.map((s) => s.name), logger);
+    await this.edges.runtimeFiles.writeUnitsFile(settings.runDir, set, logger);
     for (const error of this.pipes.sync(set.pipes)) logger.error({ event: 'pipe-failed' }, error);
     const invalid = [
       ...loaded.invalid,
@@ -395,13 +380,13 @@ export class Init {
         return { ok: true };
       case 'fix-attrs': {
         if (phase === 'down') return { ok: true };
-        const failures = await fixAttrs({ dirs: settings.fixAttrsDirs, logger, hidden: settings.fixAttrsHidden });
+        const failures = await this.edges.fixAttrs({ dirs: settings.fixAttrsDirs, logger, hidden: settings.fixAttrsHidden });
         for (const f of failures) logger.error({ event: 'fix-attrs-failed' }, f);
         return this.stage2Outcome(failures.length === 0 ? null : `fix-attrs.d: ${failures.length} line(s) failed to apply`);
       }
       case 'cont-init': {
         const up = phase === 'up';
-        const failures = await runScripts(await listScripts(up ? settings.contInitDirs : settings.contFinishDirs), {
+        const failures = await runScripts(await this.edges.listScripts(up ? settings.contInitDirs : settings.contFinishDirs), {
           edges: this.edges,
           logger,
           stage: up ? 'cont-init' : 'cont-finish',
@@ -479,7 +464,7 @@ export class Init {
 
     // As s6-overlay's rc.init does: CMD's code goes to the exitcode file, where cont-finish.d
     // scripts can read it, or write another.
-    if (settings.s6Runtime && reason.kind === 'command-exited') await writeExitCodeFile(exitCodeOf(reason.status));
+    if (settings.s6Runtime && reason.kind === 'command-exited') await this.edges.runtimeFiles.writeExitCode(exitCodeOf(reason.status));
     const commandStatus = await this.command.stop(settings.servicesGraceMs);
     await this.services.stopAll();
     this.s6Protocol.closeAll();
@@ -492,16 +477,16 @@ export class Init {
     this.health.close();
     this.control.close();
     await this.watcher.close();
-    const left = await killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger, edges: this.edges });
+    const left = await this.edges.killEverything({ graceMs: settings.killGraceMs, reaper: this.reaper, logger });
     // The last lines reach the files and stdout; a dead disk or reader must not hold PID 1 past its deadline.
-    await Promise.race([this.logs.close().then(() => flush(this.console)), this.delay(settings.killGraceMs)]);
+    await Promise.race([this.logs.close(), this.delay(settings.killGraceMs)]);
     if (settings.syncDisks) await this.sync();
     let code = exitCode(reason, commandStatus);
     // A script that wrote /run/s6-linux-init-container-results/exitcode chose the code (s6-overlay).
     // Only a file warden wrote at boot counts: one it could not write (another user's, a host's
     // leftover) says nothing about this container.
     const written =
-      settings.s6Runtime && reason.kind !== 'boot-failed' && this.exitcodeStamp !== null ? await readExitCodeFile(this.exitcodeStamp) : null;
+      settings.s6Runtime && reason.kind !== 'boot-failed' && this.exitcodeStamp !== null ? await this.edges.runtimeFiles.readExitCode(this.exitcodeStamp) : null;
     if (written !== null && written !== code) {
       logger.info({ event: 'exit-code-file', file: S6_EXITCODE_FILE, code: written, instead: code }, 'exit code from the exitcode file');
       code = written;
@@ -557,9 +542,5 @@ function reasonFields(reason: StopReason): Record<string, string | number> {
     case 'boot-failed':
       return { error: reason.message };
   }
-}
-
-function flush(stream: NodeJS.WritableStream): Promise<void> {
-  return new Promise((resolve) => stream.write('', () => resolve()));
 }
 

@@ -3,15 +3,11 @@
  * As PID 1 that is everything in the PID namespace (`kill(-1)`); as a subreaper it is only
  * warden's own descendants, never the rest of the machine.
  */
-import type { Logger } from '../adapters/logger.js';
 import { descendants, directChildren } from '../adapters/process-tree.js';
-import type { Reaper } from '../adapters/reaper.js';
 import type { DaemonEdges } from './edges.js';
+import type { SweepOptions } from './init-edges.js';
 
-export interface KillEverythingOptions {
-  readonly graceMs: number;
-  readonly reaper: Reaper;
-  readonly logger: Logger;
+export interface KillEverythingOptions extends SweepOptions {
   /** Its signals, its clock and its polling timer. */
   readonly edges: Pick<DaemonEdges, 'signal' | 'schedule' | 'clock'>;
 }

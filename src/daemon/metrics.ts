@@ -18,7 +18,7 @@ export interface MetricsContext {
   readonly supervisor: Supervisor;
   /** Services known but not started yet. */
   readonly waiting: () => readonly string[];
-  readonly logs: ServiceLogs;
+  readonly logs: Pick<ServiceLogs, 'lineCounts'>;
   readonly clock: Clock;
   readonly logger: Logger;
 }

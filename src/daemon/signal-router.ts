@@ -4,10 +4,9 @@
  * asked. warden must never die of a signal it was sent, as PID 1 or as a sub-init.
  */
 import type { Logger } from '../adapters/logger.js';
-import { listenTo } from '../adapters/signal-listeners.js';
-import { blockInThisThread, ignoreLibcSignal, restoreDefault } from '../adapters/signal-native.js';
 import type { HupAction } from '../config/boot-settings.js';
 import { SIGNAL_TABLE, type SignalEntry } from '../core/signal-table.js';
+import type { SignalSource } from './init-edges.js';
 
 
 export interface SignalRoutes {
@@ -24,16 +23,17 @@ const SIGTTIN = 21;
 const SIGTTOU = 22;
 
 /** The part that needs no native code: one listener per catchable signal but the fault ones. */
-export function routeSignals(routes: SignalRoutes): void {
+export function routeSignals(routes: SignalRoutes, source: SignalSource): void {
   for (const entry of SIGNAL_TABLE) {
     const handler = handlerFor(entry, routes);
     if (handler === null || entry.role === 'fault') continue;
-    const error = listenTo(entry.number, entry.name, handler);
+    const error = source.listen(entry.number, entry.name, handler);
     if (error !== null) routes.logger.warn({ event: 'signal-unhandled', signal: entry.name, error }, 'cannot handle this signal');
   }
 }
 
-let nativeArmed = false;
+/** The sources whose native part is armed: once each (the process's own, once per process). */
+const nativeArmed = new WeakSet<SignalSource>();
 
 /**
  * More deliveries of one fault signal than this within a second is not `kill`: it is a thread of
@@ -53,29 +53,29 @@ export const FAULT_FLOOD_PER_SECOND = 1000;
  * signal 32 is ignored. As a sub-init this runs at boot; as PID 1 (where the kernel drops what
  * has no handler) when CMD starts.
  */
-export function armNativeSignals(routes: SignalRoutes): void {
-  if (nativeArmed) return;
-  nativeArmed = true;
+export function armNativeSignals(routes: SignalRoutes, source: SignalSource): void {
+  if (nativeArmed.has(source)) return;
+  nativeArmed.add(source);
   const { logger } = routes;
   try {
-    blockInThisThread([SIGTTIN, SIGTTOU]);
+    source.block([SIGTTIN, SIGTTOU]);
   } catch (err) {
     logger.warn({ event: 'signal-unhandled', signal: 'SIGTTIN,SIGTTOU', err }, 'cannot block terminal signals in the main thread');
   }
   for (const entry of SIGNAL_TABLE) {
-    if (entry.role === 'libc-ignored' && !safe(() => ignoreLibcSignal(entry.number))) {
+    if (entry.role === 'libc-ignored' && !safe(() => source.ignoreLibc(entry.number))) {
       logger.warn({ event: 'signal-unhandled', signal: entry.name }, 'cannot ignore this signal');
     }
     if (entry.role !== 'fault') continue;
     // Without the block a permanent handler would turn warden's own fault into a spin: no handler then.
-    const blocked = safe(() => (blockInThisThread([entry.number]), true));
-    const error = blocked ? listenTo(entry.number, entry.name, floodGuarded(entry, handlerFor(entry, routes)!, logger)) : 'cannot block it in the main thread';
+    const blocked = safe(() => (source.block([entry.number]), true));
+    const error = blocked ? source.listen(entry.number, entry.name, floodGuarded(entry, handlerFor(entry, routes)!, logger, source)) : 'cannot block it in the main thread';
     if (error !== null) logger.warn({ event: 'signal-unhandled', signal: entry.name, error }, 'cannot handle this signal');
   }
 }
 
 /** `handler`, until FAULT_FLOOD_PER_SECOND deliveries come within a second: then the default action. */
-function floodGuarded(entry: SignalEntry, handler: () => void, logger: Logger): () => void {
+function floodGuarded(entry: SignalEntry, handler: () => void, logger: Logger, source: SignalSource): () => void {
   let windowStart = -Infinity;
   let count = 0;
   return () => {
@@ -88,7 +88,7 @@ function floodGuarded(entry: SignalEntry, handler: () => void, logger: Logger): 
     if (count <= FAULT_FLOOD_PER_SECOND) return handler();
     if (count === FAULT_FLOOD_PER_SECOND + 1) {
       logger.fatal({ event: 'fault-flood', signal: entry.name }, `more than ${FAULT_FLOOD_PER_SECOND} ${entry.name} in a second: a thread of warden is faulting; default action restored`);
-      safe(() => (restoreDefault(entry.number), true));
+      safe(() => (source.restoreDefault(entry.number), true));
     }
   };
 }

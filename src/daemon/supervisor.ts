@@ -34,7 +34,7 @@ export interface SupervisorDeps {
   readonly edges: DaemonEdges;
   readonly logger: Logger;
   /** Where services' output goes (files and the container's stdout); none: inherited as is. */
-  readonly logs?: ServiceLogs;
+  readonly logs?: Pick<ServiceLogs, 'attach' | 'forget'>;
   /** A service whose `on-exit` is `halt` ended: stop the container with `code`. */
   readonly onHalt: (code: number, service: string) => void;
   /** Where NOTIFY_SOCKET sockets are made (`RUNDIR/notify`). */
