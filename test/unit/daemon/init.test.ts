@@ -120,6 +120,24 @@ test("a service whose on-exit is halt stops the container with its code once its
   assert.equal(world.logged('shutdown')[0]?.reason, 'halt');
 });
 
+test("a finish that writes the exitcode file and runs s6-overlay's halt sets the container's code", async () => {
+  const world = new InitWorld();
+  world.units = overlayTree([service('web', { finish: '/etc/services.d/web/finish' })]);
+  const { exit } = start(world);
+  await world.advance(1000);
+  world.exit(world.live('/etc/services.d/web/run').pid, exited(1));
+  await world.advance(0);
+  const finish = world.live('/etc/services.d/web/finish');
+  // `echo 42 > /run/s6-linux-init-container-results/exitcode; /run/s6/basedir/bin/halt` (`warden halt`: code 0).
+  world.writeExitCode(42);
+  const reply = await world.control!({ v: 1, cmd: 'halt', code: 0 }, new AbortController().signal);
+  assert.equal(reply.ok, true);
+  await world.advance(0);
+  world.exit(finish.pid, exited(0));
+  assert.equal(await exit, 42);
+  assert.deepEqual(world.logged('exit-code-file').map((l) => [l.code, l.instead]), [[42, 0]]);
+});
+
 test('a change in the service dirs during the shutdown starts nothing', async () => {
   const world = slowWorld();
   const { exit } = start(world);
