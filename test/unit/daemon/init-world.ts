@@ -92,6 +92,8 @@ export class InitWorld extends VirtualWorld {
   private readonly handlers = new Map<string, (() => void)[]>();
   private reaperOptions: ReaperOptions | null = null;
   private onChange: (() => void) | null = null;
+  /** The health file's text as last written, or null while there is none. */
+  healthText: string | null = null;
   /** The control socket's handler, once Init made it. */
   control: RequestHandler | null = null;
 
@@ -155,6 +157,10 @@ export class InitWorld extends VirtualWorld {
       const live = this.processes.filter((p) => !p.exited).map((p) => p.pid);
       this.sweeps.push({ at: this.now, live });
       return Promise.resolve(live.length);
+    },
+    healthFiles: (_socket, text) => {
+      this.healthText = text;
+      return { write: (next) => void (this.healthText = next), close: () => void (this.healthText = null) };
     },
     startMetrics: () => Promise.resolve({ close: () => undefined }),
   };

@@ -248,3 +248,22 @@ test('the first reason to stop decides the exit code; a later one only waits for
   assert.deepEqual(world.logged('already-stopping').map((l) => l.reason), ['halt', 'halt']);
   assert.equal(world.sweeps.length, 1, 'one shutdown');
 });
+
+test('the health file follows the services: written once they start, rewritten when one dies, gone once warden stops', async () => {
+  const world = new InitWorld();
+  world.units = overlayTree([service('web')]);
+  const { exit } = start(world);
+  await world.advance(0);
+  const states = (): string[] =>
+    (JSON.parse(world.healthText!) as { services: { name: string; state: string; deaths: number }[] }).services.map((s) => `${s.name} ${s.state}, ${s.deaths} deaths`);
+  assert.deepEqual(states(), ['web up, 0 deaths']);
+
+  world.exit(world.live('/etc/services.d/web/run').pid, exited(1));
+  await world.advance(0);
+  assert.deepEqual(states(), ['web up, 1 deaths'], 'the file shows the death, and the restart at once');
+
+  world.deliver('SIGTERM');
+  await world.advance(10_000);
+  await exit;
+  assert.equal(world.healthText, null, 'no stale file once warden stopped');
+});
