@@ -13,6 +13,7 @@ import { test, type TestContext } from 'node:test';
 import { isForwarded, SIGNAL_TABLE } from '../../src/core/signal-table.js';
 import { sendSignal } from '../../src/adapters/signals.js';
 import { eventually, Sandbox, sq, type Warden } from './harness.js';
+import { FAULT_FLOOD_PER_SECOND } from '../../src/daemon/signal-router.js';
 
 async function sandbox(t: TestContext): Promise<Sandbox> {
   const box = await Sandbox.create();
@@ -134,10 +135,20 @@ const FAULTS = SIGNAL_TABLE.filter((e) => e.role === 'fault');
 /** Deliveries of one fault signal warden must handle while a flood goes on: some land in between. */
 const FLOOD_DELIVERIES = 5;
 
-/** A shell that sends `signal` to `pid` without pause until stopped. */
+/**
+ * A shell that sends `signal` to `pid` in bursts until stopped: FLOOD_BURST kills back to back,
+ * then a pause of at least FLOOD_PAUSE_MS. It never sends FAULT_FLOOD_PER_SECOND in a second,
+ * however fast the machine: more than that is how warden tells a faulting thread of its own
+ * from `kill` (signal-router.ts), and ends with the fault's default action.
+ */
 function flood(pid: number, signal: number): ChildProcess {
-  return spawn('sh', ['-c', `while kill -${signal} ${pid} 2>/dev/null; do :; done`], { stdio: 'ignore' });
+  const pause = (FLOOD_PAUSE_MS / 1000).toFixed(3);
+  const burst = Array.from({ length: FLOOD_BURST }, () => `kill -${signal} ${pid} 2>/dev/null`).join(' && ');
+  return spawn('sh', ['-c', `while ${burst}; do sleep ${pause}; done`], { stdio: 'ignore' });
 }
+const FLOOD_BURST = 10;
+const FLOOD_PAUSE_MS = 20;
+assert.ok((FLOOD_BURST * 1000) / FLOOD_PAUSE_MS < FAULT_FLOOD_PER_SECOND, 'the test floods below the fault threshold');
 
 for (const mode of ['PID 1', 'sub-init'] as const) {
   test(`${mode}: a flood of kill with each fault signal reaches CMD and never ends warden`, { timeout: 180_000 }, async (t) => {
