@@ -52,6 +52,8 @@ export function initSettings(overrides: Partial<BootSettings> = {}): BootSetting
     bundleDirs: [],
     requiredDirs: [],
     overlayLayout: true,
+    // As overlayTree's set: the bring-up waits for services.d to be up (S6_CMD_WAIT_FOR_SERVICES=1).
+    waitForLegacyServices: true,
     fixAttrsHidden: false,
     stage2Hook: [],
     command: ['/app/cmd'],
