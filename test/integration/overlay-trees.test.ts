@@ -10,7 +10,7 @@
  * `warden check --root` over the merged tree reports no problem.
  */
 import assert from 'node:assert/strict';
-import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -85,6 +85,8 @@ for (const tree of trees) {
     const box = await Sandbox.create();
     t.after(() => box.cleanup());
     await mkdir(box.path('marks'));
+    // A service that drops to its image's user (s6-setuidgid PUID:PGID) reaches the marks too.
+    await chmod(box.path(), 0o711);
     const etcs = [];
     for (const l of [...layers].reverse()) if (await isDir(join(l, 'etc'))) etcs.push(join(l, 'etc'));
     const packages = [];
@@ -117,11 +119,13 @@ for (const tree of trees) {
     // Up and ready, in the order the dependencies give.
     await eventually('the control socket', async () => {
       if (warden.exited) throw new Error(`warden exited: ${warden.tail()}`);
-      // Up once it lists the units: before it has read them, `wait NAME` would find no NAME.
+      // Up once it lists the units it must make ready: before it has read them, `wait NAME` would
+      // find no NAME. A cont-init.d script may write services.d at boot: those come later.
       const r = await cli(socket, ['status', '--json']);
       if (r.code !== 0) return null;
       const parsed = JSON.parse(r.stdout) as ServiceStatus[] | { services: ServiceStatus[] };
-      return (Array.isArray(parsed) ? parsed : parsed.services).length > 0 ? true : null;
+      const listed = new Set((Array.isArray(parsed) ? parsed : parsed.services).map((s) => s.name));
+      return listed.size > 0 && expect.ready.every((name) => listed.has(name)) ? true : null;
     }, PATIENCE_MS, 300);
     await waitReady(expect.ready);
     const list = await eventually('every ordered mark', async () => {
