@@ -377,6 +377,12 @@ export class Init {
       case 'script':
         return runOneshot(spec, phase, { edges: this.edges, logger, execlineb: settings.execlineb, downCapMs: settings.servicesGraceMs });
       case 'legacy-services':
+        // s6-overlay's services-up reads /etc/services.d as legacy-services comes up, after
+        // cont-init.d: a service a cont-init.d script wrote there is started with the others.
+        // The rescan adds it behind legacy-services, which is up once this returns.
+        if (phase === 'up') {
+          await this.services.rescan('legacy-services').catch((err: unknown) => logger.error({ event: 'rescan-failed', err }, 'rescan-failed'));
+        }
         return { ok: true };
       case 'fix-attrs': {
         if (phase === 'down') return { ok: true };

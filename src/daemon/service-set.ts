@@ -43,8 +43,11 @@ export interface LoadedUnits {
 /** Runs a oneshot's up or down script to its end. */
 export type OneshotRun = (spec: OneshotSpec, phase: 'up' | 'down') => Promise<OneshotOutcome>;
 
-/** What asked for a rescan: boot, the dir watcher, `warden reload`, or SIGHUP. */
-export type RescanCause = 'boot' | 'watcher' | 'reload' | 'SIGHUP';
+/**
+ * What asked for a rescan: boot, the dir watcher, `warden reload`, SIGHUP, or s6-overlay's
+ * legacy-services coming up (services.d is read again then, after cont-init.d).
+ */
+export type RescanCause = 'boot' | 'watcher' | 'reload' | 'SIGHUP' | 'legacy-services';
 
 export interface ServiceSetDeps {
   /** Its timers (waits with a deadline); the rest of the edges are the supervisor's. */
