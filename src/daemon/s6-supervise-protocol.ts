@@ -37,8 +37,12 @@ interface Supervised {
 
 export class S6SuperviseProtocol implements SupervisorObserver {
   private readonly supervised = new Map<string, Supervised>();
-  /** Services taken in whose files are made on the next turn (added). */
-  private readonly pending = new Map<string, Service>();
+  /**
+   * Services taken in whose files are made on the next turn (added): their status is kept from
+   * each transition meanwhile, so its stamps are the transitions' times, not the file's making
+   * (on a loaded machine that turn may come long after the start), and its events are told then.
+   */
+  private readonly pending = new Map<string, { readonly service: Service; readonly status: SvStatus; readonly events: string }>();
   /** Services whose dir could not be made: said once each, not at every event. */
   private readonly failed = new Set<string>();
   private readonly wall: () => number;
@@ -55,20 +59,22 @@ export class S6SuperviseProtocol implements SupervisorObserver {
   /**
    * Opens the service's files on the next turn of the event loop, not now: the first spawns go
    * out before koffi (for the lock and the FIFO) loads, and the status then written is the
-   * service's latest (a start already made is told as `s` then `u`).
+   * service's latest, stamped when each change happened (a start already made is told as `s`
+   * then `u`, up since the start).
    */
   added(service: Service): void {
-    this.pending.set(service.spec.name, service);
+    const first = initialSvStatus(service, this.wall());
+    this.pending.set(service.spec.name, { service, ...first });
     if (this.pending.size === 1) setImmediate(() => this.openPending());
   }
 
   private openPending(): void {
     const batch = [...this.pending.values()];
     this.pending.clear();
-    for (const service of batch) this.open(service);
+    for (const { service, status, events } of batch) this.open(service, status, events);
   }
 
-  private open(service: Service): void {
+  private open(service: Service, status: SvStatus, events: string): void {
     const { name } = service.spec;
     this.guard(name, 'open', () => {
       const dir = SuperviseDir.open(this.dirOf(name), (bytes) => this.control(name, bytes));
@@ -76,11 +82,10 @@ export class S6SuperviseProtocol implements SupervisorObserver {
         // s6-svstat's "normally up" and s6-svc -wU's check read these of the service dir.
         dir.setFile('down', service.spec.downAtBoot ? '' : null);
         dir.setFile('notification-fd', service.spec.notificationFd === null ? null : `${service.spec.notificationFd}\n`);
-        const first = initialSvStatus(service, this.wall());
-        const entry: Supervised = { dir, status: first.status, lastDeath: service.deaths.at(-1), tally: [], maxTally: service.spec.maxDeathTally };
+        const entry: Supervised = { dir, status, lastDeath: service.deaths.at(-1), tally: [], maxTally: service.spec.maxDeathTally };
         this.supervised.set(name, entry);
-        dir.writeStatus(packSvStatus(first.status));
-        dir.notify(first.events);
+        dir.writeStatus(packSvStatus(status));
+        dir.notify(events);
       } catch (err) {
         dir.close();
         throw err;
@@ -90,7 +95,12 @@ export class S6SuperviseProtocol implements SupervisorObserver {
   }
 
   stepped(service: Service): void {
-    if (this.pending.has(service.spec.name)) this.pending.set(service.spec.name, service);
+    const pending = this.pending.get(service.spec.name);
+    if (pending !== undefined) {
+      const next = nextSvStatus(pending.status, service, this.wall());
+      this.pending.set(service.spec.name, { service, status: next.status, events: pending.events + next.events });
+      return;
+    }
     const entry = this.supervised.get(service.spec.name);
     if (entry === undefined) return;
     this.guard(service.spec.name, 'update', () => {
