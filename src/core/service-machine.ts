@@ -75,7 +75,8 @@ export type ServiceEvent =
   | { readonly type: 'once' }
   /** s6-svc -r: stop it with its down signal and start it again. */
   | { readonly type: 'restart' }
-  | { readonly type: 'signal'; readonly signal: string }
+  /** A signal for the running program: a name (`SIGHUP`), or a number (a forwarded real-time signal has no name Node sends by). */
+  | { readonly type: 'signal'; readonly signal: string | number }
   | { readonly type: 'spawned'; readonly pid: number }
   | { readonly type: 'spawn-failed'; readonly error: string }
   | { readonly type: 'ready' }
@@ -104,7 +105,7 @@ export type LogFields = Readonly<Record<string, string | number | boolean | null
 
 export type Effect =
   | { readonly type: 'spawn' }
-  | { readonly type: 'signal'; readonly pid: number; readonly signal: string }
+  | { readonly type: 'signal'; readonly pid: number; readonly signal: string | number }
   /** SIGKILLs the process group `pid` leads: each service and finish runs in a session of its own. */
   | { readonly type: 'kill-group'; readonly pid: number }
   /** Launches `finish`; its pid comes back as `finish-started`, its end as `finish-exited`. */

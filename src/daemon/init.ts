@@ -3,7 +3,6 @@
  * order, start CMD, and on the first reason to stop, shut everything down within one deadline
  * and return the exit code. Nothing here throws out: PID 1 must never die of its own error.
  */
-import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { RequestHandler } from '../adapters/control-server.js';
 import type { Logger } from '../adapters/logger.js';
@@ -26,6 +25,7 @@ import { runScripts } from './stage-scripts.js';
 import { Supervisor } from './supervisor.js';
 import { armNativeSignals, routeSignals, type SignalRoutes } from './signal-router.js';
 import { EXIT_CANNOT_START } from '../protocol/exit-codes.js';
+import { signalNumber } from '../protocol/signal-name.js';
 import type { ControlPort, InitEdges, PipesPort, ReaperPort, S6ProtocolPort, ServiceOutput, SocketsPort, WatcherPort } from './init-edges.js';
 
 // boot builds the edges it hands to Init: the daemon's one door for cli.
@@ -207,20 +207,25 @@ export class Init {
    */
   private divertToCommand(signal: string): boolean {
     if (!this.settings.cmdReceivesSignals || !DIVERTED_SIGNALS.has(signal)) return false;
-    const number = osConstants.signals[signal as keyof typeof osConstants.signals];
-    if (number === undefined || this.command.forward(number) === null) return false;
+    const number = signalNumber(signal);
+    if (number === null || this.command.forward(number) === null) return false;
     this.logger.info({ event: 'signal', signal, forwardedTo: 'cmd' }, 'signal diverted to CMD (S6_CMD_RECEIVE_SIGNALS)');
     return true;
   }
 
-  /** Passes a signal on to CMD and to every running service with `forward-signals` naming it. */
+  /**
+   * Passes a signal on to CMD and to every running service with `forward-signals` naming it; a
+   * service's goes through its state machine, like every signal warden sends a service.
+   */
   private forward(signal: number, name: string): string[] {
     const to: string[] = [];
     if (this.command.forward(signal) !== null) to.push('cmd');
     for (const service of this.supervisor.list()) {
       if (!service.spec.forwardSignals.includes(signal)) continue;
-      const state = service.state;
-      if ((state.kind === 'starting' || state.kind === 'up') && this.edges.signal(state.pid, signal)) to.push(service.spec.name);
+      const kind = service.state.kind;
+      if (kind !== 'starting' && kind !== 'up') continue;
+      this.supervisor.send(service.spec.name, { type: 'signal', signal });
+      to.push(service.spec.name);
     }
     if (to.length === 0) this.logger.debug({ event: 'signal-not-forwarded', signal: name }, 'no CMD and no service takes this signal');
     return to;

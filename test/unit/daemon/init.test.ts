@@ -249,6 +249,31 @@ test('the first reason to stop decides the exit code; a later one only waits for
   assert.equal(world.sweeps.length, 1, 'one shutdown');
 });
 
+test('forward-signals: a running service that names a signal gets it, a real-time one by number; one that does not, or that is not running, gets nothing', async () => {
+  const world = new InitWorld();
+  world.units = overlayTree([
+    service('asks', { forwardSignals: [10, 40] }),
+    service('quiet'),
+    service('crashed', { forwardSignals: [10], restartDelay: { minMs: 5000, maxMs: 5000 } }),
+  ]);
+  // CMD does not take these either: its own default would end it.
+  world.reactions.set('/app/cmd', () => null);
+  start(world);
+  await world.advance(1000);
+  const asks = world.live('/etc/services.d/asks/run');
+  const quiet = world.live('/etc/services.d/quiet/run');
+  world.exit(world.live('/etc/services.d/crashed/run').pid, exited(1));
+  await world.advance(10);
+
+  world.deliver('SIGUSR1');
+  world.deliver('SIGRTMIN+6');
+  await world.advance(0);
+  assert.deepEqual(asks.signals.map((s) => [s.at, s.signal]), [[1010, '10'], [1010, '40']]);
+  assert.equal(quiet.signals.length, 0);
+  assert.equal(world.runsOf('/etc/services.d/crashed/run').length, 1, 'still in its backoff');
+  assert.deepEqual(world.logged('signal').map((l) => [l.signal, l.forwardedTo]), [['SIGUSR1', 'cmd,asks'], ['SIGRTMIN+6', 'cmd,asks']]);
+});
+
 test('the health file follows the services: written once they start, rewritten when one dies, gone once warden stops', async () => {
   const world = new InitWorld();
   world.units = overlayTree([service('web')]);
