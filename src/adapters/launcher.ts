@@ -8,10 +8,10 @@
  * PID 1 needs none of it: it wants the pid, the exit status and the readiness pipe.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { constants } from 'node:os';
 import { PassThrough, type Readable } from 'node:stream';
 import type { ExitStatus } from '../core/exit-status.js';
 import type { RunAs } from '../core/service-spec.js';
+import { signalNumber } from '../protocol/signal-name.js';
 
 export interface LaunchRequest {
   readonly file: string;
@@ -93,7 +93,7 @@ function ended(): Readable {
 }
 
 function toExitStatus(code: number | null, signal: NodeJS.Signals | null): ExitStatus {
-  if (signal !== null) return { kind: 'killed', signal: constants.signals[signal] ?? 0 };
+  if (signal !== null) return { kind: 'killed', signal: signalNumber(signal) ?? 0 };
   return { kind: 'exited', code: code ?? 0 };
 }
 
