@@ -162,6 +162,7 @@ export class Init {
     );
     this.signalRoutes = {
       logger,
+      clock: edges.clock,
       hup: settings.hup,
       stop: (signal, powerOff) => {
         if (this.divertToCommand(signal)) return;

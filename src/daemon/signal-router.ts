@@ -3,6 +3,7 @@
  * and routes each delivery: stop, power off, rescan, or forward to CMD and the services that
  * asked. warden must never die of a signal it was sent, as PID 1 or as a sub-init.
  */
+import type { Clock } from '../adapters/clock.js';
 import type { Logger } from '../adapters/logger.js';
 import type { HupAction } from '../config/boot-settings.js';
 import { SIGNAL_TABLE, type SignalEntry } from '../core/signal-table.js';
@@ -11,6 +12,8 @@ import type { SignalSource } from './init-edges.js';
 
 export interface SignalRoutes {
   readonly logger: Logger;
+  /** What the fault signals' flood guard counts a second by. */
+  readonly clock: Clock;
   readonly hup: HupAction;
   /** Shut down gracefully; `powerOff`: exit 0 whatever CMD's code. */
   stop(signal: string, powerOff: boolean): void;
@@ -69,17 +72,17 @@ export function armNativeSignals(routes: SignalRoutes, source: SignalSource): vo
     if (entry.role !== 'fault') continue;
     // Without the block a permanent handler would turn warden's own fault into a spin: no handler then.
     const blocked = safe(() => (source.block([entry.number]), true));
-    const error = blocked ? source.listen(entry.number, entry.name, floodGuarded(entry, handlerFor(entry, routes)!, logger, source)) : 'cannot block it in the main thread';
+    const error = blocked ? source.listen(entry.number, entry.name, floodGuarded(entry, handlerFor(entry, routes)!, routes, source)) : 'cannot block it in the main thread';
     if (error !== null) logger.warn({ event: 'signal-unhandled', signal: entry.name, error }, 'cannot handle this signal');
   }
 }
 
 /** `handler`, until FAULT_FLOOD_PER_SECOND deliveries come within a second: then the default action. */
-function floodGuarded(entry: SignalEntry, handler: () => void, logger: Logger, source: SignalSource): () => void {
+function floodGuarded(entry: SignalEntry, handler: () => void, { logger, clock }: SignalRoutes, source: SignalSource): () => void {
   let windowStart = -Infinity;
   let count = 0;
   return () => {
-    const now = performance.now();
+    const now = clock.now();
     if (now - windowStart >= 1000) {
       windowStart = now;
       count = 0;
