@@ -13,6 +13,8 @@ import type { Supervisor } from './supervisor.js';
 export interface ControlContext {
   readonly supervisor: Supervisor;
   readonly clock: Clock;
+  /** Wall-clock ms: a status's times are told in it. */
+  readonly wallClock: () => number;
   /** Services known from their dirs but still waiting for dependencies. */
   readonly waiting: () => readonly string[];
   /** Services warden read but cannot start (bad files, a dependency that cannot start). */
@@ -45,12 +47,12 @@ function answer<C extends Command>(_cmd: C, result: ResultOf<C>): Reply {
 const MAX_NAMED_UNKNOWN = 10;
 
 /** What statuses are made of: the supervised services, and those known from their dirs only. */
-export type StatusSources = Pick<ControlContext, 'supervisor' | 'clock' | 'waiting' | 'invalid' | 'usage'>;
+export type StatusSources = Pick<ControlContext, 'supervisor' | 'clock' | 'wallClock' | 'waiting' | 'invalid' | 'usage'>;
 
 /** The status of each of `names` (each one known), with its processes' usage when `ctx` samples it. */
 export function statusesOf(ctx: StatusSources, names: readonly string[]): ServiceStatus[] {
   const now = ctx.clock.now();
-  const wall = Date.now();
+  const wall = ctx.wallClock();
   const invalid = ctx.invalid();
   return names.map((name) => {
     const service = ctx.supervisor.get(name);

@@ -20,6 +20,8 @@ export type Spawner = Pick<Launcher, 'launch' | 'isManaged'>;
 
 export interface DaemonEdges {
   readonly clock: Clock;
+  /** Wall-clock ms, only for what people and s6's tools read (a status's times, s6's stamps): the core never sees it. */
+  readonly wallClock: () => number;
   readonly schedule: Schedule;
   readonly launcher: Spawner;
   /** Sends `signal` to `pid` (a negative pid: its process group); false when it is already gone. */
@@ -43,6 +45,7 @@ export function systemEdges(parts: { clock: Clock; launcher: Spawner; signal: Se
   for (const [key, value] of Object.entries(parts.env)) if (value !== undefined) env[key] = value;
   return {
     clock: parts.clock,
+    wallClock: Date.now,
     launcher: parts.launcher,
     signal: parts.signal,
     schedule: realSchedule,

@@ -99,6 +99,7 @@ export class Init {
     this.s6Protocol = edges.s6Protocol({
       base: settings.s6Runtime ? S6_SERVICE_DIR : join(settings.runDir, 'service'),
       logger,
+      wallClock: edges.wallClock,
       // A FIFO's writer never waits for an answer: nothing to cancel.
       request: (request) => handle(request, new AbortController().signal),
     });
@@ -128,7 +129,7 @@ export class Init {
       onError: (err) => logger.error({ event: 'reap-failed', err }, 'reap-failed'),
     });
     this.command = new Command(logger, (status) => void this.stop({ kind: 'command-exited', status }), edges);
-    const sources = { supervisor: this.supervisor, clock: edges.clock, waiting: () => this.services.waiting(), invalid: () => this.services.invalid() };
+    const sources = { supervisor: this.supervisor, clock: edges.clock, wallClock: edges.wallClock, waiting: () => this.services.waiting(), invalid: () => this.services.invalid() };
     this.health = new HealthPublisher({
       socket: settings.socketPath,
       statuses: () => statusesOf(sources, allNames(sources)),
@@ -307,6 +308,7 @@ export class Init {
       waiting: () => this.services.waiting(),
       logs: this.logs,
       clock: this.edges.clock,
+      wallClock: this.edges.wallClock,
       logger: this.logger,
     });
     this.closeMetrics = () => metrics.close();

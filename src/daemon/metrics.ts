@@ -20,6 +20,8 @@ export interface MetricsContext {
   readonly waiting: () => readonly string[];
   readonly logs: Pick<ServiceLogs, 'lineCounts'>;
   readonly clock: Clock;
+  /** Wall-clock ms, for the statuses' times. */
+  readonly wallClock: () => number;
   readonly logger: Logger;
 }
 
@@ -35,7 +37,7 @@ export async function startMetrics(ctx: MetricsContext): Promise<{ close(): void
   lag.enable();
   const page = (): string => {
     const now = ctx.clock.now();
-    const wall = Date.now();
+    const wall = ctx.wallClock();
     const samples: ServiceSample[] = [
       ...ctx.supervisor.list().map((s) => ({ status: serviceStatus(s, now, wall), logLines: ctx.logs.lineCounts(s.spec.name) })),
       ...ctx.waiting().map((name) => ({ status: waitingStatus(name, 'up'), logLines: ctx.logs.lineCounts(name) })),

@@ -23,8 +23,8 @@ export interface S6ProtocolOptions {
   readonly logger: Logger;
   /** The control socket's handler: commands from the FIFO take its path. */
   readonly request: (request: RequestLine) => Promise<Reply>;
-  /** Wall-clock ms (Date.now): s6's stamps are wall-clock. */
-  readonly wallClock?: () => number;
+  /** Wall-clock ms: s6's stamps are wall-clock. */
+  readonly wallClock: () => number;
 }
 
 interface Supervised {
@@ -48,7 +48,7 @@ export class S6SuperviseProtocol implements SupervisorObserver {
   private readonly wall: () => number;
 
   constructor(private readonly opts: S6ProtocolOptions) {
-    this.wall = opts.wallClock ?? Date.now;
+    this.wall = opts.wallClock;
   }
 
   /** The dir s6's tools are pointed at for `name`. */

@@ -10,7 +10,7 @@ import type { ServiceSpec } from '../../../src/core/service-spec.js';
 import { Init } from '../../../src/daemon/init.js';
 import { makeSpec } from '../core/harness.js';
 import { InitWorld, initSettings, overlayTree } from './init-world.js';
-import { ignoresTerm } from './virtual-edges.js';
+import { ignoresTerm, WALL_ORIGIN } from './virtual-edges.js';
 
 const service = (name: string, overrides: Partial<ServiceSpec> = {}): ServiceSpec =>
   makeSpec({ name, dir: `/etc/services.d/${name}`, run: `/etc/services.d/${name}/run`, ...overrides });
@@ -272,6 +272,20 @@ test('forward-signals: a running service that names a signal gets it, a real-tim
   assert.equal(quiet.signals.length, 0);
   assert.equal(world.runsOf('/etc/services.d/crashed/run').length, 1, 'still in its backoff');
   assert.deepEqual(world.logged('signal').map((l) => [l.signal, l.forwardedTo]), [['SIGUSR1', 'cmd,asks'], ['SIGRTMIN+6', 'cmd,asks']]);
+});
+
+test("a status's times are the wall clock's, at the transitions in virtual time", async () => {
+  const world = new InitWorld();
+  world.units = overlayTree([service('web')]);
+  start(world);
+  await world.advance(1500);
+  world.exit(world.live('/etc/services.d/web/run').pid, exited(1));
+  await world.advance(2500);
+  const reply = await world.control!({ v: 1, cmd: 'status', services: ['web'] }, new AbortController().signal);
+  assert.ok(reply.ok);
+  const [web] = reply.result as { upDownSince: string }[];
+  // Restarted at once (restart-delay's minimum is 0): up since the exit, 1.5 s into the test.
+  assert.equal(web?.upDownSince, new Date(WALL_ORIGIN + 1500).toISOString());
 });
 
 test('the health file follows the services: written once they start, rewritten when one dies, gone once warden stops', async () => {

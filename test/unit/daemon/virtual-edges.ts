@@ -30,6 +30,9 @@ export const defaultReaction: Reaction = (_proc, signal) =>
 /** Dies of SIGKILL only (a service that ignores its down signal). */
 export const ignoresTerm: Reaction = (_proc, signal) => (signal === 'SIGKILL' ? { kind: 'killed', signal: 9 } : null);
 
+/** The wall clock's reading at virtual time 0. */
+export const WALL_ORIGIN = Date.UTC(2026, 0, 1);
+
 export class VirtualWorld extends VirtualTime {
   private nextPid = 100;
   readonly processes: FakeProcess[] = [];
@@ -44,6 +47,7 @@ export class VirtualWorld extends VirtualTime {
 
   readonly edges: DaemonEdges = {
     clock: { now: () => this.now },
+    wallClock: () => WALL_ORIGIN + this.now,
     schedule: this.schedule,
     launcher: {
       launch: (req: LaunchRequest): LaunchResult => {
