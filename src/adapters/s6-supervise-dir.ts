@@ -6,7 +6,7 @@
  * Synchronous: a few small writes on a tmpfs per state change, in the order s6 makes them (the
  * status first, then the event), which a reader woken by the event relies on.
  */
-import { chmodSync, chownSync, closeSync, constants, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { koffi, libcCalls } from './koffi-lazy.js';
@@ -89,6 +89,14 @@ export function notifyFifodir(dir: string, events: string): void {
   }
 }
 
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 /** Makes `dir` with `mode` if it is not there; true when it was made now. */
 function makeDir(dir: string, mode: number): boolean {
   try {
@@ -106,6 +114,9 @@ function replaceFile(file: string, bytes: Uint8Array): void {
   writeFileSync(`${file}.new`, bytes, { mode: 0o644 });
   renameSync(`${file}.new`, file);
 }
+
+/** What a SuperviseDir keeps in the service's dir: s6-supervise's dirs, and the files warden writes there (setFile). */
+export const SUPERVISOR_ENTRIES: ReadonlySet<string> = new Set(['supervise', 'event', 'down', 'notification-fd']);
 
 export class SuperviseDir {
   private readonly control: Socket;
@@ -129,6 +140,9 @@ export class SuperviseDir {
    * when they cannot be made, or when another supervisor holds the lock.
    */
   static open(dir: string, onControl: (bytes: Buffer) => void): SuperviseDir {
+    // A link at this path (an earlier s6-overlay's /run/service/NAME, an image's) is not
+    // followed: it may lead into an image's service dir, where warden writes nothing.
+    if (isLink(dir)) unlinkSync(dir);
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     const events = join(dir, 'event');
     // As s6-supervise: a fifodir anyone of warden's group may subscribe to, sticky so no one

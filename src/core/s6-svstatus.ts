@@ -65,11 +65,20 @@ export function wstatOf(status: ExitStatus): number {
   return status.kind === 'exited' ? (status.code & 0xff) << 8 : status.signal & 0x7f;
 }
 
-/** The status s6-supervise announces when it starts on a service: down, ready since now, and event `s`. */
+/**
+ * The status s6-supervise announces when it starts on a service that it is not told to bring up
+ * (a `down` file, or s6-rc's longrun waiting for its dependencies): down, ready since now, and
+ * event `s`.
+ */
+export function waitingSvStatus(wallMs: number): SvChange {
+  return { status: { stamp: wallMs, readyStamp: wallMs, pid: 0, wstat: 0, paused: false, finishing: false, wantUp: false, ready: true }, events: 's' };
+}
+
+/** The status s6-supervise announces when it starts on a service: down, ready since now, and event `s`, then what `service` did since. */
 export function initialSvStatus(service: Service, wallMs: number): SvChange {
-  const status: SvStatus = { stamp: wallMs, readyStamp: wallMs, pid: 0, wstat: 0, paused: false, finishing: false, wantUp: wantsUp(service), ready: true };
-  const next = nextSvStatus(status, service, wallMs);
-  return { status: next.status, events: `s${next.events}` };
+  const first = waitingSvStatus(wallMs);
+  const next = nextSvStatus(first.status, service, wallMs);
+  return { status: next.status, events: `${first.events}${next.events}` };
 }
 
 /**

@@ -14,6 +14,7 @@ import type { TreeUsage } from '../adapters/proc-usage.js';
 import type { ServiceLogs, ServiceLogsOptions } from '../adapters/service-logs.js';
 import type { BootSettings } from '../config/boot-settings.js';
 import type { LoadedUnits } from '../config/load-units.js';
+import type { ServiceSpec } from '../core/service-spec.js';
 import type { Pipe, UnitSet } from '../core/unit-set.js';
 import type { CommandSpawner } from './command.js';
 import type { DaemonEdges } from './edges.js';
@@ -62,6 +63,10 @@ export type SocketsPort = Pick<HeldSockets, 'fdsOf' | 'sync' | 'closeAll'>;
 
 /** s6-supervise's files of each longrun. */
 export interface S6ProtocolPort extends SupervisorObserver {
+  /** The longruns of the latest scan: each gets its `/run/service/NAME`, down until taken in. */
+  known(specs: readonly ServiceSpec[]): void;
+  /** The dir a service's `run`, `finish` and `check` start in. */
+  workDirOf(spec: ServiceSpec): string;
   closeAll(): void;
 }
 
@@ -87,8 +92,6 @@ export interface RuntimeFiles {
   /** The code a script left in the exitcode file since `stamp`, or null. */
   readExitCode(stamp: number | null): Promise<number | null>;
   writeExitCode(code: number): Promise<void>;
-  /** `/run/service/NAME` for each longrun. */
-  makeServicePaths(names: readonly string[], logger: Logger): Promise<void>;
   /** `RUNDIR/units.json` for the `s6-rc` shim. */
   writeUnitsFile(runDir: string, set: UnitSet, logger: Logger): Promise<void>;
   /** The previous boot's environment dirs, moved aside by `prepare`. */

@@ -112,6 +112,7 @@ export class Init {
       heldFds: (name) => this.sockets.fdsOf(name),
       onHalt: (code, by) => void this.stop({ kind: 'halt', code, by }),
       observer: this.s6Protocol,
+      workDirOf: (spec) => this.s6Protocol.workDirOf(spec),
     });
     this.services = new ServiceSet({
       edges,
@@ -363,7 +364,6 @@ export class Init {
     const dirOf = new Map([...loaded.services, ...loaded.oneshots].map((u) => [u.name, u.dir]));
     const blockedNow = [...set.blocked].filter(([name]) => !loaded.set.blocked.has(name) && !unbound.some((s) => s.name === name));
     for (const [name, why] of blockedNow) logger.error({ event: 'dependency-problem', service: name }, why);
-    if (settings.s6Runtime) await this.edges.runtimeFiles.makeServicePaths(held.runnable.map((s) => s.name), logger);
     await this.edges.runtimeFiles.writeUnitsFile(settings.runDir, set, logger);
     for (const error of this.pipes.sync(set.pipes)) logger.error({ event: 'pipe-failed' }, error);
     const invalid = [
@@ -371,7 +371,10 @@ export class Init {
       ...unbound.map((s) => ({ name: s.name, dir: s.dir, problems: problemsUnder(held.problems, s.dir) })),
       ...blockedNow.map(([name, why]) => ({ name, dir: dirOf.get(name) ?? name, problems: [problem(dirOf.get(name) ?? name, why)] })),
     ];
-    return { set, services: held.runnable.filter((s) => set.atoms.has(s.name)), oneshots: loaded.oneshots.filter((o) => set.atoms.has(o.name)), invalid };
+    const services = held.runnable.filter((s) => set.atoms.has(s.name));
+    // Each longrun's /run/service/NAME, before any of them starts (a dependency waits in it, down).
+    this.s6Protocol.known(services);
+    return { set, services, oneshots: loaded.oneshots.filter((o) => set.atoms.has(o.name)), invalid };
   }
 
   /**

@@ -19,20 +19,6 @@ export const S6_HALT = '/run/s6/basedir/bin/halt';
 /** Where s6-overlay's scripts find a service by name: `s6-svc -u /run/service/NAME`. */
 export const S6_SERVICE_DIR = '/run/service';
 
-/**
- * Makes `/run/service/NAME` for every longrun, so scripts can name a service by that path (the
- * shims take its last component). A dir of its own, never a link into the image's service dir,
- * which may be read-only and must not get supervise files. Best effort, as the other paths.
- * s6-supervise's `supervise/` and `event/` inside it are left for a later tool to create.
- */
-export async function makeServicePaths(names: readonly string[], logger: Logger, base = S6_SERVICE_DIR): Promise<void> {
-  try {
-    await Promise.all(names.map((n) => mkdir(join(base, n), { recursive: true, mode: 0o755 })));
-  } catch (err) {
-    runtimeFileFailed(logger, "s6-overlay's service paths", base, err, 'scripts name services by their name alone');
-  }
-}
-
 /** Paths whose failure was logged: each is said once, not at every rescan. */
 const reported = new Set<string>();
 

@@ -1,20 +1,26 @@
 /**
  * s6-supervise's on-disk protocol for every longrun warden supervises, so s6's own tools
- * (s6-svc, s6-svstat, s6-svwait, s6-svok, s6-svdt) work on its services unchanged: at
- * `BASE/NAME/` the `supervise/` dir (lock, control FIFO, status, death_tally) and the `event/`
- * fifodir. BASE is /run/service under s6-overlay's runtime, else warden's runtime dir; never the
- * image's own service dir, which may be read-only. The status and events are computed by
- * core/s6-svstatus from each new service state; a letter read from the control FIFO becomes the
- * control socket's request and goes through its handler, as `warden down NAME` would.
+ * (s6-svc, s6-svstat, s6-svwait, s6-svok, s6-svdt, s6-notifyoncheck) work on its services
+ * unchanged: at `BASE/NAME/` the `supervise/` dir (lock, control FIFO, status, death_tally), the
+ * `event/` fifodir, and a link to each entry of the service's own dir. BASE is /run/service under
+ * s6-overlay's runtime, else warden's runtime dir; never the image's own service dir, which may
+ * be read-only. `run`, `finish` and `check` start in `BASE/NAME`, as s6-supervise starts them in
+ * its service dir. A longrun gets its dir as soon as a scan finds it, down until the supervisor
+ * takes it in (s6-rc's longrun waiting for its dependencies); from then on the status and events
+ * are computed by core/s6-svstatus from each new service state. A letter read from the control
+ * FIFO becomes the control socket's request and goes through its handler, as `warden down NAME`
+ * would.
  */
 import { join } from 'node:path';
 import type { Logger } from '../adapters/logger.js';
 import { PROTOCOL_VERSION, type Request, type RequestLine } from '../protocol/commands.js';
 import type { Reply } from '../protocol/reply.js';
-import { SuperviseDir } from '../adapters/s6-supervise-dir.js';
+import { SUPERVISOR_ENTRIES, SuperviseDir } from '../adapters/s6-supervise-dir.js';
+import { linkServiceFiles } from '../adapters/service-links.js';
 import { svControlAction } from '../core/s6-control.js';
-import { initialSvStatus, isUp, nextSvStatus, packDeathTally, packSvStatus, type SvStatus, type TallyEntry } from '../core/s6-svstatus.js';
+import { initialSvStatus, isUp, nextSvStatus, packDeathTally, packSvStatus, waitingSvStatus, type SvChange, type SvStatus, type TallyEntry } from '../core/s6-svstatus.js';
 import type { Death, Service } from '../core/service-machine.js';
+import type { ServiceSpec } from '../core/service-spec.js';
 import type { SupervisorObserver } from './supervisor.js';
 
 export interface S6ProtocolOptions {
@@ -33,19 +39,17 @@ interface Supervised {
   lastDeath: Death | undefined;
   readonly tally: TallyEntry[];
   maxTally: number;
+  /** Taken in by the supervisor (added); before, a longrun known from a scan, waiting down. */
+  taken: boolean;
 }
 
 export class S6SuperviseProtocol implements SupervisorObserver {
   private readonly supervised = new Map<string, Supervised>();
-  /**
-   * Services taken in whose files are made on the next turn (added): their status is kept from
-   * each transition meanwhile, so its stamps are the transitions' times, not the file's making
-   * (on a loaded machine that turn may come long after the start), and its events are told then.
-   */
-  private readonly pending = new Map<string, { readonly service: Service; readonly status: SvStatus; readonly events: string }>();
   /** Services whose dir could not be made: said once each, not at every event. */
   private readonly failed = new Set<string>();
   private readonly wall: () => number;
+  /** closeAll was called: warden is stopping, and a late scan opens nothing again. */
+  private closed = false;
 
   constructor(private readonly opts: S6ProtocolOptions) {
     this.wall = opts.wallClock;
@@ -57,35 +61,62 @@ export class S6SuperviseProtocol implements SupervisorObserver {
   }
 
   /**
-   * Opens the service's files on the next turn of the event loop, not now: the first spawns go
-   * out before koffi (for the lock and the FIFO) loads, and the status then written is the
-   * service's latest, stamped when each change happened (a start already made is told as `s`
-   * then `u`, up since the start).
+   * Where the service's `run`, `finish` and `check` start: its dir here, or the image's service
+   * dir when this one could not be made (a read-only /run: s6's tools then cannot see it anyway).
+   */
+  workDirOf(spec: ServiceSpec): string {
+    return this.supervised.get(spec.name)?.dir.dir ?? spec.dir;
+  }
+
+  /**
+   * The longruns of the latest scan: each gets its dir now, down, whether it starts at once,
+   * waits for its dependencies or is held down; one no scan finds any more and the supervisor
+   * never took in ends here (one it took in ends when it is retired). A known one's links follow
+   * its service dir, where entries may have come or gone.
+   */
+  known(specs: readonly ServiceSpec[]): void {
+    if (this.closed) return;
+    const names = new Set(specs.map((s) => s.name));
+    for (const [name, entry] of this.supervised) if (!entry.taken && !names.has(name)) this.close(name, entry);
+    for (const spec of specs) {
+      const entry = this.supervised.get(spec.name);
+      if (entry === undefined) this.open(spec, null);
+      else this.guard(spec.name, 'link', () => linkServiceFiles(entry.dir.dir, spec.dir, SUPERVISOR_ENTRIES));
+    }
+  }
+
+  /**
+   * The supervisor takes the service in. Its dir is made now, if a scan has not made it: the
+   * first spawn follows at once, and s6-supervise too holds the lock before it starts `run`
+   * (s6-notifyoncheck checks it).
    */
   added(service: Service): void {
-    const first = initialSvStatus(service, this.wall());
-    this.pending.set(service.spec.name, { service, ...first });
-    if (this.pending.size === 1) setImmediate(() => this.openPending());
+    const { spec } = service;
+    const entry = this.supervised.get(spec.name);
+    if (entry === undefined) return this.open(spec, service);
+    entry.taken = true;
+    entry.maxTally = spec.maxDeathTally;
+    this.guard(spec.name, 'take', () => {
+      linkServiceFiles(entry.dir.dir, spec.dir, SUPERVISOR_ENTRIES);
+      this.writeSettings(entry.dir, spec, service);
+      this.stepped(service);
+    });
   }
 
-  private openPending(): void {
-    const batch = [...this.pending.values()];
-    this.pending.clear();
-    for (const { service, status, events } of batch) this.open(service, status, events);
-  }
-
-  private open(service: Service, status: SvStatus, events: string): void {
-    const { name } = service.spec;
+  /** `service` null: known from a scan only, down and not wanted up until the supervisor takes it in. */
+  private open(spec: ServiceSpec, service: Service | null): void {
+    const { name } = spec;
     this.guard(name, 'open', () => {
       const dir = SuperviseDir.open(this.dirOf(name), (bytes) => this.control(name, bytes));
       try {
-        // s6-svstat's "normally up" and s6-svc -wU's check read these of the service dir.
-        dir.setFile('down', service.spec.downAtBoot ? '' : null);
-        dir.setFile('notification-fd', service.spec.notificationFd === null ? null : `${service.spec.notificationFd}\n`);
-        const entry: Supervised = { dir, status, lastDeath: service.deaths.at(-1), tally: [], maxTally: service.spec.maxDeathTally };
+        linkServiceFiles(dir.dir, spec.dir, SUPERVISOR_ENTRIES);
+        this.writeSettings(dir, spec, service);
+        const now = this.wall();
+        const first: SvChange = service === null ? waitingSvStatus(now) : initialSvStatus(service, now);
+        const entry: Supervised = { dir, status: first.status, lastDeath: service?.deaths.at(-1), tally: [], maxTally: spec.maxDeathTally, taken: service !== null };
         this.supervised.set(name, entry);
-        dir.writeStatus(packSvStatus(status));
-        dir.notify(events);
+        dir.writeStatus(packSvStatus(first.status));
+        dir.notify(first.events);
       } catch (err) {
         dir.close();
         throw err;
@@ -94,15 +125,19 @@ export class S6SuperviseProtocol implements SupervisorObserver {
     });
   }
 
+  /**
+   * The files s6's tools read in a service dir, as warden keeps them: `down` (s6-svstat's
+   * "normally up"; a longrun not taken in has one, as s6-rc gives its longruns until it brings
+   * them up) and `notification-fd` (s6-svc -wU, s6-notifyoncheck).
+   */
+  private writeSettings(dir: SuperviseDir, spec: ServiceSpec, service: Service | null): void {
+    dir.setFile('down', service === null || spec.downAtBoot ? '' : null);
+    dir.setFile('notification-fd', spec.notificationFd === null ? null : `${spec.notificationFd}\n`);
+  }
+
   stepped(service: Service): void {
-    const pending = this.pending.get(service.spec.name);
-    if (pending !== undefined) {
-      const next = nextSvStatus(pending.status, service, this.wall());
-      this.pending.set(service.spec.name, { service, status: next.status, events: pending.events + next.events });
-      return;
-    }
     const entry = this.supervised.get(service.spec.name);
-    if (entry === undefined) return;
+    if (entry === undefined || !entry.taken) return;
     this.guard(service.spec.name, 'update', () => {
       const now = this.wall();
       const death = service.deaths.at(-1);
@@ -118,9 +153,11 @@ export class S6SuperviseProtocol implements SupervisorObserver {
   }
 
   removed(name: string): void {
-    this.pending.delete(name);
     const entry = this.supervised.get(name);
-    if (entry === undefined) return;
+    if (entry !== undefined) this.close(name, entry);
+  }
+
+  private close(name: string, entry: Supervised): void {
     this.supervised.delete(name);
     this.guard(name, 'close', () => {
       // As s6-supervise's last word: its listeners (s6-svwait) learn that supervision ended.
@@ -131,6 +168,7 @@ export class S6SuperviseProtocol implements SupervisorObserver {
 
   /** Ends every service's supervision files (at warden's exit). */
   closeAll(): void {
+    this.closed = true;
     for (const name of [...this.supervised.keys()]) this.removed(name);
   }
 

@@ -45,6 +45,8 @@ export interface SupervisorDeps {
   readonly stdioOf?: (name: string) => Stdio;
   /** Told of every service taken in, each of its new states, and its end (s6-supervise's files). */
   readonly observer?: SupervisorObserver;
+  /** The dir `run`, `finish` and `check` start in (its runtime dir, as s6's service dir); default: the service dir. */
+  readonly workDirOf?: (spec: ServiceSpec) => string;
 }
 
 /** What follows each service's supervision from outside: its start, every state it takes, its end. */
@@ -215,7 +217,7 @@ export class Supervisor {
           ...(passFds.length > 0 ? this.withListenEnv(name, passFds.length, command, env) : command),
           stdin: io.stdin ?? 'ignore',
           stdout: io.stdout,
-          cwd: spec.dir,
+          cwd: this.workDir(spec),
           env,
           detached: true,
           user: spec.user,
@@ -235,7 +237,7 @@ export class Supervisor {
       }
       case 'run-check': {
         this.stopCheck(name);
-        const started = runCheck(this.deps.edges, { file: spec.check!.file, cwd: spec.dir, env: this.envFor(spec), user: spec.user }, (result) => {
+        const started = runCheck(this.deps.edges, { file: spec.check!.file, cwd: this.workDir(spec), env: this.envFor(spec), user: spec.user }, (result) => {
           if (this.checks.get(name) !== run) return;
           this.checks.delete(name);
           this.send(name, isSuccess(result.status) ? { type: 'check-passed' } : { type: 'check-failed', status: result.status, output: result.output });
@@ -258,7 +260,7 @@ export class Supervisor {
         const result = this.deps.edges.launcher.launch({
           // As s6 (since 2.10): exit code, signal, and the service dir's name.
           ...viaShebang(spec.finishVia, spec.finish!, [...effect.args, basename(spec.dir)]),
-          cwd: spec.dir,
+          cwd: this.workDir(spec),
           env: this.envFor(spec),
           detached: true,
           user: spec.user,
@@ -364,6 +366,10 @@ export class Supervisor {
     this.shellPresent ??= this.deps.edges.exists(SHELL);
     if (!this.shellPresent) return command;
     return { file: SHELL, args: ['-c', 'LISTEN_PID=$$; export LISTEN_PID; exec "$@"', name, command.file, ...command.args] };
+  }
+
+  private workDir(spec: ServiceSpec): string {
+    return this.deps.workDirOf?.(spec) ?? spec.dir;
   }
 
   private envFor(spec: ServiceSpec): Record<string, string> {

@@ -24,7 +24,7 @@ import { fixAttrs } from './fix-attrs.js';
 import { HeldSockets } from './held-sockets.js';
 import type { InitEdges, RuntimeFiles } from './init-edges.js';
 import { killEverything } from './kill-everything.js';
-import { makeServicePaths, prepareOverlayRuntime, readExitCodeFile, removeStaleEnvDirs, writeExitCodeFile, writeUnitsFile } from './overlay-runtime.js';
+import { prepareOverlayRuntime, readExitCodeFile, removeStaleEnvDirs, writeExitCodeFile, writeUnitsFile } from './overlay-runtime.js';
 import { S6SuperviseProtocol } from './s6-supervise-protocol.js';
 import { listScripts } from './stage-scripts.js';
 
@@ -33,7 +33,6 @@ const runtimeFiles: RuntimeFiles = {
   prepare: prepareOverlayRuntime,
   readExitCode: (stamp) => readExitCodeFile(stamp),
   writeExitCode: (code) => writeExitCodeFile(code),
-  makeServicePaths: (names, logger) => makeServicePaths(names, logger),
   writeUnitsFile,
   removeStaleEnvDirs,
 };

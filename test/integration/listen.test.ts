@@ -30,8 +30,8 @@ const SERVER = `
 const net = require('node:net');
 const fs = require('node:fs');
 const count = Number(process.env.LISTEN_FDS);
-// Beside services.d: a file in the service dir would be a setting file to warden.
-fs.appendFileSync('../../runs-' + require('node:path').basename(process.cwd()), JSON.stringify({ pid: process.pid, fds: process.env.LISTEN_FDS, listenPid: process.env.LISTEN_PID, names: process.env.LISTEN_FDNAMES }) + '\\n');
+// In its working dir, the service's runtime dir (not its service dir, where warden would read it).
+fs.appendFileSync('runs', JSON.stringify({ pid: process.pid, fds: process.env.LISTEN_FDS, listenPid: process.env.LISTEN_PID, names: process.env.LISTEN_FDNAMES }) + '\\n');
 for (let fd = 3; fd < 3 + count; fd++) net.createServer((s) => s.end(process.pid + '\\n')).listen({ fd });
 `;
 
@@ -72,7 +72,7 @@ test('listen: fds 3 and 4 with LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID = the s
     const [tcp, unix] = await Promise.all([ask({ port }), ask({ path: sockPath })]);
     return tcp.ok && unix.ok && tcp.pid === unix.pid ? tcp.pid : null;
   }, 20_000);
-  const runs = (await running.box.read('runs-echo'))!.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string | number>);
+  const runs = (await running.box.read(running.box.path('run', 'service', 'echo', 'runs')))!.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string | number>);
   const last = runs.at(-1)!;
   assert.deepEqual(last, { pid: up, fds: '2', listenPid: String(up), names: 'echo:echo' });
 });

@@ -73,7 +73,7 @@ test('NOTIFY_SOCKET: starting until READY=1 (sent by a child of run), wait --rea
   const after = await serviceOf(socket, 'api');
   assert.deepEqual([after.state, after.ready, after.statusText], ['up', true, 'serving 3 backends']);
   // One socket per service, in WARDEN_RUN_DIR/notify.
-  assert.equal((await box.read(join(box.servicesDir, 'api', 'notify-socket-path')))?.trim(), box.path('run', 'notify', 'api.sock'));
+  assert.equal((await box.read(box.path('run', 'service', 'api', 'notify-socket-path')))?.trim(), box.path('run', 'notify', 'api.sock'));
 });
 
 test('NOTIFY_SOCKET: a restarted service gets a fresh socket and must report READY=1 again', async (t) => {
@@ -119,7 +119,8 @@ test("NOTIFY_SOCKET: another user's READY=1 and STATUS= are refused (notify-refu
   );
   // As under the default /run/warden (0755): the sandbox (0700) must not be what keeps nobody out.
   await chmod(box.dir, 0o755);
-  const dir = join(box.servicesDir, 'api');
+  // run writes in its working dir, its runtime dir.
+  const dir = box.path('run', 'service', 'api');
   const path = await eventually('the NOTIFY_SOCKET path', async () => (await box.read(join(dir, 'notify-socket-path')))?.trim(), 15_000);
   await notifyAsNobody(path, ['READY=1', 'STATUS=spoofed']);
   const refused = await warden.waitForEvent(isEvent('api', 'notify-refused'), 15_000, 'notify-refused');

@@ -1,11 +1,12 @@
 /**
  * warden's s6-notifyoncheck shim on its own: a pipe stands for the notification fd, a temp dir
  * for the service dir. It must write one newline there once the check passes (not before),
- * give up after its tries, exec into the program without the fd, and refuse bad usage as s6's does.
+ * give up after its tries, exec into the program without the fd, and refuse bad usage as s6's does;
+ * and hand over to s6's own only in a dir a supervisor holds.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -32,9 +33,9 @@ async function serviceDir(t: TestContext): Promise<string> {
   return dir;
 }
 
-/** Runs the shim in `dir` with fd 3 a pipe (unless `noFd`). */
-function run(dir: string, args: readonly string[], noFd = false): Run {
-  const child = spawn('sh', [SHIM, ...args], { cwd: dir, stdio: noFd ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'] });
+/** Runs the shim in `dir` with fd 3 a pipe (unless `noFd`), with `path` as PATH. */
+function run(dir: string, args: readonly string[], noFd = false, path = process.env.PATH): Run {
+  const child = spawn('sh', [SHIM, ...args], { cwd: dir, env: { ...process.env, PATH: path }, stdio: noFd ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'] });
   let notified = '';
   let stdout = '';
   child.stdio[3]?.on('data', (c: Buffer) => (notified += c.toString()));
@@ -114,4 +115,33 @@ test('s6-notifyoncheck run in a pipeline, not exec\'d: the check goes on while t
   assert.equal(notified, '\n');
   await writeFile(join(dir, 'done'), '');
   await exited;
+});
+
+/** data/check noting the program that ran it (its parent's executable) in `./parent`, then passing. */
+async function notingParent(dir: string): Promise<void> {
+  await writeFile(join(dir, 'data', 'check'), '#!/bin/sh\nreadlink /proc/$PPID/exe > ./parent\n');
+}
+
+test("s6-notifyoncheck: with s6's own on PATH, a dir no supervisor holds keeps the shim", { timeout: 60_000 }, async (t) => {
+  const dir = await serviceDir(t);
+  await notingParent(dir);
+  await mkdir(join(dir, 'supervise'));
+  await writeFile(join(dir, 'supervise', 'lock'), '');
+  const r = run(dir, ['-w', '50', '-n', '0', 'sleep', '1'], false, `${join(REPO_ROOT, 'shims')}:/usr/bin:/bin`);
+  assert.equal(await r.exited, 0);
+  assert.equal(r.notified(), '\n');
+  assert.equal(await readFile(join(dir, 'parent'), 'utf8'), `${await realpath('/bin/sh')}\n`);
+});
+
+test("s6-notifyoncheck hands over to s6's own in a dir s6-supervise holds", { timeout: 60_000 }, async (t) => {
+  const dir = await serviceDir(t);
+  await notingParent(dir);
+  await writeFile(join(dir, 'run'), `#!/bin/sh\nPATH=${join(REPO_ROOT, 'shims')}:/usr/bin:/bin\nexport PATH\nexec s6-notifyoncheck -w 50 -n 0 sleep 1000\n`);
+  await chmod(join(dir, 'run'), 0o755);
+  const supervisor = spawn('s6-supervise', [dir], { stdio: 'ignore' });
+  t.after(() => void supervisor.kill());
+  const waited = await new Promise<number | null>((resolve) => spawn('s6-svwait', ['-t', '30000', '-U', dir], { stdio: 'ignore' }).once('exit', resolve));
+  assert.equal(waited, 0, 'ready');
+  assert.equal(await readFile(join(dir, 'parent'), 'utf8'), '/usr/bin/s6-notifyoncheck\n');
+  await new Promise<void>((resolve) => spawn('s6-svc', ['-wD', '-T', '30000', '-d', dir], { stdio: 'ignore' }).once('exit', () => resolve()));
 });

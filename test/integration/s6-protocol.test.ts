@@ -6,45 +6,11 @@
  * same effect. warden runs as PID 1; its supervise files are in the sandbox's runtime dir.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdir, symlink } from 'node:fs/promises';
+import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { eventually, REPO_ROOT, Sandbox } from './harness.js';
-
-/** A failing s6-svwait ends here, with its message: only a broken supervisor ever takes this long. */
-const WAIT_MS = 60_000;
-
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function tool(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Result> {
-  return new Promise((resolve) => {
-    execFile(args[0]!, args.slice(1), { timeout: WAIT_MS + 10_000, env }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-/** Runs an s6 tool that must succeed; fails the test with its stderr otherwise. */
-async function must(args: readonly string[]): Promise<string> {
-  const r = await tool(args);
-  assert.equal(r.code, 0, `${args.join(' ')} exited ${r.code}: ${r.stderr}`);
-  return r.stdout;
-}
-
-/** Pids, ages and TAI64N stamps differ from run to run; the rest must not. */
-function normalise(text: string): string {
-  return text
-    .replace(/\(pid \d+\)/g, '(pid N)')
-    .replace(/\b\d+ seconds/g, 'N seconds')
-    .replace(/@[0-9a-f]{24}/g, '@STAMP')
-    .trimEnd();
-}
+import { must, normalise, s6Oracle, supervised as supervisedAll, tool, WAIT_MS } from './s6-tools.js';
 
 const NAMES = ['note', 'plain', 'idle'];
 const FIELDS = 'up,ready,normallyup,wantedup,paused,exitcode,signal,signum';
@@ -110,27 +76,9 @@ async function session(root: string): Promise<string[]> {
   return transcript;
 }
 
-/** Waits until a supervisor holds the lock of each service of `root` (s6-svok), as s6-svscan's users do. */
-async function supervised(root: string): Promise<void> {
-  for (const name of NAMES) await eventually(`a supervisor on ${name}`, async () => (await tool(['s6-svok', join(root, name)])).code === 0, WAIT_MS);
-}
-
-/** Starts one real s6-supervise per service of `root`; stops them all when the test ends. */
-function superviseAll(root: string, names: readonly string[]): ChildProcess[] {
-  return names.map((name) => spawn('s6-supervise', [name], { cwd: root, stdio: 'ignore' }));
-}
-
-async function stopSupervisors(children: readonly ChildProcess[]): Promise<void> {
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          child.once('exit', () => resolve());
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+/** Waits until a supervisor holds the lock of each service of `root`. */
+function supervised(root: string): Promise<void> {
+  return supervisedAll(root, NAMES);
 }
 
 /**
@@ -173,13 +121,10 @@ test("s6's own tools see and drive warden's services as they do s6-supervise's",
   await writeServices(box);
 
   // The oracle: Debian's s6-supervise on copies of the same dirs.
-  const s6Root = box.path('s6');
-  await cp(box.servicesDir, s6Root, { recursive: true });
-  const supervisors = superviseAll(s6Root, NAMES);
-  t.after(() => stopSupervisors(supervisors));
-  await supervised(s6Root);
+  const oracle = await s6Oracle(box, t, NAMES);
+  const s6Root = oracle.root;
   const expected = await session(s6Root);
-  await stopSupervisors(supervisors);
+  await oracle.stop();
   assert.equal((await tool(['s6-svok', join(s6Root, 'note')])).code, 1, 's6-svok says no once s6-supervise is gone');
 
   const warden = box.boot();

@@ -128,7 +128,7 @@ export class InitWorld extends VirtualWorld {
     serviceLogs: () => ({ attach: () => undefined, forget: () => Promise.resolve(), lineCounts: () => ({ written: 0, dropped: 0 }), close: () => Promise.resolve() }),
     pipes: () => ({ stdioOf: () => ({ stdin: null, stdout: null }), sync: () => [], close: () => undefined }),
     heldSockets: () => ({ fdsOf: () => [], sync: (specs) => ({ runnable: [...specs], problems: [] }), closeAll: () => undefined }),
-    s6Protocol: () => ({ added: () => undefined, stepped: () => undefined, removed: () => undefined, closeAll: () => undefined }),
+    s6Protocol: () => ({ known: () => undefined, workDirOf: (spec) => spec.dir, added: () => undefined, stepped: () => undefined, removed: () => undefined, closeAll: () => undefined }),
     usage: () => null,
     command: {
       // CMD is not the launcher's child: its exit reaches Init through the reaper.
@@ -150,7 +150,6 @@ export class InitWorld extends VirtualWorld {
       prepare: (opts) => Promise.resolve(opts.s6Runtime ? this.writeExitCode(0) : null),
       readExitCode: (stamp) => Promise.resolve(this.exitcodeFile !== null && this.exitcodeFile.mtime !== stamp ? this.exitcodeFile.code : null),
       writeExitCode: (code) => Promise.resolve(void this.writeExitCode(code)),
-      makeServicePaths: () => Promise.resolve(),
       writeUnitsFile: () => Promise.resolve(),
       removeStaleEnvDirs: () => undefined,
     },
