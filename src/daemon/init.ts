@@ -372,7 +372,7 @@ export class Init {
       ...blockedNow.map(([name, why]) => ({ name, dir: dirOf.get(name) ?? name, problems: [problem(dirOf.get(name) ?? name, why)] })),
     ];
     const services = held.runnable.filter((s) => set.atoms.has(s.name));
-    // Each longrun's /run/service/NAME, before any of them starts (a dependency waits in it, down).
+    // Each longrun's /run/service/NAME: one waiting for its dependencies is down there.
     this.s6Protocol.known(services);
     return { set, services, oneshots: loaded.oneshots.filter((o) => set.atoms.has(o.name)), invalid };
   }

@@ -48,6 +48,8 @@ export class S6SuperviseProtocol implements SupervisorObserver {
   /** Services whose dir could not be made: said once each, not at every event. */
   private readonly failed = new Set<string>();
   private readonly wall: () => number;
+  /** Longruns of the latest scan whose dir is not made yet (known). */
+  private readonly pending = new Map<string, ServiceSpec>();
   /** closeAll was called: warden is stopping, and a late scan opens nothing again. */
   private closed = false;
 
@@ -69,20 +71,30 @@ export class S6SuperviseProtocol implements SupervisorObserver {
   }
 
   /**
-   * The longruns of the latest scan: each gets its dir now, down, whether it starts at once,
-   * waits for its dependencies or is held down; one no scan finds any more and the supervisor
-   * never took in ends here (one it took in ends when it is retired). A known one's links follow
-   * its service dir, where entries may have come or gone.
+   * The longruns of the latest scan: each gets its dir, down, whether it starts at once, waits
+   * for its dependencies or is held down; one no scan finds any more and the supervisor never
+   * took in ends here (one it took in ends when it is retired). A known one's links follow its
+   * service dir, where entries may have come or gone. New ones are made on the next turn of the
+   * event loop: those the supervisor takes in at once are made then, each right before its
+   * first spawn, so the first service does not wait for the dirs of all the others.
    */
   known(specs: readonly ServiceSpec[]): void {
     if (this.closed) return;
     const names = new Set(specs.map((s) => s.name));
     for (const [name, entry] of this.supervised) if (!entry.taken && !names.has(name)) this.close(name, entry);
+    this.pending.clear();
     for (const spec of specs) {
       const entry = this.supervised.get(spec.name);
-      if (entry === undefined) this.open(spec, null);
+      if (entry === undefined) this.pending.set(spec.name, spec);
       else this.guard(spec.name, 'link', () => linkServiceFiles(entry.dir.dir, spec.dir, SUPERVISOR_ENTRIES));
     }
+    if (this.pending.size > 0) setImmediate(() => this.openPending());
+  }
+
+  private openPending(): void {
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    for (const spec of batch) if (!this.closed && !this.supervised.has(spec.name)) this.open(spec, null);
   }
 
   /**
@@ -92,6 +104,7 @@ export class S6SuperviseProtocol implements SupervisorObserver {
    */
   added(service: Service): void {
     const { spec } = service;
+    this.pending.delete(spec.name);
     const entry = this.supervised.get(spec.name);
     if (entry === undefined) return this.open(spec, service);
     entry.taken = true;
