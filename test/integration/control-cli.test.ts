@@ -19,6 +19,7 @@ import {
   cli,
   type CliResult,
   errorCode,
+  inSandbox,
   LONG_RUN,
   pidsOf,
   rawExchange,
@@ -193,7 +194,7 @@ test('wait --ready waits for the notification fd; wait --timeout on what never h
     t,
     {
       // Ready (a newline on fd 3) only once the test creates the go file.
-      slow: { run: `while [ ! -e ../../go ]; do sleep 0.05; done; echo >&3; ${LONG_RUN}`, files: { 'notification-fd': '3' } },
+      slow: { run: `while [ ! -e ${inSandbox('go')} ]; do sleep 0.05; done; echo >&3; ${LONG_RUN}`, files: { 'notification-fd': '3' } },
       web: { run: LONG_RUN },
     },
     (all) => all.every((s) => s.state === 'up' || s.state === 'starting'),
@@ -241,7 +242,7 @@ test('restart gives a new pid; the others keep theirs', { timeout: 40_000 }, asy
 
 test('once starts a service that is not restarted after it exits', { timeout: 40_000 }, async (t) => {
   const { socket, box } = await startWarden(t, {
-    job: { run: `echo start >> ../../starts; sleep 0.3; exit 3`, files: { down: '' } },
+    job: { run: `echo start >> ${inSandbox('starts')}; sleep 0.3; exit 3`, files: { down: '' } },
   });
   assert.equal(await box.read('starts'), null, 'down at boot: not started');
   const once = await cli(socket, ['once', 'job']);
@@ -258,7 +259,7 @@ test('once starts a service that is not restarted after it exits', { timeout: 40
 
 test('signal HUP reaches the service; an unknown signal exits 1 with a clear message', { timeout: 40_000 }, async (t) => {
   const { socket, box } = await startWarden(t, {
-    hup: { run: `trap 'echo hup >> ../../hups' HUP; while :; do sleep 0.05; done` },
+    hup: { run: `trap 'echo hup >> ${inSandbox('hups')}' HUP; while :; do sleep 0.05; done` },
   });
   const pid = (await serviceOf(socket, 'hup')).pid;
   const r = await cli(socket, ['signal', 'HUP', 'hup']);
@@ -280,7 +281,7 @@ test('signal HUP reaches the service; an unknown signal exits 1 with a clear mes
 
 test('halt --code 7: services are stopped, then warden exits 7', { timeout: 40_000 }, async (t) => {
   const { socket, warden, box } = await startWarden(t, {
-    web: { run: `trap 'echo stopped > ../../stopped; exit 0' TERM; while :; do sleep 0.05; done` },
+    web: { run: `trap 'echo stopped > ${inSandbox('stopped')}; exit 0' TERM; while :; do sleep 0.05; done` },
   });
   const r = await cli(socket, ['halt', '--code', '7']);
   assert.equal(r.code, 0, show(r));

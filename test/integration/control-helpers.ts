@@ -186,3 +186,9 @@ export async function startWarden(
 }
 
 export const LONG_RUN = 'exec sleep 100000';
+
+/**
+ * A run script's path to a file `name` in the sandbox's own dir: it runs in its runtime dir,
+ * SANDBOX/run/service/NAME (outside the service dir: no rescan sees the file appear).
+ */
+export const inSandbox = (name: string): string => `../../../${name}`;

@@ -8,14 +8,8 @@ import { access, rename, writeFile } from 'node:fs/promises';
 import { test } from 'node:test';
 import { healthPaths } from '../../src/protocol/health-file.js';
 import type { ServiceStatus } from '../../src/protocol/service-status.js';
-import { cli, LONG_RUN, serviceOf, show, startWarden, statusOf } from './control-helpers.js';
+import { cli, inSandbox, LONG_RUN, serviceOf, show, startWarden, statusOf } from './control-helpers.js';
 import { eventually } from './harness.js';
-
-/**
- * A run script's path to a file `name` in the sandbox's own dir: it runs in its service dir,
- * SANDBOX/services.d/NAME (the file is outside the service dir: no rescan sees it appear).
- */
-const inSandbox = (name: string): string => `../../${name}`;
 
 test('warden health: 0 with every normally-up service up and ready; a service with a down file does not count unless named', { timeout: 120_000 }, async (t) => {
   const { socket } = await startWarden(t, { web: { run: LONG_RUN }, spare: { run: LONG_RUN, files: { down: '' } } });
