@@ -10,9 +10,9 @@ if [ "$(id -u)" != 0 ]; then echo "the PID 1 and cluster tests need root (unshar
 sh scripts/install-stack-deps.sh
 sh scripts/install-container-deps.sh
 # The overlay tests run execline scripts, and compare warden with Debian's s6 (s6-svscan,
-# s6-svwait, s6-svstat, s6-notifyoncheck) on the same service dirs; s6-protocol runs s6-supervise,
-# s6-svc, s6-svok and s6-svdt against warden.
-sh -c '. scripts/lib/apt.sh && apt_install_pairs test "s6-svscan:s6 s6-supervise:s6 s6-svwait:s6 s6-svok:s6 s6-svdt:s6 execlineb:execline"'
+# s6-svwait, s6-svstat, s6-notifyoncheck) on the same service dirs; s6-protocol and s6-run-dir run
+# s6-supervise, s6-svc, s6-svok, s6-svdt, s6-svlisten1 and s6-notifyoncheck against warden.
+sh -c '. scripts/lib/apt.sh && apt_install_pairs test "s6-svscan:s6 s6-supervise:s6 s6-svwait:s6 s6-svok:s6 s6-svdt:s6 s6-svlisten1:s6 s6-notifyoncheck:s6 execlineb:execline"'
 # The release (npm run dist) is built once here; the roots tests boot it in a busybox and a
 # musl root.
 sh scripts/install-dist-deps.sh

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { REPO_ROOT } from './harness.js';
+import { S6_MISSING, WAIT_MS } from './s6-tools.js';
 
 const SHIM = join(REPO_ROOT, 'shims', 's6-notifyoncheck');
 
@@ -122,7 +123,7 @@ async function notingParent(dir: string): Promise<void> {
   await writeFile(join(dir, 'data', 'check'), '#!/bin/sh\nreadlink /proc/$PPID/exe > ./parent\n');
 }
 
-test("s6-notifyoncheck: with s6's own on PATH, a dir no supervisor holds keeps the shim", { timeout: 60_000 }, async (t) => {
+test("s6-notifyoncheck: with s6's own on PATH, a dir no supervisor holds keeps the shim", { timeout: 60_000, skip: S6_MISSING }, async (t) => {
   const dir = await serviceDir(t);
   await notingParent(dir);
   await mkdir(join(dir, 'supervise'));
@@ -133,15 +134,15 @@ test("s6-notifyoncheck: with s6's own on PATH, a dir no supervisor holds keeps t
   assert.equal(await readFile(join(dir, 'parent'), 'utf8'), `${await realpath('/bin/sh')}\n`);
 });
 
-test("s6-notifyoncheck hands over to s6's own in a dir s6-supervise holds", { timeout: 60_000 }, async (t) => {
+test("s6-notifyoncheck hands over to s6's own in a dir s6-supervise holds", { timeout: 240_000, skip: S6_MISSING }, async (t) => {
   const dir = await serviceDir(t);
   await notingParent(dir);
   await writeFile(join(dir, 'run'), `#!/bin/sh\nPATH=${join(REPO_ROOT, 'shims')}:/usr/bin:/bin\nexport PATH\nexec s6-notifyoncheck -w 50 -n 0 sleep 1000\n`);
   await chmod(join(dir, 'run'), 0o755);
   const supervisor = spawn('s6-supervise', [dir], { stdio: 'ignore' });
   t.after(() => void supervisor.kill());
-  const waited = await new Promise<number | null>((resolve) => spawn('s6-svwait', ['-t', '30000', '-U', dir], { stdio: 'ignore' }).once('exit', resolve));
+  const waited = await new Promise<number | null>((resolve) => spawn('s6-svwait', [`-t${WAIT_MS}`, '-U', dir], { stdio: 'ignore' }).once('exit', resolve));
   assert.equal(waited, 0, 'ready');
   assert.equal(await readFile(join(dir, 'parent'), 'utf8'), '/usr/bin/s6-notifyoncheck\n');
-  await new Promise<void>((resolve) => spawn('s6-svc', ['-wD', '-T', '30000', '-d', dir], { stdio: 'ignore' }).once('exit', () => resolve()));
+  await new Promise<void>((resolve) => spawn('s6-svc', ['-wD', `-T${WAIT_MS}`, '-d', dir], { stdio: 'ignore' }).once('exit', () => resolve()));
 });

@@ -10,7 +10,7 @@ import { mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { eventually, REPO_ROOT, Sandbox } from './harness.js';
-import { must, normalise, s6Oracle, supervised as supervisedAll, tool, WAIT_MS } from './s6-tools.js';
+import { must, normalise, S6_MISSING, s6Oracle, supervised as supervisedAll, tool, WAIT_MS } from './s6-tools.js';
 
 const NAMES = ['note', 'plain', 'idle'];
 const FIELDS = 'up,ready,normallyup,wantedup,paused,exitcode,signal,signum';
@@ -115,7 +115,7 @@ async function svstatShim(root: string, socket: string, shimmed: NodeJS.ProcessE
   assert.equal(unreachable.code, 111, `warden's s6-svstat without a warden to ask: ${unreachable.stderr}`);
 }
 
-test("s6's own tools see and drive warden's services as they do s6-supervise's", { timeout: 240_000 }, async (t) => {
+test("s6's own tools see and drive warden's services as they do s6-supervise's", { timeout: 240_000, skip: S6_MISSING }, async (t) => {
   const box = await Sandbox.create();
   t.after(() => box.cleanup());
   await writeServices(box);

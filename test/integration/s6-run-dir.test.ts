@@ -12,7 +12,7 @@ import { mkdir, readdir, readFile, realpath, rm, symlink, writeFile } from 'node
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { eventually, REPO_ROOT, Sandbox, sq } from './harness.js';
-import { must, normalise, s6Oracle, supervised, WAIT_MS } from './s6-tools.js';
+import { must, normalise, S6_MISSING, s6Oracle, supervised, WAIT_MS } from './s6-tools.js';
 
 const NOTIFYONCHECK = '/usr/bin/s6-notifyoncheck';
 const SHIMS = join(REPO_ROOT, 'shims');
@@ -70,7 +70,7 @@ async function webSession(root: string): Promise<string[]> {
   return transcript;
 }
 
-test("Debian's s6-notifyoncheck makes a warden service ready when its check passes, as under s6-supervise", { timeout: 240_000 }, async (t) => {
+test("Debian's s6-notifyoncheck makes a warden service ready when its check passes, as under s6-supervise", { timeout: 240_000, skip: S6_MISSING }, async (t) => {
   const box = await Sandbox.create();
   t.after(() => box.cleanup());
   await writeWeb(box);
@@ -92,7 +92,7 @@ test("Debian's s6-notifyoncheck makes a warden service ready when its check pass
   assert.deepEqual(warden.find((e) => e.event === 's6-supervise-files-failed'), []);
 });
 
-test('a longrun waiting for its dependencies has its dir, down as s6 shows it; run and finish start there; the image dir is read-only', { timeout: 240_000 }, async (t) => {
+test('a longrun waiting for its dependencies has its dir, down as s6 shows it; run and finish start there; the image dir is read-only', { timeout: 240_000, skip: S6_MISSING }, async (t) => {
   const box = await Sandbox.create();
   t.after(() => box.cleanup());
   const gate = box.path('gate');
@@ -150,7 +150,7 @@ test('a longrun waiting for its dependencies has its dir, down as s6 shows it; r
   assert.deepEqual(warden.find((e) => e.event === 's6-supervise-files-failed'), []);
 });
 
-test("the s6-notifyoncheck shim hands over to s6's own where it is on PATH, and stands in for it where not", { timeout: 240_000 }, async (t) => {
+test("the s6-notifyoncheck shim hands over to s6's own where it is on PATH, and stands in for it where not", { timeout: 240_000, skip: S6_MISSING }, async (t) => {
   const box = await Sandbox.create();
   t.after(() => box.cleanup());
   // A PATH without s6's programs: the shims, and the few commands the shim and the check use.

@@ -4,10 +4,19 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { eventually, type Sandbox } from './harness.js';
+
+/** The s6 programs these tests run, by Debian's paths. */
+const S6_PROGRAMS = ['s6-supervise', 's6-svc', 's6-svstat', 's6-svwait', 's6-svok', 's6-svdt', 's6-svlisten1', 's6-notifyoncheck'];
+
+/** A test's `skip`: why Debian's s6 programs cannot be run here, or false when they are installed. */
+export const S6_MISSING: string | false = S6_PROGRAMS.every((name) => existsSync(`/usr/bin/${name}`))
+  ? false
+  : `Debian's s6 is not installed (no ${S6_PROGRAMS.filter((name) => !existsSync(`/usr/bin/${name}`)).join(', ')}; scripts/test.sh installs it)`;
 
 /** A failing s6-svwait ends here, with its message: only a broken supervisor ever takes this long. */
 export const WAIT_MS = 60_000;
