@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { eventually, REPO_ROOT, Sandbox, sq } from './harness.js';
 import { must, normalise, S6_MISSING, s6Oracle, supervised, WAIT_MS } from './s6-tools.js';
 
@@ -92,7 +92,21 @@ test("Debian's s6-notifyoncheck makes a warden service ready when its check pass
   assert.deepEqual(warden.find((e) => e.event === 's6-supervise-files-failed'), []);
 });
 
-test('a longrun waiting for its dependencies has its dir, down as s6 shows it; run and finish start there; the image dir is read-only', { timeout: 240_000, skip: S6_MISSING }, async (t) => {
+/**
+ * An `s6-svwait -U` on `dir`, once it listens (its FIFO is in `dir/event`); `exited` resolves
+ * with its exit code. Still running then: the service was not up and ready when it looked.
+ * (An object: an async function returning the promise itself would wait for it.)
+ */
+async function svwaitUp(t: TestContext, dir: string): Promise<{ exited: Promise<number | null> }> {
+  const waiter = spawn('s6-svwait', [`-t${WAIT_MS}`, '-U', dir], { stdio: 'ignore' });
+  const waited = new Promise<number | null>((resolve) => waiter.once('exit', (code) => resolve(code)));
+  t.after(() => waiter.kill());
+  await eventually(`s6-svwait listening on ${dir}`, async () => (await readdir(join(dir, 'event'))).some((n) => n.startsWith('ftrig1:@')), WAIT_MS);
+  assert.equal(waiter.exitCode, null, `s6-svwait -U ${dir} returned before the service started`);
+  return { exited: waited };
+}
+
+test('a longrun waiting for its dependencies, and one held down, have their dirs, down as s6 shows them; run and finish start there; the image dir is read-only', { timeout: 240_000, skip: S6_MISSING }, async (t) => {
   const box = await Sandbox.create();
   t.after(() => box.cleanup());
   const gate = box.path('gate');
@@ -110,13 +124,15 @@ test('a longrun waiting for its dependencies has its dir, down as s6 shows it; r
     finish: `pwd -P > ${sq(join(marks, 'finish-pwd'))}`,
     files: { 'notification-fd': '3\n', dependencies: 'slow\n', 'data/msg': 'hello\n' },
   });
+  await box.service('held', { run: 'echo >&3\nexec sleep 1000', files: { 'notification-fd': '3\n', down: '' } });
   const imageEntries = (await readdir(join(box.servicesDir, 'after'))).sort();
 
   // The oracle for a longrun not brought up yet: s6-supervise on a copy with a down file, as
   // s6-rc gives its longruns until it brings them up.
-  const oracle = await s6Oracle(box, t, ['after'], (root) => writeFile(join(root, 'after', 'down'), ''));
-  const expected = normalise(await must(['s6-svstat', join(oracle.root, 'after')]));
-  const expectedFields = await must(['s6-svstat', '-o', 'up,ready,normallyup,wantedup', join(oracle.root, 'after')]);
+  const oracle = await s6Oracle(box, t, ['after', 'held'], (root) => writeFile(join(root, 'after', 'down'), ''));
+  const shown = async (dir: string): Promise<string[]> => [normalise(await must(['s6-svstat', dir])), await must(['s6-svstat', '-o', 'up,ready,normallyup,wantedup', dir])];
+  const expected = await shown(join(oracle.root, 'after'));
+  const expectedHeld = await shown(join(oracle.root, 'held'));
   await oracle.stop();
 
   // The image's service dirs read-only, as in an image whose /etc is.
@@ -124,19 +140,17 @@ test('a longrun waiting for its dependencies has its dir, down as s6 shows it; r
   const warden = box.boot({ prelude: `mount --bind ${services} ${services}\nmount -o remount,bind,ro ${services}` });
   const root = box.path('run', 'service');
   const after = join(root, 'after');
-  await supervised(root, ['slow', 'after']);
-  assert.equal(normalise(await must(['s6-svstat', after])), expected);
-  assert.equal(await must(['s6-svstat', '-o', 'up,ready,normallyup,wantedup', after]), expectedFields);
+  const held = join(root, 'held');
+  await supervised(root, ['slow', 'after', 'held']);
+  assert.deepEqual(await shown(after), expected);
+  assert.deepEqual(await shown(held), expectedHeld);
 
-  // s6-svwait -U on it waits: it is still waiting once it listens, and returns when it is ready.
-  const waiter = spawn('s6-svwait', [`-t${WAIT_MS}`, '-U', after], { stdio: 'ignore' });
-  const waited = new Promise<number | null>((resolve) => waiter.once('exit', (code) => resolve(code)));
-  t.after(() => waiter.kill());
-  await eventually('s6-svwait listening', async () => (await readdir(join(after, 'event'))).some((n) => n.startsWith('ftrig1:@')), WAIT_MS);
-  assert.equal(waiter.exitCode, null, 's6-svwait returned before the service started');
+  // s6-svwait -U on each waits: still waiting once it listens, it returns when the service is ready.
+  const waited = await svwaitUp(t, after);
+  const waitedHeld = await svwaitUp(t, held);
   assert.equal(await box.read(join(marks, 'run-pwd')), null, 'after started before slow was ready');
   await writeFile(gate, '');
-  assert.equal(await waited, 0);
+  assert.equal(await waited.exited, 0);
 
   const runDir = await realpath(after);
   assert.equal(await box.read(join(marks, 'run-pwd')), `${runDir}\n`);
@@ -147,6 +161,9 @@ test('a longrun waiting for its dependencies has its dir, down as s6 shows it; r
   await must(['s6-svc', `-T${WAIT_MS}`, '-wD', '-d', after]);
   assert.equal(await box.read(join(marks, 'finish-pwd')), `${runDir}\n`);
   assert.deepEqual((await readdir(join(box.servicesDir, 'after'))).sort(), imageEntries, 'nothing written into the image dir');
+
+  await must(['s6-svc', '-u', held]);
+  assert.equal(await waitedHeld.exited, 0);
   assert.deepEqual(warden.find((e) => e.event === 's6-supervise-files-failed'), []);
 });
 
