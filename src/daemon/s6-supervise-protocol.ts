@@ -122,7 +122,6 @@ export class S6SuperviseProtocol implements SupervisorObserver {
     this.guard(name, 'open', () => {
       const dir = SuperviseDir.open(this.dirOf(name), (bytes) => this.control(name, bytes));
       try {
-        linkServiceFiles(dir.dir, spec.dir, SUPERVISOR_ENTRIES);
         this.writeSettings(dir, spec, service);
         const now = this.wall();
         const first: SvChange = service === null ? waitingSvStatus(now) : initialSvStatus(service, now);
@@ -135,6 +134,8 @@ export class S6SuperviseProtocol implements SupervisorObserver {
         throw err;
       }
       this.failed.delete(name);
+      // Apart: s6's tools see the service even when its entries cannot be linked.
+      this.guard(name, 'link', () => linkServiceFiles(dir.dir, spec.dir, SUPERVISOR_ENTRIES));
     });
   }
 
