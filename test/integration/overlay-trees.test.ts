@@ -128,10 +128,14 @@ for (const tree of trees) {
       return listed.size > 0 && expect.ready.every((name) => listed.has(name)) ? true : null;
     }, PATIENCE_MS, 300);
     await waitReady(expect.ready);
-    const list = await eventually('every ordered mark', async () => {
+    // A service without notification-fd is ready once started, maybe before its script marks:
+    // wait for every mark expected; past the patience, the checks below say which is missing.
+    const has = (got: readonly { what: string }[], what: string): boolean => got.some((m) => m.what === what || m.what.startsWith(`${what} `));
+    const list = await eventually('every ordered and expected mark', async () => {
       const got = await marks(box);
-      return expect.order.every(([a, b]) => got.some((m) => m.what.startsWith(a)) && got.some((m) => m.what.startsWith(b))) ? got : null;
-    }, PATIENCE_MS, 300);
+      const ordered = expect.order.every(([a, b]) => got.some((m) => m.what.startsWith(a)) && got.some((m) => m.what.startsWith(b)));
+      return ordered && (expect.marks ?? []).every((m) => has(got, m)) ? got : null;
+    }, PATIENCE_MS, 300).catch(() => marks(box));
     for (const [a, b] of expect.order) before(list, a, b);
     for (const m of expect.marks ?? []) at(list, m);
     for (const m of expect.absent ?? []) assert.ok(!list.some((x) => x.what === m || x.what.startsWith(`${m} `)), `"${m}" must not run:\n${list.map((x) => x.what).join('\n')}`);
