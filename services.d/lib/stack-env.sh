@@ -1,9 +1,10 @@
-# Sourced by the stack's run scripts (their cwd is their service dir, as s6 and warden give it):
+# Sourced by the stack's run scripts, which find it beside their service dirs through their own
+# path ($0: warden starts `run` by its path; the cwd is the service's runtime dir, not its dir):
 # the defaults of every variable the stack reads, exported so that the Node programs and the
 # shell agree on the paths. Set any of them in the container's environment to override.
 
 # The stack's install: dist/ (compiled) and src/stack/haproxy/templates/ live under it.
-: "${STACK_HOME:=$(cd ../../.. && pwd)}"
+: "${STACK_HOME:=$(cd "${0%/*}/../../.." && pwd)}"
 : "${STACK_RUN_DIR:=/run/stack}"
 : "${STACK_HANDLER:=$STACK_HOME/dist/src/stack/serf-handler/main.js}"
 # What runs the Serf handler: Node, or in the balancer image (no Node) `warden js`, the Node
